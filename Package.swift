@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No package dependencies: Foundation, Dispatch, Glibc and the system SQLite only.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "civicmesh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "civicmesh", targets: ["civicmesh"]),
+    ],
+    dependencies: [],
+    targets: [
+        // C bridges
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CLinuxShims", path: "Sources/CLinuxShims"),
+
+        // Wire protocol: framing, messages, SHA-256/HMAC handshake proofs
+        .target(name: "CivicWire", dependencies: ["CivicCases"], path: "Sources/CivicWire", swiftSettings: swiftSettings),
+        // Storage: sqlite3 wrapper and the single group-commit writer
+        .target(name: "CivicStore", dependencies: ["CSQLite"], path: "Sources/CivicStore", swiftSettings: swiftSettings),
+        // Transport: epoll event loop, TCP connections, timers
+        .target(name: "CivicIO", dependencies: ["CLinuxShims"], path: "Sources/CivicIO", swiftSettings: swiftSettings),
+        // HTTP/1.1: sans-IO parser and encoder, server on the event loop, tiny client
+        .target(name: "CivicHTTP", dependencies: ["CivicIO"], path: "Sources/CivicHTTP", swiftSettings: swiftSettings),
+        // Case domain: cases, events, state machine, topology, ids
+        .target(name: "CivicCases", path: "Sources/CivicCases", swiftSettings: swiftSettings),
+        // Topic classifier (character n-grams, linear model)
+        .target(name: "CivicTopic", path: "Sources/CivicTopic", swiftSettings: swiftSettings),
+        // Automatic dispatch decisions: place, request type, duplicates, topic
+        .target(name: "CivicTriage", dependencies: ["CivicCases", "CivicTopic"], path: "Sources/CivicTriage", swiftSettings: swiftSettings),
+        // Node wiring: config, engine (domain on the store), mesh links, HTTP API, status
+        .target(
+            name: "CivicNode",
+            dependencies: ["CivicWire", "CivicStore", "CivicIO", "CivicHTTP", "CivicCases", "CivicTriage"],
+            path: "Sources/CivicNode", swiftSettings: swiftSettings),
+        // Command line: node, up, status, submit, topology, classify, bench
+        .target(name: "CivicCLI", dependencies: ["CivicNode"], path: "Sources/CivicCLI", swiftSettings: swiftSettings),
+        .executableTarget(name: "civicmesh", dependencies: ["CivicCLI"], path: "Sources/civicmesh", swiftSettings: swiftSettings),
+
+        // Tests
+        .target(name: "TestSupport", dependencies: ["CivicNode", "CivicHTTP"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicWireTests", dependencies: ["CivicWire", "CivicCases"], path: "Tests/CivicWireTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicStoreTests", dependencies: ["CivicStore"], path: "Tests/CivicStoreTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicIOTests", dependencies: ["CivicIO", "CivicHTTP"], path: "Tests/CivicIOTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicHTTPTests", dependencies: ["CivicHTTP"], path: "Tests/CivicHTTPTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicCasesTests", dependencies: ["CivicCases"], path: "Tests/CivicCasesTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicTopicTests", dependencies: ["CivicTopic"], path: "Tests/CivicTopicTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicTriageTests", dependencies: ["CivicTriage"], path: "Tests/CivicTriageTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CivicNodeTests", dependencies: ["CivicNode", "CivicCLI", "TestSupport"],
+            path: "Tests/CivicNodeTests", swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,60 @@
+import Foundation
+
+/// A usage error: the message is printed with the command's usage and the process exits with status 2.
+public struct UsageError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `--name value`, `--flag` and positional words, parsed against the options a command declares.
+struct Arguments {
+    private(set) var values: [String: String] = [:]
+    private(set) var flags: Set<String> = []
+    private(set) var positional: [String] = []
+
+    init(_ args: [String], options: Set<String>, flags allowedFlags: Set<String> = []) throws {
+        var i = 0
+        while i < args.count {
+            let word = args[i]
+            if word.hasPrefix("--") {
+                var name = String(word.dropFirst(2))
+                var inline: String?
+                if let eq = name.firstIndex(of: "=") {
+                    inline = String(name[name.index(after: eq)...])
+                    name = String(name[..<eq])
+                }
+                if allowedFlags.contains(name) {
+                    flags.insert(name)
+                } else if options.contains(name) {
+                    if let inline {
+                        values[name] = inline
+                    } else {
+                        guard i + 1 < args.count else { throw UsageError("option --\(name) needs a value") }
+                        i += 1
+                        values[name] = args[i]
+                    }
+                } else {
+                    throw UsageError("unknown option --\(name)")
+                }
+            } else {
+                positional.append(word)
+            }
+            i += 1
+        }
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+    func has(_ flag: String) -> Bool { flags.contains(flag) }
+
+    func required(_ name: String) throws -> String {
+        guard let v = values[name], !v.isEmpty else { throw UsageError("missing --\(name)") }
+        return v
+    }
+
+    func int(_ name: String, default value: Int) throws -> Int {
+        guard let raw = values[name] else { return value }
+        guard let v = Int(raw) else { throw UsageError("--\(name) must be an integer, got \(raw)") }
+        return v
+    }
+}

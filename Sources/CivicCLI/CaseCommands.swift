@@ -1,0 +1,61 @@
+import CivicHTTP
+import Foundation
+
+/// Case commands talk to a node's HTTP API, like any integrator would.
+enum CaseCommands {
+    static let defaultURL = "http://127.0.0.1:7400"
+
+    static func submit(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, options: ["url", "subject", "detail", "address", "division", "channel", "name", "phone", "category"])
+        var body: [String: String] = ["subject": try a.required("subject")]
+        let fields = ["detail": "detail", "address": "address", "division": "division", "channel": "channel",
+                      "name": "citizen_name", "phone": "citizen_phone", "category": "category"]
+        for (option, field) in fields { if let v = a[option] { body[field] = v } }
+        return try call("POST", a["url"] ?? defaultURL, "/api/cases", body)
+    }
+
+    static func assign(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, options: ["url", "target", "actor"])
+        guard let id = a.positional.first else { throw UsageError("assign needs a case id") }
+        var body = ["target": try a.required("target")]
+        if let actor = a["actor"] { body["actor"] = actor }
+        return try call("POST", a["url"] ?? defaultURL, "/api/cases/\(id)/assign", body)
+    }
+
+    static func caseAction(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, options: ["url", "note", "reply", "reason", "target", "actor"])
+        guard a.positional.count == 2 else { throw UsageError("case needs an action and a case id, e.g. `case show WH-20261121-000001`") }
+        let (verb, id) = (a.positional[0], a.positional[1])
+        let url = a["url"] ?? defaultURL
+        if verb == "show" { return try call("GET", url, "/api/cases/\(id)", nil) }
+        var body: [String: String] = [:]
+        for key in ["note", "reply", "reason", "target", "actor"] { if let v = a[key] { body[key] = v } }
+        return try call("POST", url, "/api/cases/\(id)/\(verb)", body)
+    }
+
+    static func list(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, options: ["url", "state", "node", "limit", "after"])
+        let query = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }.joined(separator: "&")
+        return try call("GET", a["url"] ?? defaultURL, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)
+    }
+
+    /// Prints the JSON response; exit status 0 for 2xx, 1 otherwise.
+    static func call(_ method: String, _ base: String, _ path: String, _ body: [String: String]?) throws -> Int32 {
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        let url = base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
+        let response = try HTTPClient.send(method: method, url: url, body: data.map { [UInt8]($0) },
+                                           headers: data == nil ? [:] : ["Content-Type": "application/json"])
+        print(prettyJSON(response.body) ?? response.text)
+        return (200..<300).contains(response.status) ? 0 : 1
+    }
+
+    static func prettyJSON(_ bytes: [UInt8]) -> String? {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)),
+              let data = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func percentEncode(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? s
+    }
+}

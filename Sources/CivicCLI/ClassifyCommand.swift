@@ -1,0 +1,154 @@
+import CivicTopic
+import Foundation
+
+// `civicmesh classify …`: train, evaluate, cross-validate and try the topic classifier.
+
+private let classifyUsage = """
+    usage: civicmesh classify train --data CSV --model FILE [--target-precision 0.97]
+           civicmesh classify eval  --model FILE --data CSV [--json]
+           civicmesh classify cv    --data CSV [--folds 5] [--target-precision 0.97] [--json]
+           civicmesh classify text  [--model FILE] [--detail TEXT] "subject text"
+    Without --model, `text` uses a model trained on the built-in example messages.
+    """
+
+/// Runs one classify subcommand; `args` are the words after "classify". Returns the exit code.
+public func classifyCommand(_ args: [String]) -> Int32 {
+    guard let subcommand = args.first else { return classifyFail("missing subcommand\n\(classifyUsage)") }
+    do {
+        let options = try ClassifyOptions(Array(args.dropFirst()))
+        switch subcommand {
+        case "train": return try classifyTrain(options)
+        case "eval": return try classifyEval(options)
+        case "cv": return try classifyCrossValidate(options)
+        case "text": return try classifyText(options)
+        case "help", "--help", "-h":
+            print(classifyUsage)
+            return 0
+        default: return classifyFail("unknown subcommand \"\(subcommand)\"\n\(classifyUsage)")
+        }
+    } catch {
+        return classifyFail("\(error)")
+    }
+}
+
+private struct ClassifyUsageError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Parsed flags: `--name value` pairs, the `--json` switch and positional words.
+private struct ClassifyOptions {
+    var values: [String: String] = [:]
+    var json = false
+    var positional: [String] = []
+
+    init(_ args: [String]) throws {
+        let valued: Set<String> = ["--data", "--model", "--folds", "--target-precision", "--detail"]
+        var index = 0
+        while index < args.count {
+            let word = args[index]
+            if word == "--json" {
+                json = true
+            } else if valued.contains(word) {
+                guard index + 1 < args.count else { throw ClassifyUsageError(description: "\(word) needs a value") }
+                values[word] = args[index + 1]
+                index += 1
+            } else if word.hasPrefix("--") {
+                throw ClassifyUsageError(description: "unknown option \(word)\n\(classifyUsage)")
+            } else {
+                positional.append(word)
+            }
+            index += 1
+        }
+    }
+
+    func required(_ name: String) throws -> String {
+        guard let value = values[name] else { throw ClassifyUsageError(description: "missing \(name)\n\(classifyUsage)") }
+        return value
+    }
+
+    func trainingOptions() throws -> TrainingOptions {
+        var options = TrainingOptions()
+        if let text = values["--target-precision"] {
+            guard let target = Double(text), target > 0, target <= 1 else {
+                throw ClassifyUsageError(description: "--target-precision must be in (0, 1], got \(text)")
+            }
+            options.targetPrecision = target
+        }
+        return options
+    }
+}
+
+private func classifyFail(_ message: String) -> Int32 {
+    FileHandle.standardError.write(Data("classify: \(message)\n".utf8))
+    return 2
+}
+
+private func classifySeconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+private func classifyTrain(_ options: ClassifyOptions) throws -> Int32 {
+    let data = try MessageCSV.load(path: try options.required("--data"))
+    let modelPath = try options.required("--model")
+    guard !data.isEmpty else { throw ClassifyUsageError(description: "no messages in the data file") }
+    let start = DispatchTime.now()
+    let model = TopicTrainer(options: try options.trainingOptions()).train(data)
+    let elapsed = classifySeconds(since: start)
+    try model.save(to: modelPath)
+    let size = (try? FileManager.default.attributesOfItem(atPath: modelPath)[.size] as? Int) ?? 0
+    print("trained on \(data.count) messages in \(String(format: "%.2f", elapsed)) s")
+    print("labels: \(model.labels.joined(separator: ", "))")
+    print("features: \(model.featureCount), threshold: \(String(format: "%.4f", model.threshold))")
+    print("saved \(modelPath) (\(size / 1024) KiB)")
+    return 0
+}
+
+private func classifyEval(_ options: ClassifyOptions) throws -> Int32 {
+    let model = try TopicModel.load(from: try options.required("--model"))
+    let data = try MessageCSV.load(path: try options.required("--data"))
+    let start = DispatchTime.now()
+    let evaluation = TopicEvaluation.evaluate(model: model, on: data)
+    let perMessage = data.isEmpty ? 0 : classifySeconds(since: start) / Double(data.count)
+    if options.json {
+        print(evaluation.jsonString())
+    } else {
+        print(evaluation.table())
+        print(String(format: "threshold %.4f, classify time %.1f µs per message", model.threshold, perMessage * 1e6))
+    }
+    return 0
+}
+
+private func classifyCrossValidate(_ options: ClassifyOptions) throws -> Int32 {
+    let data = try MessageCSV.load(path: try options.required("--data"))
+    let foldsText = options.values["--folds"] ?? "5"
+    guard let folds = Int(foldsText), folds >= 2, folds <= data.count else {
+        throw ClassifyUsageError(description: "--folds must be an integer from 2 to the number of messages, got \(foldsText)")
+    }
+    let start = DispatchTime.now()
+    let evaluation = TopicEvaluation.crossValidate(data, folds: folds, options: try options.trainingOptions())
+    if options.json {
+        print(evaluation.jsonString())
+    } else {
+        print(evaluation.table())
+        print(String(format: "%d-fold cross-validation took %.1f s", folds, classifySeconds(since: start)))
+    }
+    return 0
+}
+
+private func classifyText(_ options: ClassifyOptions) throws -> Int32 {
+    let subject = options.positional.joined(separator: " ")
+    let detail = options.values["--detail"] ?? ""
+    guard !subject.isEmpty || !detail.isEmpty else {
+        throw ClassifyUsageError(description: "give the message text\n\(classifyUsage)")
+    }
+    let model = try options.values["--model"].map { try TopicModel.load(from: $0) }
+        ?? TopicTrainer().train(DefaultTopicExamples.messages)
+    let prediction = model.predict(subject: subject, detail: detail)
+    print("topic: \(prediction.best.label)")
+    print(String(format: "probability: %.3f (threshold %.3f)", prediction.best.probability, model.threshold))
+    print("confident: \(prediction.confident ? "yes" : "no, send to a human")")
+    for (rank, guess) in prediction.top.enumerated() {
+        print(String(format: "  %d. %@  %.3f", rank + 1, guess.label, guess.probability))
+    }
+    return 0
+}

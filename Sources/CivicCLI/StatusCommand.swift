@@ -1,0 +1,94 @@
+import CivicCases
+import CivicHTTP
+import CivicNode
+import CivicWire
+import Foundation
+
+/// `civicmesh status [--url URL] [--json]`: a node's status as a readable tree table.
+enum StatusCommand {
+    static func run(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, options: ["url"], flags: ["json"])
+        let base = a["url"] ?? CaseCommands.defaultURL
+        let response = try HTTPClient.send(method: "GET", url: base + "/status", timeout: 5)
+        guard response.status == 200 else {
+            printError("civicmesh: \(base)/status answered \(response.status): \(response.text)")
+            return 1
+        }
+        if a.has("json") {
+            print(CaseCommands.prettyJSON(response.body) ?? response.text)
+            return 0
+        }
+        let report = try WireJSON.decoder().decode(StatusReport.self, from: Data(response.body))
+        print(render(report))
+        return 0
+    }
+
+    static func render(_ r: StatusReport, now: Date = Date()) -> String {
+        var lines: [String] = []
+        lines.append("\(r.id) \(r.name) [\(r.tier.rawValue)]  v\(r.version) protocol \(r.protocolVersion)  up \(duration(r.uptimeSeconds))  http \(r.http)\(r.mesh.map { "  mesh \($0)" } ?? "")")
+        if let p = r.parent {
+            lines.append("parent \(p.id): \(p.state)\(p.lastHeard.map { ", heard \(ago($0, now))" } ?? "")  outbox \(p.outboxDepth)  acked \(p.lastAckedSeq)/\(p.lastSentSeq)\(p.lastError.map { "  last error: \($0)" } ?? "")")
+        }
+        lines.append("self:    \(describe(r.counters.own))")
+        lines.append("subtree: \(describe(r.counters.subtree))")
+        if !r.children.isEmpty {
+            lines.append("")
+            let header = ["UNIT", "NAME", "LINK", "LAST HEARD", "OUTBOX", "ACKED", "APPLIED", "RECEIVED", "OPEN", "PENDING", "RESOLVED", "RETURNED"]
+            var rows: [[String]] = []
+            let sorted = r.children
+            for (i, c) in sorted.enumerated() {
+                let branch = i == sorted.count - 1 ? "└─ " : "├─ "
+                let sub = c.summary?.counters.subtree
+                rows.append([branch + c.id, c.name ?? "", c.state, c.lastHeard.map { ago($0, now) } ?? "-", String(c.outboxDepth),
+                             "\(c.lastAckedSeq)/\(c.lastSentSeq)", String(c.lastAppliedSeq)] + figures(sub))
+                let grandchildren = c.summary?.children ?? []
+                for (j, g) in grandchildren.enumerated() {
+                    let stem = i == sorted.count - 1 ? "   " : "│  "
+                    let twig = j == grandchildren.count - 1 ? "└─ " : "├─ "
+                    rows.append([stem + twig + g.id, "", g.state, "", "", "", ""] + figures(g.subtree))
+                }
+            }
+            lines.append(contentsOf: table([header] + rows))
+        }
+        if !r.manualQueue.isEmpty {
+            lines.append("")
+            lines.append("manual dispatch queue (\(r.counters.own.manualQueue)):")
+            for q in r.manualQueue {
+                let candidates = q.candidates.isEmpty ? "" : "  candidates: \(q.candidates.joined(separator: ", "))"
+                lines.append("  \(q.id)  \(q.subject)  — \(q.reason ?? "no rule placed it")\(candidates)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func figures(_ c: Counters?) -> [String] {
+        guard let c else { return ["-", "-", "-", "-", "-"] }
+        return [String(c.received), String(c.open), String(c.manualQueue), String(c.resolved), String(c.returned)]
+    }
+
+    static func describe(_ c: Counters) -> String {
+        let states = c.byState.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "received \(c.received), open \(c.open), resolved \(c.resolved), returned \(c.returned), manual queue \(c.manualQueue)" + (states.isEmpty ? "" : "  [\(states)]")
+    }
+
+    /// Left-aligned columns; width counts CJK characters as two cells.
+    static func table(_ rows: [[String]]) -> [String] {
+        func cells(_ s: String) -> Int { s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x2E80 && $1.value != 0x2500 && $1.value != 0x2502 && $1.value != 0x251C && $1.value != 0x2514 ? 2 : 1) } }
+        let columns = rows.map(\.count).max() ?? 0
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cells(cell)) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cells(cell)) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(s % 60)s" }
+        return "\(s / 3600)h\((s % 3600) / 60)m"
+    }
+
+    static func ago(_ date: Date, _ now: Date) -> String { String(format: "%.1fs ago", max(0, now.timeIntervalSince(date))) }
+}

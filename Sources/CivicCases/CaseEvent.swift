@@ -1,0 +1,65 @@
+import Foundation
+
+/// What happened to a case. New actions are additions that come with a new protocol minor version (docs/protocol.md).
+public enum CaseAction: String, Codable, Sendable, CaseIterable {
+    case created      // entered the mesh (intake or grid report)
+    case dispatched   // sent down to a unit by routing rules (自动交办)
+    case assigned     // sent down to a unit by an operator (manual dispatch)
+    case queued       // no rule could place it: waits in the holder's manual queue
+    case accepted     // 签收
+    case progress     // a note while handling
+    case resolved     // handled, reply recorded
+    case returned     // 退单: back up to the parent unit
+    case linked       // intake recognised it as a repeat of an open case
+}
+
+/// One entry of a case's history (留痕). Events are immutable, globally unique by `id`,
+/// and carry the state and holder they leave the case in, so any node can apply them in order.
+public struct CaseEvent: Codable, Sendable, Equatable {
+    /// "<node>-<n>": unique across the mesh because each node numbers its own events.
+    public var id: String
+    public var caseId: String
+    public var at: Date
+    /// The node where it happened.
+    public var node: String
+    /// Who did it: an operator's name, or "system" for automatic decisions.
+    public var actor: String
+    public var action: CaseAction
+    public var state: CaseState
+    public var holder: String
+    public var note: String?
+    /// Structured details: reasons, target unit, reply to the citizen, candidates…
+    public var data: [String: String]
+
+    public init(
+        id: String, caseId: String, at: Date, node: String, actor: String, action: CaseAction,
+        state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]
+    ) {
+        self.id = id
+        self.caseId = caseId
+        self.at = at
+        self.node = node
+        self.actor = actor
+        self.action = action
+        self.state = state
+        self.holder = holder
+        self.note = note
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey { case id, caseId = "case", at, node, actor, action, state, holder, note, data }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        caseId = try c.decode(String.self, forKey: .caseId)
+        at = try c.decode(Date.self, forKey: .at)
+        node = try c.decode(String.self, forKey: .node)
+        actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? "system"
+        action = try c.decode(CaseAction.self, forKey: .action)
+        state = try c.decode(CaseState.self, forKey: .state)
+        holder = try c.decode(String.self, forKey: .holder)
+        note = try c.decodeIfPresent(String.self, forKey: .note)
+        data = try c.decodeIfPresent([String: String].self, forKey: .data) ?? [:]
+    }
+}

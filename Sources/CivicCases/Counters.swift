@@ -1,0 +1,77 @@
+import Foundation
+
+/// Counters of one scope: cumulative totals plus open cases by state.
+public struct Counters: Codable, Sendable, Equatable {
+    public var received: Int = 0
+    public var resolved: Int = 0
+    public var returned: Int = 0
+    /// Cases whose holder is in this scope, by current state (resolved ones included).
+    public var byState: [String: Int] = [:]
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case received, resolved, returned, byState = "by_state" }
+
+    public var open: Int { byState.filter { $0.key != CaseState.resolved.rawValue }.values.reduce(0, +) }
+    public var manualQueue: Int { byState[CaseState.pending.rawValue] ?? 0 }
+
+    public subscript(key: String) -> Int {
+        get {
+            switch key {
+            case "received": received
+            case "resolved": resolved
+            case "returned": returned
+            default: key.hasPrefix("state.") ? byState[String(key.dropFirst(6))] ?? 0 : 0
+            }
+        }
+        set {
+            switch key {
+            case "received": received = newValue
+            case "resolved": resolved = newValue
+            case "returned": returned = newValue
+            default:
+                if key.hasPrefix("state.") { byState[String(key.dropFirst(6))] = newValue == 0 ? nil : newValue }
+            }
+        }
+    }
+}
+
+/// The two scopes every node reports: cases it holds itself, and cases held anywhere in its subtree.
+public struct CounterSet: Codable, Sendable, Equatable {
+    public var own: Counters
+    public var subtree: Counters
+    public init(own: Counters = Counters(), subtree: Counters = Counters()) { self.own = own; self.subtree = subtree }
+    enum CodingKeys: String, CodingKey { case own = "self", subtree }
+}
+
+/// How one applied event moves the counters of the node applying it. Pure, so it is tested alone;
+/// the engine stores the result in the same transaction as the event, so no status request ever scans cases.
+public enum CounterRules {
+    public struct Delta: Equatable, Sendable {
+        public var scope: String  // "self" | "subtree"
+        public var key: String
+        public var amount: Int
+    }
+
+    /// - Parameters:
+    ///   - before: the case's (state, holder) before the event, nil when the node did not know the case.
+    ///   - inSubtree: whether a node id is this node or below it.
+    public static func deltas(
+        before: (state: CaseState, holder: String)?, event: CaseEvent, me: String, inSubtree: (String) -> Bool
+    ) -> [Delta] {
+        var out: [Delta] = []
+        for scope in ["self", "subtree"] {
+            func contains(_ id: String) -> Bool { scope == "self" ? id == me : inSubtree(id) }
+            let wasIn = before.map { contains($0.holder) } ?? false
+            let isIn = contains(event.holder)
+            if let before, wasIn { out.append(Delta(scope: scope, key: "state.\(before.state.rawValue)", amount: -1)) }
+            if isIn { out.append(Delta(scope: scope, key: "state.\(event.state.rawValue)", amount: 1)) }
+            if isIn && !wasIn { out.append(Delta(scope: scope, key: "received", amount: 1)) }
+            if contains(event.node) {
+                if event.action == .resolved { out.append(Delta(scope: scope, key: "resolved", amount: 1)) }
+                if event.action == .returned { out.append(Delta(scope: scope, key: "returned", amount: 1)) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,87 @@
+import CivicIO
+
+/// One HTTP connection: parses requests one at a time and writes responses in order.
+///
+/// Invariant (why `@unchecked Sendable` is sound): touched only on the loop thread. Responders capture
+/// it, but `HTTPResponder` hops onto the loop before calling `respond`.
+final class HTTPServerConnection: @unchecked Sendable {
+    let connection: TCPConnection
+    private weak var server: HTTPServer?
+    private var parser: HTTPRequestParser
+    /// A request was handed to the handler and its response is not written yet.
+    private(set) var inFlight = false
+    private(set) var lastActivity = MonotonicClock.now()
+    private var peerFinishedSending = false
+
+    init(connection: TCPConnection, server: HTTPServer, maxHeaderBytes: Int, maxBodyBytes: Int) {
+        self.connection = connection
+        self.server = server
+        self.parser = HTTPRequestParser(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
+    }
+
+    func start(onClose: @escaping () -> Void) {
+        connection.onRead = { [weak self] bytes in self?.received(bytes) }
+        connection.onReadEOF = { [weak self] in self?.peerClosedWriting() }
+        connection.onClose = { _ in onClose() }
+    }
+
+    private func received(_ bytes: [UInt8]) {
+        lastActivity = MonotonicClock.now()
+        parser.append(bytes)
+        processNext()
+    }
+
+    /// A half-close after the request is legal: answer what is complete, then close.
+    private func peerClosedWriting() {
+        peerFinishedSending = true
+        processNext()
+    }
+
+    private func processNext() {
+        guard !inFlight, connection.isOpen, let server else { return }
+        let request: HTTPRequest?
+        do {
+            request = try parser.next()
+        } catch {
+            fail(error)
+            return
+        }
+        if parser.takeContinueRequest() {
+            connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        guard let request else {
+            if peerFinishedSending { connection.closeAfterFlush() }
+            return
+        }
+        inFlight = true
+        // One request at a time: further pipelined bytes wait in the kernel until this one is answered.
+        connection.pauseReading()
+        let keepAlive = request.keepAlive && !server.isClosing
+        let includeBody = request.method != "HEAD"
+        let responder = HTTPResponder(loop: connection.loop) { [weak self] response in
+            self?.respond(response, keepAlive: keepAlive, includeBody: includeBody)
+        }
+        server.handler(request, responder)
+    }
+
+    private func respond(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) {
+        guard inFlight, connection.isOpen else { return }
+        inFlight = false
+        lastActivity = MonotonicClock.now()
+        connection.write(response.serialized(keepAlive: keepAlive, includeBody: includeBody))
+        if !keepAlive || (peerFinishedSending && parser.bufferedByteCount == 0) {
+            connection.closeAfterFlush()
+            return
+        }
+        connection.resumeReading()
+        // Requests already buffered (pipelined) produce no new read event: parse them explicitly.
+        connection.loop.runSoon { [weak self] in self?.processNext() }
+    }
+
+    private func fail(_ error: HTTPParseError) {
+        inFlight = true  // nothing more is parsed on this connection
+        let response = HTTPResponse.error(error.status, code: "bad_request", message: error.message)
+        connection.write(response.serialized(keepAlive: false))
+        connection.closeAfterFlush()
+    }
+}

@@ -1,0 +1,39 @@
+import CivicCases
+import CivicHTTP
+import Foundation
+
+/// An error an HTTP client sees: status, a stable code, the field at fault and a readable message.
+struct APIError: Error {
+    var status: Int
+    var code: String
+    var field: String?
+    var message: String
+
+    init(_ status: Int, _ code: String, field: String? = nil, _ message: String) {
+        self.status = status; self.code = code; self.field = field; self.message = message
+    }
+
+    init(_ rule: CaseRuleError) {
+        let status: Int
+        switch rule.code {
+        case .notFound: status = 404
+        case .notHolder, .badTransition: status = 409
+        case .missingField, .badTarget: status = 422
+        }
+        self.init(status, rule.code.rawValue, field: rule.field, rule.message)
+    }
+
+    /// The one place where internal errors become responses: rule errors keep their detail, anything else is a 500.
+    static func from(_ error: any Error) -> APIError {
+        if let e = error as? APIError { return e }
+        if let e = error as? CaseRuleError { return APIError(e) }
+        return APIError(500, "internal", "internal error: \(error)")
+    }
+
+    var response: HTTPResponse {
+        var body: [String: Any] = ["code": code, "message": message]
+        if let field { body["field"] = field }
+        let data = (try? JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return .json(status, [UInt8](data))
+    }
+}

@@ -1,0 +1,81 @@
+import CivicCases
+import Foundation
+
+/// JSON bodies the HTTP API accepts, decoded strictly enough that a wrong type names its field.
+enum CaseRequests {
+    struct NewCase: Decodable {
+        var channel: String?
+        var subject: String?
+        var detail: String?
+        var citizen_name: String?
+        var citizen_phone: String?
+        var address: String?
+        var division: String?
+        var category: String?
+        var actor: String?
+    }
+
+    struct Action: Decodable {
+        var actor: String?
+        var note: String?
+        var reply: String?
+        var reason: String?
+        var target: String?
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(APIError) -> T {
+        guard !body.isEmpty else { throw APIError(400, "bad_json", "request body must be a JSON object") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch let DecodingError.typeMismatch(expected, ctx) {
+            let field = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(400, "bad_field", field: field, "field \"\(field)\" has the wrong type (expected \(expected))")
+        } catch {
+            throw APIError(400, "bad_json", "request body is not a valid JSON object")
+        }
+    }
+
+    static func draft(from body: [UInt8], defaultChannel: Channel) throws(APIError) -> CaseDraft {
+        let r = try decode(NewCase.self, body)
+        let channel: Channel
+        if let raw = r.channel {
+            guard let c = Channel(rawValue: raw) else {
+                throw APIError(422, "bad_field", field: "channel", "channel must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(raw)\"")
+            }
+            channel = c
+        } else {
+            channel = defaultChannel
+        }
+        guard let subject = r.subject, !subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw APIError(422, "missing_field", field: "subject", "subject is required")
+        }
+        if let phone = r.citizen_phone, !phone.isEmpty, !phone.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == " " }) {
+            throw APIError(422, "bad_field", field: "citizen_phone", "citizen_phone may contain only digits, spaces, + and -")
+        }
+        return CaseDraft(channel: channel, citizen: Citizen(name: r.citizen_name, phone: r.citizen_phone), subject: subject,
+                         detail: r.detail ?? "", location: Location(address: r.address, division: r.division),
+                         category: r.category, actor: r.actor ?? "intake")
+    }
+
+    static func command(_ verb: String, body: [UInt8]) throws(APIError) -> (CaseCommand, String) {
+        let r = body.isEmpty ? Action() : try decode(Action.self, body)
+        let actor = r.actor ?? "operator"
+        switch verb {
+        case "accept": return (.accept, actor)
+        case "progress":
+            guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "progress needs a note") }
+            return (.progress(note: note), actor)
+        case "resolve":
+            guard let reply = r.reply else { throw APIError(422, "missing_field", field: "reply", "resolve needs the reply to the citizen") }
+            return (.resolve(reply: reply), actor)
+        case "return":
+            guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "return needs a reason") }
+            return (.returnUp(reason: reason), actor)
+        case "assign":
+            guard let target = r.target else { throw APIError(422, "missing_field", field: "target", "assign needs a target unit id") }
+            return (.assign(target: target), actor)
+        default:
+            throw APIError(404, "not_found", "no action \"\(verb)\"; use accept, progress, resolve, return or assign")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import CivicCases
+import CivicWire
+import Foundation
+
+/// GET /status: what an operator needs to judge a node at a glance. Built from in-memory link state and
+/// counters plus one indexed query for the head of the manual queue — never a scan.
+public struct StatusReport: Codable, Sendable {
+    public struct Link: Codable, Sendable {
+        public var id: String
+        public var name: String?
+        public var state: String
+        public var connectedSince: Date?
+        public var lastHeard: Date?
+        public var lastError: String?
+        public var outboxDepth: Int
+        public var lastSentSeq: Int
+        public var lastAckedSeq: Int
+        public var lastAppliedSeq: Int
+        public var summary: Summary?
+        enum CodingKeys: String, CodingKey {
+            case id, name, state, connectedSince = "connected_since", lastHeard = "last_heard", lastError = "last_error"
+            case outboxDepth = "outbox_depth", lastSentSeq = "last_sent_seq", lastAckedSeq = "last_acked_seq"
+            case lastAppliedSeq = "last_applied_seq", summary
+        }
+    }
+
+    public struct QueueEntry: Codable, Sendable {
+        public var id: String
+        public var subject: String
+        public var since: Date
+        public var reason: String?
+        public var candidates: [String]
+    }
+
+    public struct StoreFigures: Codable, Sendable {
+        public var queueDepth: Int
+        public var batches: Int
+        public var operations: Int
+        enum CodingKeys: String, CodingKey { case queueDepth = "queue_depth", batches, operations }
+    }
+
+    public var id: String
+    public var tier: Tier
+    public var name: String
+    public var version: String
+    public var protocolVersion: Int
+    public var startedAt: Date
+    public var uptimeSeconds: Double
+    public var http: String
+    public var mesh: String?
+    public var parent: Link?
+    public var children: [Link]
+    public var counters: CounterSet
+    public var manualQueue: [QueueEntry]
+    public var store: StoreFigures
+
+    enum CodingKeys: String, CodingKey {
+        case id, tier, name, version, protocolVersion = "protocol", startedAt = "started_at", uptimeSeconds = "uptime_seconds"
+        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store
+    }
+}
+
+public let civicMeshVersion = "0.1.0"
+
+extension NodeEngine {
+    func manualQueue(limit: Int) throws -> [StatusReport.QueueEntry] {
+        let rows = try db.query("SELECT id, body FROM cases WHERE holder = ? AND state = 'pending' ORDER BY ord LIMIT ?", [.text(me.id), .integer(Int64(limit))])
+        return try rows.compactMap { row in
+            guard let c = try loadCase(row.string("id") ?? "") else { return nil }
+            let last = try events(ofLatest: c.id)
+            return StatusReport.QueueEntry(id: c.id, subject: c.subject, since: c.updatedAt, reason: last?.data["reason"],
+                                           candidates: last?.data["candidates"]?.split(separator: ",").map(String.init) ?? [])
+        }
+    }
+
+    private func events(ofLatest caseId: String) throws -> CaseEvent? {
+        guard let body = try db.queryOne("SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])?.string("body") else { return nil }
+        return try? WireJSON.decoder().decode(CaseEvent.self, from: Data(body.utf8))
+    }
+}

@@ -1,0 +1,60 @@
+import CivicCases
+import CivicWire
+import Foundation
+
+/// Writes one config per node of a topology: ports assigned in order, one fresh secret per link.
+public enum ConfigGenerator {
+    public struct Options: Sendable {
+        public var host: String
+        public var basePort: Int
+        public var dataRoot: String
+        /// Address children dial, per parent id; defaults to host:meshPort (docker-compose uses service names).
+        public var parentHostOverride: (@Sendable (String) -> String)?
+        public init(host: String = "127.0.0.1", basePort: Int = 7400, dataRoot: String = "data", parentHostOverride: (@Sendable (String) -> String)? = nil) {
+            self.host = host; self.basePort = basePort; self.dataRoot = dataRoot; self.parentHostOverride = parentHostOverride
+        }
+    }
+
+    /// Node i gets HTTP on basePort + 2i and mesh on basePort + 2i + 1.
+    public static func configs(for topology: Topology, options: Options) -> [NodeConfig] {
+        let nodes = topology.allNodes
+        var index: [String: Int] = [:]
+        for (i, n) in nodes.enumerated() { index[n.id] = i }
+        var secrets: [String: String] = [:]  // child id → secret of its link up
+        for n in nodes where n.tier != .city { secrets[n.id] = Hex.encode(SecureRandom.bytes(24)) }
+        return nodes.map { n in
+            let i = index[n.id]!
+            let parentId = topology.parent(of: n.id)
+            let parentAddress = parentId.map { p -> String in
+                let host = options.parentHostOverride?(p) ?? options.host
+                return "\(host):\(options.basePort + 2 * index[p]! + 1)"
+            }
+            return NodeConfig(
+                id: n.id, tier: n.tier, name: n.name, codes: n.codes,
+                meshListen: "\(options.host):\(options.basePort + 2 * i + 1)", httpListen: "\(options.host):\(options.basePort + 2 * i)",
+                parentId: parentId, parentAddress: parentAddress, parentSecret: secrets[n.id],
+                childSecrets: Dictionary(uniqueKeysWithValues: n.children.map { ($0.id, secrets[$0.id]!) }),
+                dataDir: "\(options.dataRoot)/\(n.id)",
+                topology: Topology(casePrefix: topology.casePrefix, root: n.tier == .city ? topology.root : subtreeWithAncestors(topology, n.id), catalogue: topology.catalogue))
+        }
+    }
+
+    /// A node's view of the topology: the path from the city down to it, plus its whole subtree.
+    /// Enough to validate the parent link and to route within its subtree, without shipping the whole city.
+    static func subtreeWithAncestors(_ topology: Topology, _ id: String) -> TopologyNode {
+        guard let path = topology.root.path(to: id) else { return topology.root }
+        func build(_ depth: Int, _ node: TopologyNode) -> TopologyNode {
+            if depth == path.count - 1 { return node }
+            var copy = node
+            copy.children = node.children.filter { $0.id == path[depth + 1] }.map { build(depth + 1, $0) }
+            return copy
+        }
+        return build(0, topology.root)
+    }
+
+    public static func encode(_ config: NodeConfig) throws -> Data {
+        let e = WireJSON.encoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(config)
+    }
+}

@@ -1,0 +1,111 @@
+import CivicCases
+import CivicWire
+import Foundation
+
+extension NodeConfig {
+    /// Reads a config file, applies `CIVICMESH_<FIELD>` overrides from `environment`, and validates it.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> NodeConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, field: "-", problem: "cannot read the file")
+        }
+        guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ConfigError(file: path, field: "-", problem: "not a JSON object")
+        }
+        for key in CodingKeys.allCases {
+            let envName = "CIVICMESH_" + key.rawValue.uppercased()
+            guard let raw = environment[envName] else { continue }
+            object[key.rawValue] = try overrideValue(raw, key: key, envName: envName, file: path)
+        }
+        let config: NodeConfig
+        do {
+            let merged = try JSONSerialization.data(withJSONObject: object)
+            config = try WireJSON.decoder().decode(NodeConfig.self, from: merged)
+        } catch let error as DecodingError {
+            throw ConfigError(file: path, field: Self.field(of: error), problem: Self.problem(of: error))
+        } catch {
+            throw ConfigError(file: path, field: "-", problem: "\(error)")
+        }
+        try config.validate(file: path)
+        return config
+    }
+
+    private static func overrideValue(_ raw: String, key: CodingKeys, envName: String, file: String) throws(ConfigError) -> Any {
+        switch key {
+        case .codes:
+            return raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        case .maxLineBytes:
+            guard let v = Int(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not an integer") }
+            return v
+        case .heartbeatInterval, .heartbeatTimeout:
+            guard let v = Double(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not a number") }
+            return v
+        case .childSecrets:
+            // "id=secret,id=secret"
+            var out: [String: String] = [:]
+            for pair in raw.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName) must be id=secret,id=secret") }
+                out[parts[0]] = parts[1]
+            }
+            return out
+        case .topology:
+            guard let data = FileManager.default.contents(atPath: raw), let obj = try? JSONSerialization.jsonObject(with: data) else {
+                throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not a readable topology JSON file")
+            }
+            return obj
+        default:
+            return raw
+        }
+    }
+
+    /// Checks everything a running node relies on; the first problem is reported.
+    public func validate(file: String) throws(ConfigError) {
+        func fail(_ field: String, _ problem: String) -> ConfigError { ConfigError(file: file, field: field, problem: problem) }
+        if let problem = topology.problems().first { throw fail("topology", problem) }
+        guard let unit else { throw fail("id", "node \(id) is not in the config's topology") }
+        if unit.tier != tier { throw fail("tier", "topology says \(id) is a \(unit.tier.rawValue), config says \(tier.rawValue)") }
+        if HostPort.parse(httpListen) == nil { throw fail("http_listen", "\"\(httpListen)\" is not host:port") }
+        if tier != .street, HostPort.parse(meshListen) == nil { throw fail("mesh_listen", "\"\(meshListen)\" is not host:port") }
+        if dataDir.isEmpty { throw fail("data_dir", "must not be empty") }
+        if maxLineBytes < 1024 || maxLineBytes > 64 << 20 { throw fail("max_line_bytes", "must be between 1024 and 67108864, got \(maxLineBytes)") }
+        if !(heartbeatInterval > 0) { throw fail("heartbeat_interval", "must be positive") }
+        if !(heartbeatTimeout > heartbeatInterval) { throw fail("heartbeat_timeout", "must be greater than heartbeat_interval") }
+        if tier == .city {
+            if parentId != nil || parentAddress != nil { throw fail("parent_id", "the city node has no parent") }
+        } else {
+            guard let parentId, !parentId.isEmpty else { throw fail("parent_id", "a \(tier.rawValue) node needs its parent's id") }
+            if let expected = topology.parent(of: id), expected != parentId {
+                throw fail("parent_id", "topology says the parent of \(id) is \(expected), config says \(parentId)")
+            }
+            guard let parentAddress, HostPort.parse(parentAddress) != nil else { throw fail("parent_address", "a \(tier.rawValue) node needs its parent's host:port") }
+            guard let parentSecret, parentSecret.count >= 16 else { throw fail("parent_secret", "must be at least 16 characters") }
+        }
+        for child in unit.children where (childSecrets[child.id]?.count ?? 0) < 16 {
+            throw fail("child_secrets", "no secret (≥ 16 characters) for child \(child.id)")
+        }
+        for key in childSecrets.keys where !unit.children.contains(where: { $0.id == key }) {
+            throw fail("child_secrets", "\(key) is not a child of \(id)")
+        }
+    }
+
+    private static func field(of error: DecodingError) -> String {
+        let path: [any CodingKey]
+        switch error {
+        case .keyNotFound(let key, let ctx): path = ctx.codingPath + [key]
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx): path = ctx.codingPath
+        @unknown default: path = []
+        }
+        let text = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return text.isEmpty ? "-" : text
+    }
+
+    private static func problem(of error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound: "is required"
+        case .typeMismatch(let type, _): "has the wrong type (expected \(type))"
+        case .valueNotFound(let type, _): "is null (expected \(type))"
+        case .dataCorrupted(let ctx): ctx.debugDescription
+        @unknown default: "\(error)"
+        }
+    }
+}

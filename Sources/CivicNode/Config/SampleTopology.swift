@@ -1,0 +1,40 @@
+import CivicCases
+import Foundation
+
+/// The project's own small sample city (fictional names and codes), the default for `civicmesh up`:
+/// one city, three districts, eight streets.
+public enum SampleTopology {
+    public static let json = """
+    {
+      "case_prefix": "JC",
+      "root": {
+        "id": "city", "tier": "city", "name": "江城市", "codes": ["9901"],
+        "children": [
+          { "id": "d990101", "tier": "district", "name": "东湖区", "codes": ["990101"],
+            "children": [
+              { "id": "s990101001", "tier": "street", "name": "湖滨街道", "codes": ["990101001"] },
+              { "id": "s990101002", "tier": "street", "name": "梨园街道", "codes": ["990101002"] },
+              { "id": "s990101003", "tier": "street", "name": "珞珈街道", "codes": ["990101003"] }
+            ] },
+          { "id": "d990102", "tier": "district", "name": "南山区", "codes": ["990102"],
+            "children": [
+              { "id": "s990102001", "tier": "street", "name": "南门街道", "codes": ["990102001"] },
+              { "id": "s990102002", "tier": "street", "name": "青石街道", "codes": ["990102002"] }
+            ] },
+          { "id": "d990103", "tier": "district", "name": "西岭区", "codes": ["990103"],
+            "children": [
+              { "id": "s990103001", "tier": "street", "name": "枫林街道", "codes": ["990103001"] },
+              { "id": "s990103002", "tier": "street", "name": "龙湾街道", "codes": ["990103002"] },
+              { "id": "s990103003", "tier": "street", "name": "白沙镇", "codes": ["990103003"] }
+            ] }
+        ]
+      },
+      "catalogue": {}
+    }
+    """
+
+    public static func load() -> Topology {
+        // The literal above is part of the program; failing to decode it is a build defect.
+        try! JSONDecoder().decode(Topology.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,83 @@
+import CivicCases
+import CivicWire
+import Foundation
+
+/// Where an event came from, which decides where it travels next.
+enum EventOrigin: Equatable {
+    case local
+    case parent
+    case child(String)
+}
+
+/// A request to create a case, after HTTP/CLI parsing.
+public struct CaseDraft: Sendable, Codable, Equatable {
+    public var channel: Channel
+    public var citizen: Citizen
+    public var subject: String
+    public var detail: String
+    public var location: Location
+    public var category: String?
+    public var actor: String
+
+    public init(channel: Channel, citizen: Citizen = Citizen(), subject: String, detail: String = "", location: Location = Location(), category: String? = nil, actor: String = "intake") {
+        self.channel = channel; self.citizen = citizen; self.subject = subject; self.detail = detail
+        self.location = location; self.category = category; self.actor = actor
+    }
+}
+
+public struct IntakeReceipt: Sendable, Equatable {
+    public var `case`: Case
+    /// Set when the draft repeated an open case: `case` is then that existing case.
+    public var linkedTo: String?
+    public var reasons: [String]
+}
+
+/// A new durable line for a peer, produced by a commit and handed to the link layer.
+public struct OutboxLine: Sendable, Equatable {
+    public var peer: String
+    public var seq: Int
+    public var line: [UInt8]
+}
+
+/// What a committed batch changed, for the link layer and the status cache.
+public struct CommitReport: Sendable {
+    public var lines: [OutboxLine]
+    public var counters: CounterSet
+    public var countersChanged: Bool
+}
+
+/// Persistent per-link sequence state.
+struct LinkRecord {
+    var nextOut: Int
+    var ackedOut: Int
+    var appliedIn: Int
+}
+
+/// A durable message from a peer could not be applied. The link layer reports it and does not ack.
+public struct ApplyError: Error, CustomStringConvertible, Sendable {
+    public var code: String
+    public var message: String
+    public var description: String { "\(code): \(message)" }
+}
+
+/// Result of applying a durable message from a peer.
+public enum ApplyOutcome: Sendable, Equatable {
+    case applied
+    /// Already applied earlier (a resend after a reconnect): acknowledge again, change nothing.
+    case duplicate
+}
+
+/// One page of a case list.
+public struct CasePage: Sendable {
+    public var cases: [Case]
+    /// Cursor for the next page (pass as `after`), nil at the end.
+    public var next: String?
+}
+
+/// Link sequence figures for the status endpoint.
+public struct LinkFigures: Sendable, Equatable {
+    public var lastAssigned: Int
+    public var lastAcked: Int
+    public var lastApplied: Int
+    public var outboxDepth: Int { lastAssigned - lastAcked }
+}

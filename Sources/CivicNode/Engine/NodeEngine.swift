@@ -1,0 +1,386 @@
+import CivicCases
+import CivicStore
+import CivicWire
+import Foundation
+
+/// Where a routing rule places a case inside a node's subtree.
+public struct Placement: Sendable, Equatable {
+    /// The unit chosen, nil when no rule could place the case.
+    public var target: String?
+    /// Units that fit equally well (ambiguous) — shown to the operator.
+    public var candidates: [String]
+    public var reason: String
+    public init(target: String?, candidates: [String] = [], reason: String) {
+        self.target = target; self.candidates = candidates; self.reason = reason
+    }
+}
+
+/// Decides where a case goes and what it is about. `NodeTriage` adapts CivicTriage to this.
+public protocol CaseRouting: Sendable {
+    func place(_ c: Case, within scope: TopologyNode) -> Placement
+    /// Intake-time analysis (topic, request type…): attributes to store and reason lines for the first event.
+    func analyse(_ draft: CaseDraft) -> (category: String?, requestType: String?, attributes: [String: String], reasons: [String])
+}
+
+/// The case domain on top of the node's database. Runs only on the store's writer thread:
+/// every method is called inside a group-commit transaction, so each call is atomic and durable together
+/// with the outbox lines and counters it produces.
+final class NodeEngine {
+    let db: Database
+    let me: TopologyNode
+    let parentId: String?
+    let casePrefix: String
+    let router: any CaseRouting
+    let codec = MeshCodec()
+    private let jsonEncoder = WireJSON.encoder()
+    private let jsonDecoder = WireJSON.decoder()
+    private let subtreeIds: Set<String>
+
+    private(set) var counters = CounterSet()
+    private var countersChanged = false
+    private var links: [String: LinkRecord] = [:]
+    private var pendingLines: [OutboxLine] = []
+    private var nextEventNumber: Int
+    let duplicates: DuplicateRegistry
+
+    init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, now: Date = Date()) throws {
+        self.db = db
+        self.me = me
+        self.parentId = parentId
+        self.casePrefix = casePrefix
+        self.router = router
+        self.subtreeIds = Set(me.allNodes.map(\.id))
+        try db.migrate(Schema.migrations)
+        nextEventNumber = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'next_event'")?.string("value") ?? "1") ?? 1
+        for row in try db.query("SELECT scope, key, value FROM counters") {
+            let key = row.string("key") ?? "", value = row.int("value") ?? 0
+            if row.string("scope") == "self" { counters.own[key] = value } else { counters.subtree[key] = value }
+        }
+        for row in try db.query("SELECT peer, next_out, acked_out, applied_in FROM links") {
+            links[row.string("peer") ?? ""] = LinkRecord(nextOut: row.int("next_out") ?? 1, ackedOut: row.int("acked_out") ?? 0, appliedIn: row.int("applied_in") ?? 0)
+        }
+        duplicates = DuplicateRegistry()
+        try duplicates.load(from: db, decoder: jsonDecoder, now: now)
+    }
+
+    // MARK: - Intake
+
+    func intake(_ draft: CaseDraft, at now: Date) throws -> IntakeReceipt {
+        let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !subject.isEmpty else { throw CaseRuleError(.missingField, field: "subject", "subject must not be empty") }
+        guard subject.count <= 500 else { throw CaseRuleError(.missingField, field: "subject", "subject is longer than 500 characters") }
+        guard draft.detail.count <= 20_000 else { throw CaseRuleError(.missingField, field: "detail", "detail is longer than 20000 characters") }
+        guard me.tier != .district else {
+            throw CaseRuleError(.badTransition, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
+        }
+        let analysis = router.analyse(draft)
+        if let match = duplicates.findDuplicate(of: draft, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen {
+            let event = makeEvent(existing, at: now, actor: draft.actor, action: .linked, state: existing.state, holder: existing.holder,
+                                  note: "repeat report via \(draft.channel.rawValue): \(subject)",
+                                  data: ["reason": match.reason, "phone": draft.citizen.phone ?? "", "channel": draft.channel.rawValue])
+            var updated = existing
+            try record(event, into: &updated, origin: .local)
+            return IntakeReceipt(case: updated, linkedTo: existing.id, reasons: [match.reason])
+        }
+        let sequence = try nextCaseNumber(day: CaseID.dayStamp(now))
+        let id = CaseID.make(prefix: casePrefix, date: now, intakeNode: me.id, isCity: me.tier == .city, sequence: sequence)
+        let handledHere = me.tier == .street
+        var c = Case(id: id, channel: draft.channel, citizen: draft.citizen, subject: subject, detail: draft.detail,
+                     location: draft.location, category: draft.category ?? analysis.category, requestType: analysis.requestType,
+                     intake: me.id, createdAt: now, state: handledHere ? .accepted : .pending, holder: me.id, attributes: analysis.attributes)
+        if handledHere, c.location.division == nil { c.location.division = me.codes.first }
+        var data: [String: String] = ["channel": draft.channel.rawValue]
+        if !analysis.reasons.isEmpty { data["triage"] = analysis.reasons.joined(separator: "\n") }
+        let created = makeEvent(c, at: now, actor: draft.actor, action: .created, state: c.state, holder: me.id,
+                                note: handledHere ? "reported at \(me.name); handled here" : nil, data: data)
+        try record(created, into: &c, origin: .local)
+        duplicates.add(c)
+        var reasons = analysis.reasons
+        if !handledHere { reasons.append(contentsOf: try route(&c, at: now, excluding: nil)) }
+        return IntakeReceipt(case: c, linkedTo: nil, reasons: reasons)
+    }
+
+    private func nextCaseNumber(day: String) throws -> Int {
+        let key = "case_seq:\(day)"
+        let current = Int(try db.queryOne("SELECT value FROM meta WHERE key = ?", [.text(key)])?.string("value") ?? "0") ?? 0
+        try db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(String(current + 1))])
+        return current + 1
+    }
+
+    // MARK: - Operator commands
+
+    func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
+        guard var c = try loadCase(caseId) else { throw CaseRuleError(.notFound, field: "id", "no case \(caseId) at \(me.id)") }
+        let event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
+        try record(event, into: &c, origin: .local)
+        if event.holder == me.id, event.state == .returned || event.state == .dispatched {
+            _ = try route(&c, at: now, excluding: event.data["from"])
+        }
+        if !c.state.isOpen { duplicates.remove(c.id) }
+        return c
+    }
+
+    // MARK: - Messages from peers
+
+    func apply(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
+        guard let seq = message.durableSeq else { throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message") }
+        var link = links[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0)
+        if seq <= link.appliedIn { return .duplicate }
+        guard seq == link.appliedIn + 1 else {
+            throw ApplyError(code: "sequence_gap", message: "expected seq \(link.appliedIn + 1) from \(peer), got \(seq)")
+        }
+        let fromParent = peer == parentId
+        let origin: EventOrigin = fromParent ? .parent : .child(peer)
+        switch message {
+        case .dispatch(let m):
+            guard fromParent else { throw ApplyError(code: "wrong_direction", message: "dispatch only comes from the parent") }
+            guard subtreeIds.contains(m.case.holder) else {
+                throw ApplyError(code: "invalid_case", message: "dispatch of \(m.case.id) to \(m.case.holder), which is not in \(me.id)'s subtree")
+            }
+            var c = try loadCase(m.case.id) ?? m.case
+            for event in m.events where event.caseId == m.case.id {
+                try record(event, into: &c, origin: origin, header: m.case)
+            }
+            try react(&c, at: now)
+        case .update(let m):
+            if !fromParent, !(me.find(peer)?.contains(m.event.node) ?? false) {
+                throw ApplyError(code: "invalid_event", message: "event \(m.event.id) happened at \(m.event.node), outside \(peer)'s subtree")
+            }
+            guard m.event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(m.event.id) is about \(m.event.caseId), not \(m.case.id)") }
+            var c = try loadCase(m.case.id) ?? m.case
+            let isNew = try record(m.event, into: &c, origin: origin, header: m.case)
+            if isNew, m.event.action == .created { duplicates.add(c) }
+            if !c.state.isOpen { duplicates.remove(c.id) }
+            try react(&c, at: now)
+        default:
+            throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message")
+        }
+        link.appliedIn = seq
+        try saveLink(peer, link)
+        return .applied
+    }
+
+    /// After a peer's events: when the case now waits on this node for routing, route it.
+    private func react(_ c: inout Case, at now: Date) throws {
+        guard c.holder == me.id, me.tier != .street else { return }
+        switch c.state {
+        case .dispatched: _ = try route(&c, at: now, excluding: nil)
+        case .returned: _ = try route(&c, at: now, excluding: try lastReturnSource(c.id))
+        default: break
+        }
+    }
+
+    private func lastReturnSource(_ caseId: String) throws -> String? {
+        let row = try db.queryOne("SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])
+        guard let body = row?.string("body"), let event = try? jsonDecoder.decode(CaseEvent.self, from: Data(body.utf8)) else { return nil }
+        return event.action == .returned ? event.data["from"] : nil
+    }
+
+    func acknowledge(peer: String, upTo seq: Int) throws {
+        guard var link = links[peer], seq > link.ackedOut else { return }
+        link.ackedOut = min(seq, link.nextOut - 1)
+        try db.execute("DELETE FROM outbox WHERE peer = ? AND seq <= ?", [.text(peer), .integer(Int64(link.ackedOut))])
+        try saveLink(peer, link)
+    }
+
+    func storeSummary(_ summary: Summary, from peer: String) throws {
+        let body = String(decoding: try jsonEncoder.encode(summary), as: UTF8.self)
+        try db.execute("INSERT INTO summaries(peer, body) VALUES(?, ?) ON CONFLICT(peer) DO UPDATE SET body = excluded.body", [.text(peer), .text(body)])
+    }
+
+    // MARK: - Routing
+
+    /// Sends a case this node holds down to the unit the rules choose, or queues it for an operator.
+    @discardableResult
+    private func route(_ c: inout Case, at now: Date, excluding returnedBy: String?) throws -> [String] {
+        var placement = router.place(c, within: me)
+        if let target = placement.target, let returnedBy, me.find(returnedBy)?.contains(target) ?? false {
+            placement = Placement(target: nil, candidates: [], reason: "\(placement.reason); but \(returnedBy) returned the case, so an operator decides")
+        }
+        if let target = placement.target, target != me.id, let path = me.path(to: target) {
+            let event = makeEvent(c, at: now, actor: "system", action: .dispatched, state: .dispatched, holder: target,
+                                  note: placement.reason, data: ["route": path.joined(separator: "→"), "reason": placement.reason])
+            try record(event, into: &c, origin: .local)
+            return ["dispatched to \(target): \(placement.reason)"]
+        }
+        var data = ["reason": placement.reason]
+        if !placement.candidates.isEmpty { data["candidates"] = placement.candidates.joined(separator: ",") }
+        let event = makeEvent(c, at: now, actor: "system", action: .queued, state: .pending, holder: me.id,
+                              note: "manual dispatch needed: \(placement.reason)", data: data)
+        try record(event, into: &c, origin: .local)
+        return ["queued for manual dispatch at \(me.id): \(placement.reason)"]
+    }
+
+    // MARK: - Applying one event
+
+    /// Stores an event (once), moves the case and the counters, and queues it for the peers that need it.
+    /// Returns false when the event was already known.
+    @discardableResult
+    private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, header: Case? = nil) throws -> Bool {
+        let body = String(decoding: try jsonEncoder.encode(event), as: UTF8.self)
+        try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?) ON CONFLICT(id) DO NOTHING", [.text(event.id), .text(event.caseId), .text(body)])
+        guard db.changes == 1 else { return false }
+        let existing = try db.queryOne("SELECT state, holder FROM cases WHERE id = ?", [.text(c.id)])
+        let before = existing.flatMap { row in
+            row.string("state").flatMap(CaseState.init(rawValue:)).map { (state: $0, holder: row.string("holder") ?? "") }
+        }
+        if let header {
+            // Header fields travel with every message; the sender knows at least as much as we do.
+            let keepState = (c.state, c.holder)
+            c = header
+            (c.state, c.holder) = keepState
+        }
+        c.state = event.state
+        c.holder = event.holder
+        c.updatedAt = max(c.updatedAt, event.at)
+        let caseBody = String(decoding: try jsonEncoder.encode(c), as: UTF8.self)
+        try db.execute("""
+            INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body
+            """, [.text(c.id), .text(c.state.rawValue), .text(c.holder), .text(WireDate.format(c.createdAt)), .text(WireDate.format(c.updatedAt)), .text(caseBody)])
+        for delta in CounterRules.deltas(before: before, event: event, me: me.id, inSubtree: { self.subtreeIds.contains($0) }) {
+            try bump(delta)
+        }
+        try propagate(event, case: c, origin: origin)
+        return true
+    }
+
+    private func bump(_ delta: CounterRules.Delta) throws {
+        try db.execute("""
+            INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
+            ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
+            """, [.text(delta.scope), .text(delta.key), .integer(Int64(delta.amount))])
+        if delta.scope == "self" { counters.own[delta.key] += delta.amount } else { counters.subtree[delta.key] += delta.amount }
+        countersChanged = true
+    }
+
+    /// Up to the parent unless it came from there; down towards the holder unless it came from there.
+    private func propagate(_ event: CaseEvent, case c: Case, origin: EventOrigin) throws {
+        if let parentId, origin != .parent {
+            try enqueue(to: parentId) { .update(Update(seq: $0, case: c, event: event)) }
+        }
+        guard event.holder != me.id, let path = me.path(to: event.holder), path.count >= 2 else { return }
+        let child = path[1]
+        if origin == .child(child) { return }
+        if event.action == .dispatched || event.action == .assigned {
+            let history = try events(of: c.id)
+            try enqueue(to: child) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
+        } else {
+            try enqueue(to: child) { .update(Update(seq: $0, case: c, event: event)) }
+        }
+    }
+
+    private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws {
+        var link = links[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0)
+        let seq = link.nextOut
+        let line = codec.encode(make(seq))
+        try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
+        link.nextOut += 1
+        try saveLink(peer, link)
+        pendingLines.append(OutboxLine(peer: peer, seq: seq, line: line))
+    }
+
+    private func saveLink(_ peer: String, _ link: LinkRecord) throws {
+        links[peer] = link
+        try db.execute("""
+            INSERT INTO links(peer, next_out, acked_out, applied_in) VALUES(?, ?, ?, ?)
+            ON CONFLICT(peer) DO UPDATE SET next_out = excluded.next_out, acked_out = excluded.acked_out, applied_in = excluded.applied_in
+            """, [.text(peer), .integer(Int64(link.nextOut)), .integer(Int64(link.ackedOut)), .integer(Int64(link.appliedIn))])
+    }
+
+    private func makeEvent(_ c: Case, at: Date, actor: String, action: CaseAction, state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]) -> CaseEvent {
+        CaseEvent(id: takeEventId(), caseId: c.id, at: at, node: me.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data)
+    }
+
+    private func takeEventId() -> String {
+        defer { nextEventNumber += 1 }
+        // Persisted lazily: the meta row is written in the same transaction (see flushMeta).
+        metaDirty = true
+        return "\(me.id)-\(nextEventNumber)"
+    }
+    private var metaDirty = false
+
+    /// Called once per batch, inside the transaction, before COMMIT.
+    func flushMeta() throws {
+        guard metaDirty else { return }
+        try db.execute("INSERT INTO meta(key, value) VALUES('next_event', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(String(nextEventNumber))])
+        metaDirty = false
+    }
+
+    /// What the last commit produced; called after COMMIT.
+    func drainCommitReport() -> CommitReport {
+        defer { pendingLines = []; countersChanged = false }
+        return CommitReport(lines: pendingLines, counters: counters, countersChanged: countersChanged)
+    }
+
+    struct MemorySnapshot {
+        var counters: CounterSet
+        var countersChanged: Bool
+        var links: [String: LinkRecord]
+        var pendingLineCount: Int
+        var nextEventNumber: Int
+        var metaDirty: Bool
+    }
+
+    /// In-memory mirrors of database rows, saved before an operation so a rolled-back one leaves no trace.
+    func snapshot() -> MemorySnapshot {
+        MemorySnapshot(counters: counters, countersChanged: countersChanged, links: links, pendingLineCount: pendingLines.count,
+                       nextEventNumber: nextEventNumber, metaDirty: metaDirty)
+    }
+
+    func restore(_ s: MemorySnapshot) {
+        counters = s.counters
+        countersChanged = s.countersChanged
+        links = s.links
+        pendingLines.removeSubrange(min(s.pendingLineCount, pendingLines.count)...)
+        nextEventNumber = s.nextEventNumber
+        metaDirty = s.metaDirty
+    }
+
+    // MARK: - Reads
+
+    func loadCase(_ id: String) throws -> Case? {
+        guard let body = try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(id)])?.string("body") else { return nil }
+        return try jsonDecoder.decode(Case.self, from: Data(body.utf8))
+    }
+
+    func events(of caseId: String) throws -> [CaseEvent] {
+        try db.query("SELECT body FROM events WHERE case_id = ? ORDER BY ord", [.text(caseId)]).map {
+            try jsonDecoder.decode(CaseEvent.self, from: Data(($0.string("body") ?? "").utf8))
+        }
+    }
+
+    func listCases(state: String?, holder: String?, limit: Int, after: String?) throws -> CasePage {
+        var clauses: [String] = []
+        var args: [SQLValue] = []
+        if let state { clauses.append("state = ?"); args.append(.text(state)) }
+        if let holder { clauses.append("holder = ?"); args.append(.text(holder)) }
+        if let after, let ord = Int(after) { clauses.append("ord > ?"); args.append(.integer(Int64(ord))) }
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        args.append(.integer(Int64(limit + 1)))
+        let rows = try db.query("SELECT ord, body FROM cases \(whereSQL) ORDER BY ord LIMIT ?", args)
+        let page = rows.prefix(limit)
+        let cases = try page.map { try jsonDecoder.decode(Case.self, from: Data(($0.string("body") ?? "").utf8)) }
+        let next = rows.count > limit ? page.last?.int("ord").map(String.init) : nil
+        return CasePage(cases: cases, next: next)
+    }
+
+    func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] {
+        try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq > ? ORDER BY seq LIMIT ?", [.text(peer), .integer(Int64(seq)), .integer(Int64(limit))]).map {
+            OutboxLine(peer: peer, seq: $0.int("seq") ?? 0, line: $0["line"].bytes ?? [])
+        }
+    }
+
+    func linkFigures(_ peer: String) -> LinkFigures {
+        let link = links[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0)
+        return LinkFigures(lastAssigned: link.nextOut - 1, lastAcked: link.ackedOut, lastApplied: link.appliedIn)
+    }
+
+    func storedSummaries() throws -> [String: Summary] {
+        var out: [String: Summary] = [:]
+        for row in try db.query("SELECT peer, body FROM summaries") {
+            if let peer = row.string("peer"), let body = row.string("body"), let s = try? jsonDecoder.decode(Summary.self, from: Data(body.utf8)) { out[peer] = s }
+        }
+        return out
+    }
+}

@@ -1,0 +1,35 @@
+/// The node database, one file per node. Each step runs once, in order (PRAGMA user_version).
+/// Tables are keyed so that every status and list request is an index lookup, never a scan.
+enum Schema {
+    static let migrations: [String] = [
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        -- ord: the order in which this node learned of a case; paging cursor for lists.
+        CREATE TABLE cases(
+            ord INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            body TEXT NOT NULL);
+        CREATE INDEX cases_by_state ON cases(state, ord);
+        CREATE INDEX cases_by_holder ON cases(holder, state, ord);
+        CREATE INDEX cases_by_created ON cases(created_at);
+        -- ord: the order in which this node applied events; a case's history is its events by ord.
+        CREATE TABLE events(
+            ord INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            case_id TEXT NOT NULL,
+            body TEXT NOT NULL);
+        CREATE INDEX events_by_case ON events(case_id, ord);
+        -- Durable messages not yet acknowledged by the peer, in send order.
+        CREATE TABLE outbox(peer TEXT NOT NULL, seq INTEGER NOT NULL, line BLOB NOT NULL, PRIMARY KEY(peer, seq)) WITHOUT ROWID;
+        -- Per link: next seq to assign, last seq the peer acknowledged, last seq applied from the peer.
+        CREATE TABLE links(peer TEXT PRIMARY KEY, next_out INTEGER NOT NULL, acked_out INTEGER NOT NULL, applied_in INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE counters(scope TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY(scope, key)) WITHOUT ROWID;
+        -- Last summary each child sent, so a restarted node still shows it.
+        CREATE TABLE summaries(peer TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+        """,
+    ]
+}

@@ -1,0 +1,127 @@
+import CivicCases
+import CivicIO
+import CivicWire
+import Foundation
+
+/// A child connection that has not proven who it is yet. Nothing it sends is applied.
+final class PendingHandshake {
+    enum Step { case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String) }
+    let connection: TCPConnection
+    var framer: LineFramer
+    var step: Step = .awaitingHello
+    let openedAt = Date()
+    init(connection: TCPConnection, maxLineBytes: Int) {
+        self.connection = connection
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+    }
+}
+
+/// Parent side of the handshake: hello → challenge → auth → welcome.
+extension MeshLinks {
+    func accept(_ conn: TCPConnection) {
+        guard !stopped else { conn.close(); return }
+        let p = PendingHandshake(connection: conn, maxLineBytes: config.maxLineBytes)
+        pending[conn.id] = p
+        conn.onRead = { [weak self] bytes in self?.pendingRead(conn.id, bytes) }
+        conn.onClose = { [weak self] _ in self?.pending[conn.id] = nil }
+    }
+
+    private func pendingRead(_ id: Int, _ bytes: [UInt8]) {
+        guard let p = pending[id] else { return }
+        p.framer.append(bytes)
+        while pending[id] != nil {
+            let line: [UInt8]
+            do {
+                guard let next = try p.framer.nextLine() else { return }
+                line = next
+            } catch {
+                refusePending(id, code: "frame_too_large", "line longer than max_line_bytes (\(config.maxLineBytes))")
+                return
+            }
+            let message: MeshMessage
+            do { message = try codec.decode(line) } catch {
+                refusePending(id, code: error.code, error.description)
+                return
+            }
+            handshakeStep(p, message)
+        }
+    }
+
+    private func handshakeStep(_ p: PendingHandshake, _ message: MeshMessage) {
+        let id = p.connection.id
+        switch (p.step, message) {
+        case (.awaitingHello, .hello(let hello)):
+            guard hello.v == meshProtocolVersion else {
+                return refusePending(id, code: "unsupported_version", "protocol version \(hello.v) is not supported; this node speaks \(meshProtocolVersion)")
+            }
+            guard let child = unit.children.first(where: { $0.id == hello.node }), let ch = children[child.id] else {
+                return refusePending(id, code: "unknown_node", "\(hello.node) is not a child of \(unit.id)")
+            }
+            guard child.tier == hello.tier else {
+                return refusePending(id, code: "wrong_tier", "\(hello.node) is a \(child.tier.rawValue), not a \(hello.tier.rawValue)")
+            }
+            guard hello.nonce.count >= 16, Hex.decode(hello.nonce) != nil else {
+                return refusePending(id, code: "invalid_message", "nonce must be at least 8 random bytes in hex")
+            }
+            guard seenNonces.insert(hello.nonce) else {
+                return refusePending(id, code: "replayed_nonce", "nonce of \(hello.node) was already used: replayed handshake")
+            }
+            let parentNonce = HandshakeProof.freshNonce()
+            let proof = HandshakeProof.make(role: "parent", secret: ch.secret, child: child.id, parent: unit.id, childNonce: hello.nonce, parentNonce: parentNonce)
+            p.step = .awaitingAuth(child: child.id, childNonce: hello.nonce, parentNonce: parentNonce)
+            p.connection.write(codec.encode(.challenge(Challenge(node: unit.id, nonce: parentNonce, proof: proof))))
+        case (.awaitingAuth(let childId, let childNonce, let parentNonce), .auth(let auth)):
+            guard let ch = children[childId] else { return }
+            guard HandshakeProof.verify(auth.proof, role: "child", secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) else {
+                return refusePending(id, code: "bad_proof", "proof for \(childId) does not match the link secret (wrong secret or replayed proof)")
+            }
+            guard auth.resume <= ch.known else {
+                return refusePending(id, code: "sequence_ahead", "\(childId) says it applied seq \(auth.resume) but only \(ch.known) were ever sent: its data does not belong to this link")
+            }
+            pending[id] = nil
+            adopt(p, as: ch, resume: auth.resume)
+        case (.awaitingHello, _):
+            refusePending(id, code: "handshake_required", "first message must be hello, got \(message.type)")
+        case (.awaitingAuth, _):
+            refusePending(id, code: "handshake_required", "expected auth, got \(message.type)")
+        }
+    }
+
+    /// The child proved itself: this connection becomes its link (replacing an older one), and both streams resume.
+    private func adopt(_ p: PendingHandshake, as ch: PeerChannel, resume: Int) {
+        if let old = ch.connection {
+            log.info("link \(ch.peer): new connection replaces the old one")
+            old.onClose = nil
+            old.close()
+        }
+        let conn = p.connection
+        ch.generation += 1
+        let generation = ch.generation
+        ch.connection = conn
+        ch.framer = p.framer
+        ch.state = .up
+        ch.connectedSince = Date()
+        ch.lastHeard = Date()
+        ch.lastError = nil
+        ch.lastAckSentOnConnection = ch.appliedIn
+        ch.queued.removeAll()
+        ch.acked = max(ch.acked, resume)
+        ch.sent = ch.acked
+        conn.onRead = { [weak self] bytes in self?.received(bytes, on: ch, generation: generation) }
+        conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }
+        send(.welcome(Welcome(resume: ch.appliedIn, heartbeat: config.heartbeatInterval)), on: ch)
+        summaryDirty = true
+        log.info("link \(ch.peer) up (child resumes after \(ch.appliedIn), we resume after \(ch.acked))")
+        collectAcked(ch)
+        pump(ch)
+        // Bytes that arrived with the auth line are already in the framer.
+        if ch.framer.bufferedBytes > 0 { received([], on: ch, generation: generation) }
+    }
+
+    func refusePending(_ id: Int, code: String, _ message: String) {
+        guard let p = pending.removeValue(forKey: id) else { return }
+        log.warning("refused connection from \(p.connection.peerDescription): \(code): \(message)")
+        p.connection.write(codec.encode(.error(ErrorMessage(code: code, message: message, fatal: true))))
+        p.connection.closeAfterFlush()
+    }
+}

@@ -1,0 +1,105 @@
+import CivicCases
+import CivicIO
+import CivicWire
+import Foundation
+
+/// Child side: dial the parent, prove the secret, resume both streams; redial with backoff when the link drops.
+extension MeshLinks {
+    func connectParent() {
+        guard let ch = parent, !stopped, ch.connection == nil, ch.state == .down,
+              let address = config.parentAddress.flatMap(HostPort.parse) else { return }
+        ch.state = .connecting
+        loop.connect(host: address.host, port: address.port, timeout: 3) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let conn):
+                guard !self.stopped else { conn.close(); return }
+                self.startHandshake(ch, conn)
+            case .failure(let error):
+                ch.state = .down
+                ch.lastError = "connect \(address): \(error)"
+                self.log.debug("cannot reach parent \(ch.peer) at \(address): \(error)")
+                self.scheduleReconnect()
+            }
+        }
+    }
+
+    /// Exponential backoff with jitter: 0.1 s doubling to 5 s, each wait drawn from its upper half.
+    func scheduleReconnect() {
+        guard let ch = parent, !stopped else { return }
+        let ceiling = min(5.0, 0.1 * pow(2.0, Double(min(ch.reconnectAttempts, 10))))
+        ch.reconnectAttempts += 1
+        let delay = Double.random(in: (ceiling / 2)...ceiling)
+        loop.scheduleTimer(after: delay) { [weak self] in self?.connectParent() }
+    }
+
+    private func startHandshake(_ ch: PeerChannel, _ conn: TCPConnection) {
+        ch.generation += 1
+        let generation = ch.generation
+        ch.connection = conn
+        ch.state = .handshaking
+        ch.framer = LineFramer(maxLineBytes: config.maxLineBytes)
+        ch.lastHeard = Date()
+        let nonce = HandshakeProof.freshNonce()
+        var challenged = false
+        conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }
+        conn.onRead = { [weak self] bytes in
+            guard let self else { return }
+            if ch.state == .up { return self.received(bytes, on: ch, generation: generation) }
+            ch.framer.append(bytes)
+            while ch.state == .handshaking, ch.generation == generation {
+                let line: [UInt8]
+                do {
+                    guard let next = try ch.framer.nextLine() else { return }
+                    line = next
+                } catch {
+                    return self.refuse(ch, code: "frame_too_large", "line longer than max_line_bytes")
+                }
+                let message: MeshMessage
+                do throws(WireError) { message = try self.codec.decode(line) } catch {
+                    return self.refuse(ch, code: error.code, error.description)
+                }
+                switch message {
+                case .challenge(let c) where !challenged:
+                    guard c.node == ch.peer,
+                          HandshakeProof.verify(c.proof, role: "parent", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce) else {
+                        return self.refuse(ch, code: "bad_proof", "\(c.node) did not prove the link secret of \(ch.peer)")
+                    }
+                    challenged = true
+                    let proof = HandshakeProof.make(role: "child", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce)
+                    self.send(.auth(Auth(proof: proof, resume: ch.appliedIn)), on: ch)
+                case .welcome(let w) where challenged:
+                    guard w.resume <= ch.known else {
+                        return self.refuse(ch, code: "sequence_ahead", "parent applied seq \(w.resume) but only \(ch.known) were ever sent from here")
+                    }
+                    self.linkUp(ch, resume: w.resume, generation: generation)
+                    if ch.framer.bufferedBytes > 0 { self.received([], on: ch, generation: generation) }
+                    return
+                case .error(let e):
+                    ch.lastError = "\(e.code): \(e.message)"
+                    self.log.error("parent \(ch.peer) refused us: \(e.code): \(e.message)")
+                    conn.close()
+                    return
+                default:
+                    return self.refuse(ch, code: "handshake_required", "unexpected \(message.type) during the handshake")
+                }
+            }
+        }
+        send(.hello(Hello(node: unit.id, tier: unit.tier, nonce: nonce)), on: ch)
+    }
+
+    private func linkUp(_ ch: PeerChannel, resume: Int, generation: Int) {
+        ch.state = .up
+        ch.reconnectAttempts = 0
+        ch.connectedSince = Date()
+        ch.lastError = nil
+        ch.lastAckSentOnConnection = ch.appliedIn
+        ch.queued.removeAll()
+        ch.acked = max(ch.acked, resume)
+        ch.sent = ch.acked
+        log.info("link to parent \(ch.peer) up (parent resumes after \(ch.appliedIn), we resume after \(ch.acked))")
+        collectAcked(ch)
+        sendSummary(to: ch)
+        pump(ch)
+    }
+}

@@ -1,0 +1,320 @@
+import CivicCases
+import CivicIO
+import CivicWire
+import Foundation
+
+/// Every mesh link of one node: the link up to the parent (this node dials) and the links from its
+/// children (they dial us). Loop-confined: all methods run on the event loop thread.
+final class MeshLinks: @unchecked Sendable {
+    let config: NodeConfig
+    let unit: TopologyNode
+    let loop: EventLoop
+    let store: NodeStore
+    let log: Logger
+    let codec = MeshCodec()
+
+    var parent: PeerChannel?
+    var children: [String: PeerChannel] = [:]
+    var pending: [Int: PendingHandshake] = [:]
+    var listener: TCPListener?
+    var seenNonces = NonceMemory(capacity: 100_000)
+    var stopped = false
+    var heartbeatTimer: TimerHandle?
+    var counters = CounterSet()
+    var summaryDirty = true
+    var lastSummarySent = Date.distantPast
+    var pausedForBackpressure: [PeerChannel] = []
+    /// How many durable messages may be in flight (sent, not acknowledged) per link.
+    let window = 256
+    let handshakeTimeout: Double = 5
+
+    init(config: NodeConfig, unit: TopologyNode, loop: EventLoop, store: NodeStore, log: Logger) {
+        self.config = config
+        self.unit = unit
+        self.loop = loop
+        self.store = store
+        self.log = log
+        if let parentId = config.parentId {
+            parent = PeerChannel(peer: parentId, role: .parent, secret: config.parentSecret ?? "", maxLineBytes: config.maxLineBytes)
+        }
+        for child in unit.children {
+            children[child.id] = PeerChannel(peer: child.id, role: .child, secret: config.childSecrets[child.id] ?? "", maxLineBytes: config.maxLineBytes)
+        }
+    }
+
+    var allChannels: [PeerChannel] { (parent.map { [$0] } ?? []) + children.values.sorted { $0.peer < $1.peer } }
+
+    func channel(_ peer: String) -> PeerChannel? { peer == parent?.peer ? parent : children[peer] }
+
+    /// Starts listening and dialling. `figures` is the durable sequence state read from the store at start.
+    func start(figures: [String: LinkFigures], summaries: [String: Summary], counters: CounterSet) throws {
+        loop.assertInLoop()
+        self.counters = counters
+        for ch in allChannels {
+            let f = figures[ch.peer] ?? LinkFigures(lastAssigned: 0, lastAcked: 0, lastApplied: 0)
+            ch.known = f.lastAssigned
+            ch.acked = f.lastAcked
+            ch.sent = f.lastAcked
+            ch.appliedIn = f.lastApplied
+            ch.summary = summaries[ch.peer]
+        }
+        if !unit.children.isEmpty, let address = HostPort.parse(config.meshListen) {
+            listener = try loop.listen(host: address.host, port: address.port) { [weak self] conn in self?.accept(conn) }
+        }
+        heartbeatTimer = loop.scheduleTimer(after: config.heartbeatInterval, repeating: config.heartbeatInterval) { [weak self] in self?.tick() }
+        connectParent()
+    }
+
+    var meshPort: Int? { listener?.port }
+
+    func stop() {
+        stopped = true
+        listener?.close()
+        if let heartbeatTimer { loop.cancelTimer(heartbeatTimer) }
+        for p in pending.values { p.connection.close() }
+        pending.removeAll()
+        for ch in allChannels { ch.connection?.close() }
+    }
+
+    // MARK: - Sending
+
+    func send(_ message: MeshMessage, on ch: PeerChannel) {
+        guard let conn = ch.connection else { return }
+        conn.write(codec.encode(message))
+        ch.lastSent = Date()
+    }
+
+    /// Writes queued durable lines while the window and the socket allow; fetches from the outbox when the queue runs dry.
+    func pump(_ ch: PeerChannel) {
+        guard ch.state == .up, let conn = ch.connection else { return }
+        var index = 0
+        while index < ch.queued.count, ch.sent - ch.acked < window, conn.pendingWriteBytes < 4 << 20 {
+            let line = ch.queued[index]
+            index += 1
+            if line.seq <= ch.sent { continue }
+            guard line.seq == ch.sent + 1 else { index = ch.queued.count; break }
+            conn.write(line.line)
+            ch.sent = line.seq
+            ch.lastSent = Date()
+        }
+        ch.queued.removeFirst(index)
+        if ch.queued.isEmpty, ch.sent < ch.known, ch.sent - ch.acked < window, !ch.fetching { fetch(ch) }
+    }
+
+    private func fetch(_ ch: PeerChannel) {
+        ch.fetching = true
+        let generation = ch.generation, peer = ch.peer, after = ch.sent
+        store.run({ engine in try engine.outbox(peer: peer, after: after, limit: 512) }) { [weak self] result in
+            guard let self else { return }
+            ch.fetching = false
+            guard ch.generation == generation else { return }
+            switch result {
+            case .success(let lines):
+                var last = ch.queued.last?.seq ?? ch.sent
+                for line in lines where line.seq == last + 1 {
+                    ch.queued.append(line)
+                    last = line.seq
+                }
+                self.pump(ch)
+            case .failure(let error):
+                self.log.error("reading outbox for \(peer) failed: \(error)")
+            }
+        }
+    }
+
+    /// New durable lines from a commit: send at once when they continue the stream, else they are fetched later.
+    func committed(_ report: CommitReport) {
+        if report.countersChanged {
+            counters = report.counters
+            summaryDirty = true
+        }
+        for line in report.lines {
+            guard let ch = channel(line.peer) else { continue }
+            ch.known = max(ch.known, line.seq)
+            if ch.state == .up, (ch.queued.last?.seq ?? ch.sent) + 1 == line.seq, ch.queued.count < 4096 {
+                ch.queued.append(line)
+            }
+        }
+        for ch in allChannels where ch.state == .up { pump(ch) }
+        resumePausedIfDrained()
+    }
+
+    // MARK: - Receiving (after the handshake)
+
+    func received(_ bytes: [UInt8], on ch: PeerChannel, generation: Int) {
+        ch.framer.append(bytes)
+        ch.lastHeard = Date()
+        while ch.generation == generation, ch.connection != nil {
+            let line: [UInt8]
+            do {
+                guard let next = try ch.framer.nextLine() else { break }
+                line = next
+            } catch {
+                refuse(ch, code: "frame_too_large", "line longer than max_line_bytes (\(config.maxLineBytes))")
+                return
+            }
+            handle(line, on: ch)
+        }
+        if store.queueDepth > 20_000, let conn = ch.connection {
+            conn.pauseReading()
+            pausedForBackpressure.append(ch)
+        }
+    }
+
+    private func resumePausedIfDrained() {
+        guard !pausedForBackpressure.isEmpty, store.queueDepth < 5_000 else { return }
+        for ch in pausedForBackpressure { ch.connection?.resumeReading() }
+        pausedForBackpressure.removeAll()
+    }
+
+    private func handle(_ line: [UInt8], on ch: PeerChannel) {
+        let message: MeshMessage
+        do {
+            message = try codec.decode(line)
+        } catch {
+            // The line is skipped; a durable message in it is never acknowledged, so its sender resends it.
+            log.warning("bad line from \(ch.peer): \(error)")
+            send(.error(ErrorMessage(code: error.code, message: error.description, fatal: false)), on: ch)
+            return
+        }
+        switch message {
+        case .ping: send(.pong, on: ch)
+        case .pong: break
+        case .ack(let ack): acknowledged(ack.seq, on: ch)
+        case .dispatch, .update: apply(message, on: ch)
+        case .summary(let summary):
+            guard ch.role == .child, summary.node == ch.peer else {
+                send(.error(ErrorMessage(code: "invalid_message", message: "summary only comes from a child, about itself", fatal: false)), on: ch)
+                return
+            }
+            ch.summary = summary
+            summaryDirty = true
+            let peer = ch.peer
+            store.run({ engine in try engine.storeSummary(summary, from: peer) }) { _ in }
+        case .error(let e):
+            log.warning("\(ch.peer) reported \(e.code): \(e.message)")
+            if e.fatal { ch.connection?.close() }
+        case .hello, .challenge, .auth, .welcome:
+            send(.error(ErrorMessage(code: "unexpected_message", message: "\(message.type) is only valid during the handshake", fatal: false)), on: ch)
+        }
+    }
+
+    private func acknowledged(_ seq: Int, on ch: PeerChannel) {
+        guard seq <= ch.sent else {
+            send(.error(ErrorMessage(code: "invalid_ack", message: "ack \(seq) is beyond the last sent seq \(ch.sent)", fatal: false)), on: ch)
+            return
+        }
+        guard seq > ch.acked else { return }
+        ch.acked = seq
+        collectAcked(ch)
+        pump(ch)
+    }
+
+    /// Deletes acknowledged outbox rows, one store operation in flight per link.
+    func collectAcked(_ ch: PeerChannel) {
+        guard !ch.ackGCInFlight else { ch.ackGCPending = ch.acked; return }
+        ch.ackGCInFlight = true
+        let peer = ch.peer, upTo = ch.acked
+        store.run({ engine in try engine.acknowledge(peer: peer, upTo: upTo) }) { [weak self] _ in
+            ch.ackGCInFlight = false
+            if let next = ch.ackGCPending, next > upTo {
+                ch.ackGCPending = nil
+                self?.collectAcked(ch)
+            }
+        }
+    }
+
+    private func apply(_ message: MeshMessage, on ch: PeerChannel) {
+        guard let seq = message.durableSeq else { return }
+        if case .dispatch = message, ch.role != .parent {
+            send(.error(ErrorMessage(code: "wrong_direction", message: "dispatch only flows from parent to child", fatal: false, seq: seq)), on: ch)
+            return
+        }
+        let generation = ch.generation, peer = ch.peer
+        store.run({ engine in try engine.apply(message, from: peer, at: Date()) }) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success:
+                ch.appliedIn = max(ch.appliedIn, seq)
+                guard ch.generation == generation, ch.connection != nil else { return }
+                if seq > ch.lastAckSentOnConnection {
+                    ch.lastAckSentOnConnection = seq
+                    self.send(.ack(Ack(seq: seq)), on: ch)
+                }
+            case .failure(let error):
+                guard ch.generation == generation, ch.connection != nil else { return }
+                let code = (error as? ApplyError)?.code ?? "apply_failed"
+                self.log.error("cannot apply \(message.type) seq \(seq) from \(peer): \(error)")
+                // Close so the peer resends from its last acknowledged message: order is kept, nothing is skipped.
+                self.send(.error(ErrorMessage(code: code, message: "\(error)", fatal: true, seq: seq)), on: ch)
+                ch.connection?.closeAfterFlush()
+            }
+        }
+    }
+
+    func refuse(_ ch: PeerChannel, code: String, _ message: String) {
+        log.warning("closing link \(ch.peer): \(code): \(message)")
+        send(.error(ErrorMessage(code: code, message: message, fatal: true)), on: ch)
+        ch.connection?.closeAfterFlush()
+    }
+
+    // MARK: - Timers
+
+    private func tick() {
+        let now = Date()
+        for ch in allChannels where ch.state == .up || ch.state == .handshaking {
+            if let heard = ch.lastHeard, now.timeIntervalSince(heard) > config.heartbeatTimeout {
+                log.warning("link \(ch.peer) silent for \(config.heartbeatTimeout)s: closing")
+                ch.lastError = "heartbeat timeout"
+                ch.connection?.close()
+                continue
+            }
+            if ch.state == .up, now.timeIntervalSince(ch.lastSent) >= config.heartbeatInterval * 0.9 { send(.ping, on: ch) }
+        }
+        for (id, p) in pending where now.timeIntervalSince(p.openedAt) > handshakeTimeout {
+            refusePending(id, code: "handshake_timeout", "no complete handshake within \(Int(handshakeTimeout))s")
+        }
+        if let parent, parent.state == .up, summaryDirty, now.timeIntervalSince(lastSummarySent) >= 1 {
+            sendSummary(to: parent)
+        }
+        for ch in allChannels where ch.state == .up { pump(ch) }
+        resumePausedIfDrained()
+    }
+
+    func sendSummary(to parent: PeerChannel) {
+        summaryDirty = false
+        lastSummarySent = Date()
+        let kids = children.values.sorted { $0.peer < $1.peer }.map { ChildSummary(id: $0.peer, state: $0.state.rawValue, subtree: $0.summary?.counters.subtree) }
+        send(.summary(Summary(node: unit.id, at: Date(), counters: counters, children: kids)), on: parent)
+    }
+
+    /// Called when a connection of a channel closes.
+    func closed(_ ch: PeerChannel, connectionId: Int, error: SocketError?) {
+        guard ch.connection?.id == connectionId else { return }
+        ch.connection = nil
+        ch.state = .down
+        ch.queued.removeAll()
+        if let error { ch.lastError = "\(error)" }
+        summaryDirty = true
+        log.info("link \(ch.peer) down\(error.map { ": \($0)" } ?? "")")
+        if ch.role == .parent, !stopped { scheduleReconnect() }
+    }
+}
+
+/// Nonces seen in recent hellos, so a replayed hello is refused even before its proof is checked.
+struct NonceMemory {
+    let capacity: Int
+    private var set = Set<String>()
+    private var order: [String] = []
+    init(capacity: Int) { self.capacity = capacity }
+    mutating func insert(_ nonce: String) -> Bool {
+        guard set.insert(nonce).inserted else { return false }
+        order.append(nonce)
+        if order.count > capacity {
+            let drop = order.count - capacity
+            for old in order.prefix(drop) { set.remove(old) }
+            order.removeFirst(drop)
+        }
+        return true
+    }
+}

@@ -1,0 +1,125 @@
+import CivicCases
+import CivicHTTP
+import CivicIO
+import CivicWire
+import Foundation
+
+/// One running node: event loop (sockets, links, HTTP) + store writer (SQLite, case domain).
+/// The tier is configuration; the same code runs the city, a district or a street.
+public final class MeshNode: @unchecked Sendable {
+    // Invariant: `links`, `http` and `api` are touched only on the loop thread; `store` is thread-safe.
+    public let config: NodeConfig
+    let unit: TopologyNode
+    let loop: EventLoop
+    let store: NodeStore
+    let log: Logger
+    private(set) var links: MeshLinks!
+    private var http: HTTPServer?
+    private var api: HTTPAPI!
+    public let startedAt = Date()
+    private var isStopped = false
+
+    /// Opens the database (creating the data directory) and starts serving. Throws on any start-up problem.
+    public init(config: NodeConfig, router: (any CaseRouting)? = nil) throws {
+        guard let unit = config.unit else { throw ConfigError(file: "-", field: "id", problem: "node \(config.id) is not in its topology") }
+        self.config = config
+        self.unit = unit
+        self.log = Logger(label: config.id)
+        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        let loop = try EventLoop(name: "loop-\(config.id)")
+        self.loop = loop
+        let linksBox = LateBox<MeshLinks>()
+        let routing = try router ?? NodeTriage.make(config: config)
+        store = try NodeStore(path: config.dataDir + "/node.sqlite", config: config, unit: unit, router: routing, loop: loop) { report in
+            loop.execute { linksBox.value?.committed(report) }
+        }
+        let peers = [config.parentId].compactMap { $0 } + unit.children.map(\.id)
+        let initial = try store.runAndWait { engine in
+            (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters)
+        }
+        links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log)
+        linksBox.value = links
+        api = HTTPAPI(node: self)
+        loop.startThread()
+        let started = onLoop { () throws -> Void in
+            try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2)
+            guard let address = HostPort.parse(config.httpListen) else { return }
+            self.http = try HTTPServer(loop: loop, host: address.host, port: address.port) { [api = self.api!] request, responder in
+                api.handle(request, responder)
+            }
+        }
+        if case .failure(let error) = started {
+            loop.stop()
+            store.close()
+            throw error
+        }
+        log.info("\(config.tier.rawValue) node \(config.id) (\(config.name)) serving HTTP on \(httpAddress)\(meshAddress.map { ", mesh on \($0)" } ?? "")")
+    }
+
+    /// Actual addresses (ports resolved when the config asked for port 0).
+    public var httpAddress: String {
+        let host = HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"
+        return "\(host):\((try? onLoop { self.http?.port ?? 0 }.get()) ?? 0)"
+    }
+
+    public var meshAddress: String? {
+        guard !unit.children.isEmpty else { return nil }
+        let host = HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"
+        return "\(host):\((try? onLoop { self.links.meshPort ?? 0 }.get()) ?? 0)"
+    }
+
+    /// Graceful stop: close sockets, drain and close the store, stop the loop last.
+    public func stop() {
+        guard !isStopped else { return }
+        isStopped = true
+        _ = onLoop {
+            self.links.stop()
+            self.http?.close()
+        }
+        store.close()
+        loop.stop()
+        log.info("stopped")
+    }
+
+    /// Assembles GET /status; `done` runs on the loop.
+    func status(_ done: @escaping @Sendable (StatusReport) -> Void) {
+        store.run({ engine in try engine.manualQueue(limit: 20) }) { [self] result in
+            func link(_ ch: PeerChannel) -> StatusReport.Link {
+                StatusReport.Link(id: ch.peer, name: config.topology.find(ch.peer)?.name, state: ch.state.rawValue,
+                                  connectedSince: ch.state == .up ? ch.connectedSince : nil, lastHeard: ch.lastHeard, lastError: ch.lastError,
+                                  outboxDepth: ch.outboxDepth, lastSentSeq: ch.sent, lastAckedSeq: ch.acked, lastAppliedSeq: ch.appliedIn,
+                                  summary: ch.summary)
+            }
+            let stats = store.stats
+            let report = StatusReport(
+                id: config.id, tier: config.tier, name: config.name, version: civicMeshVersion, protocolVersion: meshProtocolVersion,
+                startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), http: httpAddressOnLoop,
+                mesh: links.meshPort.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" },
+                parent: links.parent.map(link), children: links.children.values.sorted { $0.peer < $1.peer }.map(link),
+                counters: links.counters, manualQueue: (try? result.get()) ?? [],
+                store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations))
+            done(report)
+        }
+    }
+
+    private var httpAddressOnLoop: String { "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(http?.port ?? 0)" }
+
+    /// Runs `body` on the loop thread and waits for it (for start-up, shutdown and tests).
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Result<T, any Error> {
+        if loop.isInLoopThread { return Result { try body() } }
+        let box = LateBox<Result<T, any Error>>()
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            box.value = Result { try body() }
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+}
+
+/// A value set once on one thread and read later on another, with a happens-before edge
+/// (a semaphore or the loop's queue) between the two.
+final class LateBox<T>: @unchecked Sendable {
+    var value: T?
+}

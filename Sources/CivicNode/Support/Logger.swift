@@ -1,0 +1,46 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small value-type logger: one `write(2)` per line to stderr, so lines from several threads never interleave.
+public struct Logger: Sendable {
+    public enum Level: Int, Sendable, Comparable {
+        case debug, info, warning, error
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        var label: String { ["debug", "info", "warn", "error"][rawValue] }
+    }
+
+    public var label: String
+    public var minimum: Level
+
+    public init(label: String, minimum: Level = .info) {
+        self.label = label
+        self.minimum = ProcessInfo.processInfo.environment["CIVICMESH_LOG"] == "debug" ? .debug : minimum
+    }
+
+    public func log(_ level: Level, _ message: @autoclosure () -> String) {
+        guard level >= minimum else { return }
+        let line = "\(WireClock.stamp()) \(level.label) [\(label)] \(message())\n"
+        line.utf8CString.withUnsafeBufferPointer { buf in
+            _ = write(2, buf.baseAddress, buf.count - 1)
+        }
+    }
+
+    public func debug(_ m: @autoclosure () -> String) { log(.debug, m()) }
+    public func info(_ m: @autoclosure () -> String) { log(.info, m()) }
+    public func warning(_ m: @autoclosure () -> String) { log(.warning, m()) }
+    public func error(_ m: @autoclosure () -> String) { log(.error, m()) }
+}
+
+enum WireClock {
+    static func stamp() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        var secs = tv.tv_sec
+        var parts = tm()
+        gmtime_r(&secs, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(tv.tv_usec / 1000))
+    }
+}

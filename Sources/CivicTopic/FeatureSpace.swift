@@ -1,0 +1,71 @@
+import Foundation
+
+/// A sparse row: feature indices with their weights.
+struct SparseVector: Sendable {
+    var indices: [Int32] = []
+    var values: [Float] = []
+}
+
+/// The learned vocabulary: which n-gram keys are features, and their inverse document frequency.
+/// Subject and detail keys are hashed with different seeds, so one table holds both blocks.
+struct FeatureSpace: Sendable {
+    let settings: FeatureSettings
+    let keys: [UInt64]
+    let idf: [Float]
+    private let indexOf: [UInt64: Int32]
+
+    var count: Int { keys.count }
+
+    init(settings: FeatureSettings, keys: [UInt64], idf: [Float]) {
+        precondition(keys.count == idf.count)
+        self.settings = settings
+        self.keys = keys
+        self.idf = idf
+        var index: [UInt64: Int32] = [:]
+        index.reserveCapacity(keys.count)
+        for (position, key) in keys.enumerated() { index[key] = Int32(position) }
+        self.indexOf = index
+    }
+
+    /// Keeps n-grams found in at least `minDocumentFrequency` messages; smoothed idf as in common TF-IDF.
+    static func fit(_ messages: [TokenizedMessage], settings: FeatureSettings, minDocumentFrequency: Int) -> FeatureSpace {
+        var frequency: [UInt64: Int32] = [:]
+        for message in messages {
+            for gram in message.subject { frequency[gram.key, default: 0] += 1 }
+            for gram in message.detail { frequency[gram.key, default: 0] += 1 }
+            for gram in message.shared { frequency[gram.key, default: 0] += 1 }
+        }
+        let total = Double(messages.count)
+        let kept = frequency.filter { Int($0.value) >= max(1, minDocumentFrequency) }.sorted { $0.key < $1.key }
+        return FeatureSpace(
+            settings: settings,
+            keys: kept.map(\.key),
+            idf: kept.map { Float(log((total + 1) / (Double($0.value) + 1)) + 1) })
+    }
+
+    /// Sublinear tf × idf, each block L2-normalised then scaled by its weight.
+    func vectorize(_ message: TokenizedMessage) -> SparseVector {
+        var vector = SparseVector()
+        vector.indices.reserveCapacity(message.subject.count + message.detail.count)
+        vector.values.reserveCapacity(message.subject.count + message.detail.count)
+        append(message.subject, weight: settings.subjectWeight, to: &vector)
+        append(message.detail, weight: settings.detailWeight, to: &vector)
+        append(message.shared, weight: settings.sharedWeight, to: &vector)
+        return vector
+    }
+
+    private func append(_ grams: [NGramCount], weight: Double, to vector: inout SparseVector) {
+        let start = vector.values.count
+        var squares: Float = 0
+        for gram in grams {
+            guard let index = indexOf[gram.key] else { continue }
+            let value = (1 + log(Float(gram.count))) * idf[Int(index)]
+            vector.indices.append(index)
+            vector.values.append(value)
+            squares += value * value
+        }
+        guard squares > 0 else { return }
+        let scale = Float(weight) / squares.squareRoot()
+        for position in start..<vector.values.count { vector.values[position] *= scale }
+    }
+}

@@ -1,0 +1,90 @@
+/// One-vs-rest L2-regularised, L2-loss linear SVMs trained by dual coordinate descent
+/// (Hsieh et al. 2008, the LIBLINEAR solver), with a bias term as a constant feature.
+struct LinearSVM: Sendable {
+    /// Row-major: `weights[feature * classCount + class]`, so prediction walks one contiguous row per feature.
+    var weights: [Float]
+    var bias: [Float]
+    let classCount: Int
+
+    static let biasFeature: Float = 1
+
+    static func train(
+        rows: [SparseVector], labels: [Int], classCount: Int, featureCount: Int,
+        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64
+    ) -> LinearSVM {
+        var weights = [Float](repeating: 0, count: featureCount * classCount)
+        var bias = [Float](repeating: 0, count: classCount)
+        let squaredNorms = rows.map { row in
+            row.values.reduce(Double(biasFeature * biasFeature)) { $0 + Double($1) * Double($1) }
+        }
+        for label in 0..<classCount {
+            let signs = labels.map { $0 == label ? 1.0 : -1.0 }
+            let (w, b) = trainBinary(
+                rows: rows, signs: signs, squaredNorms: squaredNorms, featureCount: featureCount,
+                cost: cost, maxEpochs: maxEpochs, tolerance: tolerance, seed: seed &+ UInt64(label))
+            for feature in 0..<featureCount { weights[feature * classCount + label] = Float(w[feature]) }
+            bias[label] = Float(b)
+        }
+        return LinearSVM(weights: weights, bias: bias, classCount: classCount)
+    }
+
+    /// Decision values of every class for one row.
+    func scores(_ row: SparseVector) -> [Double] {
+        var result = bias.map { Double($0) * Double(Self.biasFeature) }
+        weights.withUnsafeBufferPointer { w in
+            for (index, value) in zip(row.indices, row.values) {
+                let base = Int(index) * classCount
+                for label in 0..<classCount { result[label] += Double(w[base + label] * value) }
+            }
+        }
+        return result
+    }
+
+    private static func trainBinary(
+        rows: [SparseVector], signs: [Double], squaredNorms: [Double], featureCount: Int,
+        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64
+    ) -> ([Double], Double) {
+        var w = [Double](repeating: 0, count: featureCount)
+        var b = 0.0
+        var alpha = [Double](repeating: 0, count: rows.count)
+        let diagonal = 0.5 / cost
+        var order = Array(rows.indices)
+        var random = SplitMix64(seed: seed)
+        for _ in 0..<maxEpochs {
+            order.shuffle(using: &random)
+            var maxGradient = -Double.infinity
+            var minGradient = Double.infinity
+            for i in order {
+                let row = rows[i]
+                let y = signs[i]
+                var margin = b * Double(biasFeature)
+                for (index, value) in zip(row.indices, row.values) { margin += w[Int(index)] * Double(value) }
+                let gradient = y * margin - 1 + diagonal * alpha[i]
+                let projected = alpha[i] == 0 ? min(gradient, 0) : gradient
+                maxGradient = max(maxGradient, projected)
+                minGradient = min(minGradient, projected)
+                guard projected != 0 else { continue }
+                let old = alpha[i]
+                alpha[i] = max(old - gradient / (squaredNorms[i] + diagonal), 0)
+                let step = (alpha[i] - old) * y
+                for (index, value) in zip(row.indices, row.values) { w[Int(index)] += step * Double(value) }
+                b += step * Double(biasFeature)
+            }
+            if maxGradient - minGradient < tolerance { break }
+        }
+        return (w, b)
+    }
+}
+
+/// Small, fast, reproducible generator for shuffles and fold assignment.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

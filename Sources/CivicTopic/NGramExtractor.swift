@@ -1,0 +1,85 @@
+/// A message reduced to hashed character n-grams with their counts, one block per field.
+struct TokenizedMessage: Sendable {
+    var subject: [NGramCount]
+    var detail: [NGramCount]
+    var shared: [NGramCount]
+}
+
+struct NGramCount: Sendable {
+    var key: UInt64
+    var count: Int32
+}
+
+/// Turns text into hashed character n-grams. Chinese has no spaces, so characters are the
+/// natural unit; 64-bit keys make collisions negligible without storing the n-gram strings.
+struct NGramExtractor: Sendable {
+    let settings: FeatureSettings
+
+    func tokenize(subject: String, detail: String) -> TokenizedMessage {
+        let shared = settings.sharedWeight > 0
+            ? grams(of: [subject, detail], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []
+        return TokenizedMessage(
+            subject: grams(of: [subject], field: 1, minN: settings.subjectMinN, maxN: settings.subjectMaxN),
+            detail: grams(of: [detail], field: 2, minN: settings.detailMinN, maxN: settings.detailMaxN),
+            shared: shared)
+    }
+
+    /// Runs of normalised characters; punctuation and spaces end a run, so no n-gram spans them.
+    static func runs(_ text: String) -> [[UInt32]] {
+        var runs: [[UInt32]] = []
+        var current: [UInt32] = []
+        for scalar in text.unicodeScalars {
+            if let mapped = normalize(scalar) {
+                current.append(mapped)
+            } else if !current.isEmpty {
+                runs.append(current)
+                current.removeAll(keepingCapacity: true)
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+
+    /// Folds width and case, merges all digits into one symbol (numbers are rarely topical),
+    /// and returns nil for separators.
+    static func normalize(_ scalar: Unicode.Scalar) -> UInt32? {
+        var value = scalar.value
+        if value >= 0xFF01 && value <= 0xFF5E { value -= 0xFEE0 }  // full-width ASCII
+        if value == 0x3000 { value = 0x20 }
+        switch value {
+        case 0x30...0x39: return 0x30
+        case 0x41...0x5A: return value + 0x20
+        case 0x61...0x7A: return value
+        case 0...0x7F: return nil  // ASCII punctuation, space, controls
+        case 0x2000...0x206F, 0x3000...0x303F, 0xFE30...0xFE4F, 0xFF00...0xFF65: return nil  // CJK punctuation
+        default:
+            if scalar.properties.isWhitespace { return nil }
+            return value
+        }
+    }
+
+    private func grams(of texts: [String], field: UInt64, minN: Int, maxN: Int) -> [NGramCount] {
+        guard minN >= 1, maxN >= minN else { return [] }
+        var counts: [UInt64: Int32] = [:]
+        for run in texts.flatMap(Self.runs) {
+            for start in run.indices {
+                var hash = 0xcbf2_9ce4_8422_2325 ^ (field &* 0x9E37_79B9_7F4A_7C15)
+                for length in 1...maxN {
+                    let end = start + length
+                    if end > run.count { break }
+                    hash = (hash ^ UInt64(run[end - 1])) &* 0x0000_0100_0000_01B3
+                    if length >= minN { counts[Self.finalize(hash, length: length), default: 0] += 1 }
+                }
+            }
+        }
+        return counts.map { NGramCount(key: $0.key, count: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    /// SplitMix64 finaliser: spreads FNV's weak low bits; the length keeps "ab" and "ab…" apart.
+    private static func finalize(_ hash: UInt64, length: Int) -> UInt64 {
+        var z = hash ^ (UInt64(length) << 56)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

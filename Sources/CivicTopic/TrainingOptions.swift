@@ -1,0 +1,48 @@
+/// Knobs for feature extraction, the linear model and the confidence threshold.
+/// The defaults are the ones measured best by 5-fold cross-validation on the 12345 message set.
+public struct TrainingOptions: Sendable, Codable, Equatable {
+    /// Character n-gram lengths taken from the subject (title).
+    public var subjectMinN = 1
+    public var subjectMaxN = 3
+    /// Character n-gram lengths taken from the detail (body).
+    public var detailMinN = 1
+    public var detailMaxN = 3
+    /// Scale of the L2-normalised subject and detail blocks: the title says more per character.
+    public var subjectWeight = 1.0
+    public var detailWeight = 0.6
+    /// Scale of a third block where subject and detail n-grams share one space, so words learned
+    /// from long bodies also count when a message has only a title. 0 leaves it out.
+    public var sharedWeight = 0.0
+    /// N-grams seen in fewer training messages are dropped (keeps the model small, removes noise).
+    public var minDocumentFrequency = 2
+    /// Soft-margin cost of the one-vs-rest L2-loss linear SVM.
+    public var cost = 0.5
+    /// Dual coordinate descent stops after this many passes or when the projected gradient is this small.
+    public var maxEpochs = 60
+    public var tolerance = 0.05
+    /// Folds of the internal cross-validation that fits the probability calibration and threshold.
+    public var calibrationFolds = 5
+    /// Messages at or above the chosen threshold should be at least this often right.
+    public var targetPrecision = 0.97
+    /// Seed for fold assignment and the coordinate-descent visiting order.
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    var features: FeatureSettings {
+        FeatureSettings(
+            subjectMinN: subjectMinN, subjectMaxN: subjectMaxN, detailMinN: detailMinN, detailMaxN: detailMaxN,
+            subjectWeight: subjectWeight, detailWeight: detailWeight, sharedWeight: sharedWeight)
+    }
+}
+
+/// The part of the options the model needs again at prediction time; saved in the model file.
+struct FeatureSettings: Sendable, Codable, Equatable {
+    var subjectMinN: Int
+    var subjectMaxN: Int
+    var detailMinN: Int
+    var detailMaxN: Int
+    var subjectWeight: Double
+    var detailWeight: Double
+    var sharedWeight: Double
+}

@@ -1,0 +1,110 @@
+/// The kind of request, as 12345 hotlines count them: 投诉 咨询 求助 建议 表扬.
+public enum RequestType: String, Codable, Sendable, CaseIterable {
+    case complaint, consultation, help, suggestion, praise
+}
+
+public struct RequestTypeDecision: Sendable, Equatable {
+    public var type: RequestType
+    /// Which words decided it, e.g. "consultation: 咨询 (subject), 如何办理 (detail); complaint scored 0".
+    public var reason: String
+
+    public init(type: RequestType, reason: String) {
+        self.type = type
+        self.reason = reason
+    }
+}
+
+/// Keyword rules for the request type. There is no labelled data, so the rules are explicit:
+///
+/// - Each type has cue phrases with a weight (3 = decisive word such as 表扬 or 求助, 2 = strong
+///   pattern, 1 = hint). A cue counts once per field; a cue in the subject counts three times, because
+///   the subject is the caller's own summary.
+/// - Some cues count only in the subject: "感谢" (in a body it is mostly a polite closing), question
+///   marks (a body is full of rhetorical "难道没人管吗？").
+/// - The type with the highest score wins; ties go to the more specific type in the order
+///   praise > help > suggestion > consultation > complaint. With no cue at all the message is a
+///   complaint, the most common and the safest kind (it gets a handling deadline).
+public enum RequestTypeClassifier {
+    struct Cue {
+        var phrase: String
+        var weight: Int
+        var subjectOnly = false
+    }
+
+    /// Tie-break order: the first type wins among equal scores.
+    static let priority: [RequestType] = [.praise, .help, .suggestion, .consultation, .complaint]
+
+    static let cues: [RequestType: [Cue]] = [
+        .praise: [
+            Cue(phrase: "表扬", weight: 3), Cue(phrase: "锦旗", weight: 3), Cue(phrase: "点赞", weight: 3),
+            Cue(phrase: "赞扬", weight: 3), Cue(phrase: "称赞", weight: 3), Cue(phrase: "感谢信", weight: 3),
+            Cue(phrase: "致谢", weight: 2), Cue(phrase: "好人好事", weight: 3), Cue(phrase: "为民办实事", weight: 2),
+            Cue(phrase: "感谢", weight: 2, subjectOnly: true), Cue(phrase: "谢谢", weight: 1, subjectOnly: true),
+        ],
+        .help: [
+            Cue(phrase: "求助", weight: 3), Cue(phrase: "求救", weight: 3), Cue(phrase: "救救", weight: 3),
+            Cue(phrase: "帮帮", weight: 3), Cue(phrase: "救助", weight: 3), Cue(phrase: "急需", weight: 2),
+            Cue(phrase: "走投无路", weight: 3), Cue(phrase: "无家可归", weight: 3), Cue(phrase: "生活困难", weight: 2),
+            Cue(phrase: "看不起病", weight: 2), Cue(phrase: "请求帮助", weight: 3), Cue(phrase: "恳请帮助", weight: 3),
+            Cue(phrase: "帮忙", weight: 1), Cue(phrase: "走失", weight: 2), Cue(phrase: "被困", weight: 2),
+        ],
+        .suggestion: [
+            Cue(phrase: "建议", weight: 2), Cue(phrase: "提议", weight: 3), Cue(phrase: "呼吁", weight: 3),
+            Cue(phrase: "倡议", weight: 3), Cue(phrase: "献策", weight: 3), Cue(phrase: "能否增设", weight: 3),
+            Cue(phrase: "增设", weight: 2), Cue(phrase: "能否开通", weight: 3), Cue(phrase: "希望增加", weight: 2),
+            Cue(phrase: "希望开通", weight: 2), Cue(phrase: "可否考虑", weight: 2), Cue(phrase: "优化", weight: 1),
+            Cue(phrase: "完善", weight: 1), Cue(phrase: "加快", weight: 1, subjectOnly: true),
+        ],
+        .consultation: [
+            Cue(phrase: "咨询", weight: 3), Cue(phrase: "请问", weight: 3), Cue(phrase: "想问", weight: 3),
+            Cue(phrase: "如何办理", weight: 3), Cue(phrase: "怎么办理", weight: 3), Cue(phrase: "怎样办理", weight: 3),
+            Cue(phrase: "办理流程", weight: 2), Cue(phrase: "需要哪些", weight: 2), Cue(phrase: "什么条件", weight: 2),
+            Cue(phrase: "有何政策", weight: 2), Cue(phrase: "是否可以", weight: 2), Cue(phrase: "是否需要", weight: 2),
+            Cue(phrase: "是否符合", weight: 2), Cue(phrase: "能否", weight: 1), Cue(phrase: "何时", weight: 1),
+            Cue(phrase: "什么时候", weight: 1), Cue(phrase: "吗？", weight: 2, subjectOnly: true),
+            Cue(phrase: "吗?", weight: 2, subjectOnly: true), Cue(phrase: "？", weight: 1, subjectOnly: true),
+            Cue(phrase: "?", weight: 1, subjectOnly: true),
+        ],
+        .complaint: [
+            Cue(phrase: "投诉", weight: 3), Cue(phrase: "举报", weight: 3), Cue(phrase: "反映", weight: 2),
+            Cue(phrase: "反应", weight: 1), Cue(phrase: "扰民", weight: 3), Cue(phrase: "噪音", weight: 2),
+            Cue(phrase: "违建", weight: 3), Cue(phrase: "违章", weight: 2), Cue(phrase: "乱收费", weight: 3),
+            Cue(phrase: "拖欠", weight: 3), Cue(phrase: "欠薪", weight: 3), Cue(phrase: "不作为", weight: 3),
+            Cue(phrase: "污染", weight: 2), Cue(phrase: "占道", weight: 2), Cue(phrase: "违规", weight: 2),
+            Cue(phrase: "违法", weight: 2), Cue(phrase: "是否合法", weight: 3), Cue(phrase: "恶臭", weight: 2),
+            Cue(phrase: "油烟", weight: 2), Cue(phrase: "无证经营", weight: 3), Cue(phrase: "强制", weight: 2),
+            Cue(phrase: "捆绑", weight: 2), Cue(phrase: "要求退还", weight: 2), Cue(phrase: "乱象", weight: 2),
+            Cue(phrase: "没人管", weight: 2), Cue(phrase: "盼解决", weight: 2), Cue(phrase: "严重影响", weight: 2),
+        ],
+    ]
+
+    public static func classify(subject: String, detail: String) -> RequestTypeDecision {
+        var scores: [RequestType: Int] = [:]
+        var evidence: [RequestType: [String]] = [:]
+        for type in priority {
+            for cue in cues[type] ?? [] {
+                if subject.contains(cue.phrase) {
+                    scores[type, default: 0] += cue.weight * 3
+                    evidence[type, default: []].append("\(cue.phrase) (subject)")
+                }
+                if !cue.subjectOnly, detail.contains(cue.phrase) {
+                    scores[type, default: 0] += cue.weight
+                    evidence[type, default: []].append("\(cue.phrase) (detail)")
+                }
+            }
+        }
+        let best = priority.max { a, b in
+            let (sa, sb) = (scores[a] ?? 0, scores[b] ?? 0)
+            // `max` keeps the last maximum, so rank earlier (more specific) types higher on ties.
+            return sa != sb ? sa < sb : priority.firstIndex(of: a)! > priority.firstIndex(of: b)!
+        }!
+        guard let bestScore = scores[best], bestScore > 0 else {
+            return RequestTypeDecision(type: .complaint, reason: "complaint: no cue words, complaint by default")
+        }
+        let runnerUp = priority.filter { $0 != best }.max { (scores[$0] ?? 0) < (scores[$1] ?? 0) }!
+        let words = evidence[best, default: []].joined(separator: ", ")
+        return RequestTypeDecision(
+            type: best,
+            reason: "\(best.rawValue) \(bestScore): \(words); next \(runnerUp.rawValue) \(scores[runnerUp] ?? 0)")
+    }
+}

@@ -1,0 +1,143 @@
+import CivicCases
+import Foundation
+
+/// Why a line could not be turned into a message. The `code` goes into the `error` reply verbatim.
+public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
+    case malformedJSON(String)
+    case missingType
+    case unknownType(String)
+    case invalidMessage(type: String, detail: String)
+
+    public var code: String {
+        switch self {
+        case .malformedJSON: "malformed_json"
+        case .missingType: "missing_type"
+        case .unknownType: "unknown_type"
+        case .invalidMessage: "invalid_message"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .malformedJSON(let d): "line is not a JSON object: \(d)"
+        case .missingType: "message has no string field \"type\""
+        case .unknownType(let t): "unknown message type \"\(t)\""
+        case .invalidMessage(let t, let d): "invalid \(t) message: \(d)"
+        }
+    }
+}
+
+/// Encodes and decodes mesh lines. Holds its own JSON coders: make one per thread, never share.
+public final class MeshCodec {
+    private let encoder = WireJSON.encoder()
+    private let decoder = WireJSON.decoder()
+
+    public init() {}
+
+    private struct Typed<Body: Encodable>: Encodable {
+        let type: String
+        let body: Body
+        func encode(to encoder: any Encoder) throws {
+            try body.encode(to: encoder)
+            var c = encoder.container(keyedBy: TypeKey.self)
+            try c.encode(type, forKey: .type)
+        }
+    }
+    private enum TypeKey: String, CodingKey { case type }
+    private struct Empty: Codable {}
+    private struct TypeProbe: Decodable { let type: String? }
+
+    /// One line, newline included.
+    public func encode(_ message: MeshMessage) -> [UInt8] {
+        let data: Data
+        do {
+            switch message {
+            case .hello(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .challenge(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .auth(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .welcome(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .error(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .ping, .pong: data = try encoder.encode(Typed(type: message.type, body: Empty()))
+            case .ack(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .dispatch(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .update(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            case .summary(let m): data = try encoder.encode(Typed(type: message.type, body: m))
+            }
+        } catch {
+            // Our own value types always encode; reaching this is a programming error.
+            preconditionFailure("cannot encode \(message.type): \(error)")
+        }
+        var bytes = [UInt8](data)
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    public func decode(_ line: [UInt8]) throws(WireError) -> MeshMessage {
+        let data = Data(line)
+        let type: String
+        do {
+            guard let t = try decoder.decode(TypeProbe.self, from: data).type else { throw WireError.missingType }
+            type = t
+        } catch let e as WireError {
+            throw e
+        } catch {
+            throw WireError.malformedJSON(Self.describe(error))
+        }
+        func body<T: Decodable>(_: T.Type) throws(WireError) -> T {
+            do { return try decoder.decode(T.self, from: data) } catch {
+                throw WireError.invalidMessage(type: type, detail: Self.describe(error))
+            }
+        }
+        switch type {
+        case "hello": return .hello(try body(Hello.self))
+        case "challenge": return .challenge(try body(Challenge.self))
+        case "auth": return .auth(try body(Auth.self))
+        case "welcome": return .welcome(try body(Welcome.self))
+        case "error": return .error(try body(ErrorMessage.self))
+        case "ping": return .ping
+        case "pong": return .pong
+        case "ack": return .ack(try body(Ack.self))
+        case "dispatch": return .dispatch(try body(Dispatch.self))
+        case "update": return .update(try body(Update.self))
+        case "summary": return .summary(try body(Summary.self))
+        default: throw WireError.unknownType(type)
+        }
+    }
+
+    /// Readable text for a DecodingError: the field path and what was wrong.
+    static func describe(_ error: any Error) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let ctx)?:
+            let p = path(ctx.codingPath + [key])
+            return "missing field \"\(p)\""
+        case .typeMismatch(let type, let ctx)?:
+            return "field \"\(path(ctx.codingPath))\" has the wrong type (expected \(type))"
+        case .valueNotFound(let type, let ctx)?:
+            return "field \"\(path(ctx.codingPath))\" is null (expected \(type))"
+        case .dataCorrupted(let ctx)?:
+            let p = path(ctx.codingPath)
+            return p.isEmpty ? "not valid JSON" : "field \"\(p)\": \(ctx.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Handshake proofs: HMAC-SHA256 over both nonces and both ids, with a role label so a parent's proof
+/// can never be replayed as a child's.
+public enum HandshakeProof {
+    public static func make(role: String, secret: String, child: String, parent: String, childNonce: String, parentNonce: String) -> String {
+        let message = "civicmesh/\(meshProtocolVersion) \(role)|\(child)|\(parent)|\(childNonce)|\(parentNonce)"
+        return Hex.encode(HMACSHA256.authenticate(key: Array(secret.utf8), message: Array(message.utf8)))
+    }
+
+    public static func verify(_ proof: String, role: String, secret: String, child: String, parent: String, childNonce: String, parentNonce: String) -> Bool {
+        let expected = make(role: role, secret: secret, child: child, parent: parent, childNonce: childNonce, parentNonce: parentNonce)
+        return constantTimeEquals(Array(expected.utf8), Array(proof.lowercased().utf8))
+    }
+
+    public static func freshNonce() -> String { Hex.encode(SecureRandom.bytes(16)) }
+}

@@ -1,0 +1,136 @@
+import CivicCases
+import Foundation
+
+/// The protocol version this build speaks. Peers with another major version are refused at the handshake.
+public let meshProtocolVersion = 1
+
+/// Every message on a mesh link, one JSON object per line. See docs/protocol.md.
+public enum MeshMessage: Sendable, Equatable {
+    case hello(Hello)
+    case challenge(Challenge)
+    case auth(Auth)
+    case welcome(Welcome)
+    case error(ErrorMessage)
+    case ping
+    case pong
+    case ack(Ack)
+    case dispatch(Dispatch)
+    case update(Update)
+    case summary(Summary)
+
+    public var type: String {
+        switch self {
+        case .hello: "hello"
+        case .challenge: "challenge"
+        case .auth: "auth"
+        case .welcome: "welcome"
+        case .error: "error"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .ack: "ack"
+        case .dispatch: "dispatch"
+        case .update: "update"
+        case .summary: "summary"
+        }
+    }
+
+    /// Sequence number of a durable message (one the receiver must acknowledge), nil otherwise.
+    public var durableSeq: Int? {
+        switch self {
+        case .dispatch(let m): m.seq
+        case .update(let m): m.seq
+        default: nil
+        }
+    }
+}
+
+/// Child → parent, first line of a connection.
+public struct Hello: Codable, Sendable, Equatable {
+    public var v: Int
+    public var node: String
+    public var tier: Tier
+    /// 16 random bytes, lowercase hex.
+    public var nonce: String
+    public init(v: Int = meshProtocolVersion, node: String, tier: Tier, nonce: String) {
+        self.v = v; self.node = node; self.tier = tier; self.nonce = nonce
+    }
+}
+
+/// Parent → child: the parent's nonce and its own proof of the secret (mutual authentication).
+public struct Challenge: Codable, Sendable, Equatable {
+    public var v: Int
+    public var node: String
+    public var nonce: String
+    public var proof: String
+    public init(v: Int = meshProtocolVersion, node: String, nonce: String, proof: String) {
+        self.v = v; self.node = node; self.nonce = nonce; self.proof = proof
+    }
+}
+
+/// Child → parent: the child's proof, and the last durable seq it applied from the parent.
+public struct Auth: Codable, Sendable, Equatable {
+    public var proof: String
+    public var resume: Int
+    public init(proof: String, resume: Int) { self.proof = proof; self.resume = resume }
+}
+
+/// Parent → child: the link is up; the last durable seq the parent applied from the child.
+public struct Welcome: Codable, Sendable, Equatable {
+    public var resume: Int
+    /// Seconds between heartbeats the parent expects.
+    public var heartbeat: Double
+    public init(resume: Int, heartbeat: Double) { self.resume = resume; self.heartbeat = heartbeat }
+}
+
+public struct ErrorMessage: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    /// True when the sender closes the connection after this line.
+    public var fatal: Bool
+    /// The durable message this error is about, if any.
+    public var seq: Int?
+    public init(code: String, message: String, fatal: Bool, seq: Int? = nil) {
+        self.code = code; self.message = message; self.fatal = fatal; self.seq = seq
+    }
+}
+
+/// Cumulative: every durable message up to and including `seq` is committed by the receiver.
+public struct Ack: Codable, Sendable, Equatable {
+    public var seq: Int
+    public init(seq: Int) { self.seq = seq }
+}
+
+/// Parent → child: a case now held in the child's subtree, with its whole history.
+public struct Dispatch: Codable, Sendable, Equatable {
+    public var seq: Int
+    public var `case`: Case
+    public var events: [CaseEvent]
+    public init(seq: Int, case c: Case, events: [CaseEvent]) { self.seq = seq; self.case = c; self.events = events }
+}
+
+/// Either direction: one new event of a case, with the case as that event leaves it.
+public struct Update: Codable, Sendable, Equatable {
+    public var seq: Int
+    public var `case`: Case
+    public var event: CaseEvent
+    public init(seq: Int, case c: Case, event: CaseEvent) { self.seq = seq; self.case = c; self.event = event }
+}
+
+/// Child → parent, not durable: the child's counters, sent when they change (about once a second at most).
+public struct Summary: Codable, Sendable, Equatable {
+    public var node: String
+    public var at: Date
+    public var counters: CounterSet
+    /// The sender's own children as it sees them, so the city can draw two levels of the tree.
+    public var children: [ChildSummary]?
+    public init(node: String, at: Date, counters: CounterSet, children: [ChildSummary]? = nil) {
+        self.node = node; self.at = at; self.counters = counters; self.children = children
+    }
+}
+
+public struct ChildSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var state: String
+    public var subtree: Counters?
+    public init(id: String, state: String, subtree: Counters?) { self.id = id; self.state = state; self.subtree = subtree }
+}

@@ -1,0 +1,4 @@
+import CivicCLI
+import Foundation
+
+exit(CLI.main(CommandLine.arguments))

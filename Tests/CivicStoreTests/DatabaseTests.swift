@@ -1,0 +1,150 @@
+import CSQLite
+import CivicStore
+import Foundation
+import Testing
+
+@Suite("Database")
+struct DatabaseTests {
+    @Test func syntaxErrorCarriesCodeMessageSQLAndPath() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/syntax.sqlite"
+            let db = try Database(path: path)
+            let error = try #require(throws: SQLiteError.self) { try db.execute("SELEC 1") }
+            #expect(error.resultCode == SQLITE_ERROR)
+            #expect(error.message.contains("syntax error"))
+            #expect(error.sql == "SELEC 1")
+            #expect(error.path == path)
+            #expect(error.description.contains("SELEC 1"))
+        }
+    }
+
+    @Test func constraintViolationKeepsArgumentsOutOfTheError() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/constraint.sqlite")
+            try db.execute("CREATE TABLE caller(phone TEXT PRIMARY KEY NOT NULL, name TEXT)")
+            let insert = "INSERT INTO caller(phone, name) VALUES (?, ?)"
+            try db.execute(insert, ["13800138000", "张三"])
+            let error = try #require(throws: SQLiteError.self) {
+                try db.execute(insert, ["13800138000", "李四"])
+            }
+            #expect(error.resultCode == SQLITE_CONSTRAINT)
+            #expect(error.extendedCode == SQLiteError.constraintPrimaryKey)
+            #expect(error.isConstraintViolation && error.isUniqueViolation)
+            #expect(error.message.contains("caller.phone"))
+            #expect(error.sql == insert)
+            #expect(!error.description.contains("13800138000") && !error.description.contains("李四"))
+            // The failed statement was evicted and re-prepared: the next insert works.
+            try db.execute(insert, ["13900139000", "王五"])
+            #expect(try db.scalarInt("SELECT count(*) FROM caller") == 2)
+        }
+    }
+
+    @Test func foreignKeysAreEnforced() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/fk.sqlite")
+            try db.executeScript("""
+                CREATE TABLE district(id INTEGER PRIMARY KEY);
+                CREATE TABLE street(id INTEGER PRIMARY KEY, district INTEGER NOT NULL REFERENCES district(id));
+                """)
+            let error = try #require(throws: SQLiteError.self) {
+                try db.execute("INSERT INTO street(id, district) VALUES (1, 99)")
+            }
+            #expect(error.extendedCode == SQLiteError.constraintForeignKey)
+        }
+    }
+
+    @Test func pragmasAreWALAndSynchronousFull() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/pragmas.sqlite")
+            #expect(try db.queryOne("PRAGMA journal_mode")?[0].string == "wal")
+            #expect(try db.scalarInt("PRAGMA synchronous") == 2)  // 2 = FULL
+            #expect(try db.scalarInt("PRAGMA foreign_keys") == 1)
+            let normal = try Database(path: dir + "/normal.sqlite", synchronousFull: false)
+            #expect(try normal.scalarInt("PRAGMA synchronous") == 1)  // 1 = NORMAL
+        }
+    }
+
+    @Test func executeTakesExactlyOneStatement() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/one.sqlite")
+            try db.execute("CREATE TABLE t(x); -- trailing comment")
+            let error = try #require(throws: SQLiteError.self) {
+                try db.execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)")
+            }
+            #expect(error.resultCode == SQLITE_MISUSE)
+            #expect(try db.scalarInt("SELECT count(*) FROM t") == 0)
+            let arity = try #require(throws: SQLiteError.self) { try db.execute("INSERT INTO t VALUES (?)", []) }
+            #expect(arity.resultCode == SQLITE_RANGE)
+        }
+    }
+
+    @Test func scriptErrorNamesTheFailingStatement() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/script.sqlite")
+            let error = try #require(throws: SQLiteError.self) {
+                try db.executeScript("CREATE TABLE a(x); INSERT INTO missing VALUES (1); CREATE TABLE b(x);")
+            }
+            #expect(error.message.contains("no such table: missing"))
+            #expect(error.sql?.hasPrefix("INSERT INTO missing") == true)
+            // Statements before the failure ran (scripts are not transactions by themselves).
+            #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b')") == 1)
+        }
+    }
+
+    @Test func changesAndLastInsertRowID() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/changes.sqlite")
+            try db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, x INTEGER)")
+            try db.execute("INSERT INTO t(x) VALUES (10), (20), (30)")
+            #expect(db.changes == 3 && db.lastInsertRowID == 3)
+            try db.execute("UPDATE t SET x = x + 1 WHERE x > ?", [15])
+            #expect(db.changes == 2)
+        }
+    }
+
+    @Test func openErrorsAreThrown() throws {
+        try withTemporaryDirectory { dir in
+            let missing = try #require(throws: SQLiteError.self) {
+                try Database(path: dir + "/absent.sqlite", readOnly: true)
+            }
+            #expect(missing.resultCode == SQLITE_CANTOPEN)
+            #expect(missing.path == dir + "/absent.sqlite")
+
+            let garbage = dir + "/garbage.sqlite"
+            try Data(repeating: 0x5A, count: 4096).write(to: URL(fileURLWithPath: garbage))
+            let notADatabase = try #require(throws: SQLiteError.self) { try Database(path: garbage) }
+            #expect(notADatabase.resultCode == SQLITE_NOTADB)
+        }
+    }
+
+    @Test func readOnlyConnectionRefusesWrites() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/ro.sqlite"
+            let writer = try Database(path: path)
+            try writer.execute("CREATE TABLE t(x)")
+            try writer.execute("INSERT INTO t VALUES (1)")
+            let reader = try Database(path: path, readOnly: true)
+            #expect(try reader.scalarInt("SELECT count(*) FROM t") == 1)
+            let error = try #require(throws: SQLiteError.self) { try reader.execute("INSERT INTO t VALUES (2)") }
+            #expect(error.resultCode == SQLITE_READONLY)
+        }
+    }
+
+    @Test func closeCheckpointsAndLaterUseIsAnError() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/close.sqlite"
+            let db = try Database(path: path)
+            try db.execute("CREATE TABLE t(x)")
+            try db.execute("INSERT INTO t VALUES (1)")
+            #expect((fileSize(path + "-wal") ?? 0) > 0)
+            db.close()
+            db.close()
+            #expect(!db.isOpen)
+            #expect((fileSize(path + "-wal") ?? 0) == 0)  // wal_checkpoint(TRUNCATE)
+            let error = try #require(throws: SQLiteError.self) { try db.execute("SELECT 1") }
+            #expect(error.resultCode == SQLITE_MISUSE)
+            let reopened = try Database(path: path)
+            #expect(try reopened.scalarInt("SELECT x FROM t") == 1)
+        }
+    }
+}

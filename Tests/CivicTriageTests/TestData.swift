@@ -1,0 +1,39 @@
+import CivicCases
+import Foundation
+
+/// Locates the shared test data (never copied into the repository) and loads it.
+enum TestData {
+    /// `<package root>/../shared/data`, found from this file's real location so that it also works
+    /// from a dev package that links the test folder.
+    static var directory: URL {
+        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            .deletingLastPathComponent()  // CivicTriageTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // package root
+            .deletingLastPathComponent()
+            .appendingPathComponent("shared/data")
+    }
+
+    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+    static func wuhan() throws -> Topology {
+        try Topology.fromDivisions(json: Data(contentsOf: url("wuhan_divisions.json")))
+    }
+
+    static func xining() throws -> Topology {
+        try Topology.fromDivisions(json: Data(contentsOf: url("xining_divisions.json")))
+    }
+}
+
+/// Small deterministic generator (SplitMix64) so that generated test sets never change between runs.
+struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
