@@ -18,6 +18,7 @@ public enum CLI {
           civicmesh cases [--state S] [--node ID] [--limit N] [--after CURSOR] [--url URL]
           civicmesh topology import --divisions FILE [--out FILE] [--prefix P]
           civicmesh topology configs --topology FILE --out DIR [--base-port N] [--host H]
+          civicmesh topology compose [--topology FILE] [--out DIR]      docker-compose.yml + deploy/config/*.json
           civicmesh topology sample                                     print the built-in sample city
           civicmesh classify train|eval|cv|text …                       topic classifier (see `classify help`)
           civicmesh bench [--cases N] [--data DIR]                      throughput city→street on a local city

@@ -28,6 +28,19 @@ enum TopologyCommands {
             for config in configs { try ConfigGenerator.encode(config).write(to: URL(fileURLWithPath: "\(out)/\(config.id).json")) }
             printError("wrote \(configs.count) node configs to \(out)")
             return 0
+        case "compose":
+            // Writes docker-compose.yml and deploy/config/*.json under --out (default: the current directory).
+            let a = try Arguments(rest, options: ["topology", "out"])
+            let out = a["out"] ?? "."
+            let source = a["topology"] ?? "the built-in sample topology"
+            let topology = try a["topology"].map(loadTopology) ?? SampleTopology.load()
+            try FileManager.default.createDirectory(atPath: "\(out)/\(ComposeGenerator.configDir)", withIntermediateDirectories: true)
+            for config in ComposeGenerator.configs(for: topology) {
+                try ConfigGenerator.encode(config).write(to: URL(fileURLWithPath: "\(out)/\(ComposeGenerator.configDir)/\(config.id).json"))
+            }
+            try Data(ComposeGenerator.compose(for: topology, source: source).utf8).write(to: URL(fileURLWithPath: "\(out)/docker-compose.yml"))
+            printError("wrote \(out)/docker-compose.yml and \(topology.allNodes.count) configs in \(out)/\(ComposeGenerator.configDir)")
+            return 0
         case "sample":
             try write(try encode(SampleTopology.load()), to: nil)
             return 0

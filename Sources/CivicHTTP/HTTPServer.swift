@@ -31,7 +31,8 @@ public final class HTTPServer: @unchecked Sendable {
         let listener = try loop.listen(host: host, port: port) { connection in accepted?(connection) }
         self.listener = listener
         self.port = listener.port
-        accepted = { [weak self] connection in self?.accept(connection) }
+        // Strong on purpose: the server runs until close() or the loop stops, both of which drop this closure.
+        accepted = { connection in self.accept(connection) }
         // One periodic sweep instead of a timer per connection.
         let interval = max(0.05, min(1.0, idleTimeout / 4))
         sweepTimer = loop.scheduleTimer(after: interval, repeating: interval) { [weak self] in self?.closeIdleConnections() }

@@ -12,6 +12,8 @@ final class HTTPServerConnection: @unchecked Sendable {
     private(set) var inFlight = false
     private(set) var lastActivity = MonotonicClock.now()
     private var peerFinishedSending = false
+    /// False after a parse error or a response that ends the connection: nothing more is parsed.
+    private var acceptsRequests = true
 
     init(connection: TCPConnection, server: HTTPServer, maxHeaderBytes: Int, maxBodyBytes: Int) {
         self.connection = connection
@@ -38,7 +40,7 @@ final class HTTPServerConnection: @unchecked Sendable {
     }
 
     private func processNext() {
-        guard !inFlight, connection.isOpen, let server else { return }
+        guard acceptsRequests, !inFlight, connection.isOpen, let server else { return }
         let request: HTTPRequest?
         do {
             request = try parser.next()
@@ -70,6 +72,7 @@ final class HTTPServerConnection: @unchecked Sendable {
         lastActivity = MonotonicClock.now()
         connection.write(response.serialized(keepAlive: keepAlive, includeBody: includeBody))
         if !keepAlive || (peerFinishedSending && parser.bufferedByteCount == 0) {
+            acceptsRequests = false
             connection.closeAfterFlush()
             return
         }
@@ -79,7 +82,7 @@ final class HTTPServerConnection: @unchecked Sendable {
     }
 
     private func fail(_ error: HTTPParseError) {
-        inFlight = true  // nothing more is parsed on this connection
+        acceptsRequests = false
         let response = HTTPResponse.error(error.status, code: "bad_request", message: error.message)
         connection.write(response.serialized(keepAlive: false))
         connection.closeAfterFlush()

@@ -47,9 +47,10 @@ public final class BlockingSocket {
 
     /// Writes every byte (MSG_NOSIGNAL: a closed peer throws EPIPE rather than killing the process).
     public func write(_ bytes: [UInt8]) throws {
+        let fd = try openFD()
         var offset = 0
         while offset < bytes.count {
-            let result = bytes.withUnsafeBytes { RawSocket.send(try! openFD(), UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let result = bytes.withUnsafeBytes { RawSocket.send(fd, UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             switch result {
             case .transferred(let count): offset += count
             case .failed(let error): throw error

@@ -27,10 +27,10 @@ public final class EventLoop: @unchecked Sendable {
 
     // Loop-thread state.
     var timers = TimerQueue()
-    private var registrants: [UInt64: any LoopRegistrant] = [:]
-    private var nextToken: UInt64 = 1  // token 0 is the wake eventfd
+    var registrants: [UInt64: any LoopRegistrant] = [:]
+    var nextToken: UInt64 = 1  // token 0 is the wake eventfd
     private var soon: [() -> Void] = []
-    private var pendingFlush: [TCPConnection] = []
+    var pendingFlush: [TCPConnection] = []
     private(set) var isShuttingDown = false
     /// Scratch space for recv: one buffer for all connections, since reads never overlap on one thread.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
@@ -83,7 +83,6 @@ public final class EventLoop: @unchecked Sendable {
             finished.leave()
         }
         thread.name = name
-        thread.stackSize = 1 << 20
         thread.start()
     }
 
@@ -159,6 +158,8 @@ public final class EventLoop: @unchecked Sendable {
         var timeout: Int32 = 0
         while true {
             let count = civic_epoll_wait(epollFD, &events, &tokens, Int32(maxEvents), timeout)
+            // epoll_wait(2): only EINTR is expected; EBADF/EFAULT/EINVAL mean the loop's own state is broken.
+            if count < 0 && errno != EINTR { preconditionFailure("\(SocketError.last("epoll_wait"))") }
             var woken = false
             for index in 0..<Int(max(count, 0)) {
                 if tokens[index] == 0 {
@@ -171,7 +172,7 @@ public final class EventLoop: @unchecked Sendable {
             if woken, runJobs() { break }
             runDueTimers()
             runSoonQueue()
-            flushWrites()
+            flushPendingWrites()
             timeout = soon.isEmpty && pendingFlush.isEmpty ? timers.timeoutMilliseconds() : 0
         }
         teardown()
@@ -211,51 +212,5 @@ public final class EventLoop: @unchecked Sendable {
             RawSocket.close(wakeFD)
         }
         RawSocket.close(epollFD)
-    }
-}
-
-/// An object with an fd registered in the loop's epoll set. Loop thread only.
-protocol LoopRegistrant: AnyObject {
-    func handle(events: UInt32)
-    /// The loop is shutting down: release the fd and notify the owner.
-    func loopDidStop()
-}
-
-extension EventLoop {
-    /// Registers `fd` once for `events` and returns its token. Loop thread only.
-    func register(_ fd: Int32, events: UInt32, _ registrant: any LoopRegistrant) throws(SocketError) -> UInt64 {
-        assertInLoop()
-        guard !isShuttingDown else { throw SocketError.loopStopped("register fd \(fd)") }
-        let token = nextToken
-        nextToken += 1
-        guard civic_epoll_add(epollFD, fd, events, token) == 0 else { throw SocketError.last("epoll_ctl ADD fd \(fd)") }
-        registrants[token] = registrant
-        return token
-    }
-
-    /// EPOLL_CTL_DEL before close, as the epoll discipline requires. Loop thread only.
-    func unregisterAndClose(_ fd: Int32, token: UInt64) {
-        assertInLoop()
-        registrants[token] = nil
-        _ = civic_epoll_delete(epollFD, fd)
-        RawSocket.close(fd)
-    }
-
-    /// Drops a registration whose fd lives on under a new owner (EPOLL_CTL_DEL done by the caller).
-    func forget(token: UInt64) {
-        registrants[token] = nil
-    }
-
-    /// Queues a connection for the end-of-iteration flush, coalescing its writes into one send.
-    func scheduleFlush(_ connection: TCPConnection) {
-        pendingFlush.append(connection)
-    }
-
-    private func flushWrites() {
-        // Flushing can queue more (a drained callback writes again): those go out next iteration, timeout 0.
-        guard !pendingFlush.isEmpty else { return }
-        let batch = pendingFlush
-        pendingFlush.removeAll(keepingCapacity: true)
-        for connection in batch { connection.flushScheduledWrites() }
     }
 }

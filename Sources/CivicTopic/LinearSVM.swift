@@ -1,3 +1,5 @@
+import Foundation
+
 /// One-vs-rest L2-regularised, L2-loss linear SVMs trained by dual coordinate descent
 /// (Hsieh et al. 2008, the LIBLINEAR solver), with a bias term as a constant feature.
 struct LinearSVM: Sendable {
@@ -10,19 +12,25 @@ struct LinearSVM: Sendable {
 
     static func train(
         rows: [SparseVector], labels: [Int], classCount: Int, featureCount: Int,
-        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64
+        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64, naiveBayesPower: Double = 0
     ) -> LinearSVM {
         var weights = [Float](repeating: 0, count: featureCount * classCount)
         var bias = [Float](repeating: 0, count: classCount)
-        let squaredNorms = rows.map { row in
-            row.values.reduce(Double(biasFeature * biasFeature)) { $0 + Double($1) * Double($1) }
-        }
         for label in 0..<classCount {
             let signs = labels.map { $0 == label ? 1.0 : -1.0 }
+            let scale = naiveBayesPower == 0
+                ? [Double](repeating: 1, count: featureCount)
+                : logCountRatios(rows: rows, signs: signs, featureCount: featureCount).map { pow(abs($0), naiveBayesPower) }
+            let squaredNorms = rows.map { row in
+                zip(row.indices, row.values).reduce(Double(biasFeature * biasFeature)) {
+                    let v = Double($1.1) * scale[Int($1.0)]
+                    return $0 + v * v
+                }
+            }
             let (w, b) = trainBinary(
-                rows: rows, signs: signs, squaredNorms: squaredNorms, featureCount: featureCount,
+                rows: rows, signs: signs, scale: scale, squaredNorms: squaredNorms, featureCount: featureCount,
                 cost: cost, maxEpochs: maxEpochs, tolerance: tolerance, seed: seed &+ UInt64(label))
-            for feature in 0..<featureCount { weights[feature * classCount + label] = Float(w[feature]) }
+            for feature in 0..<featureCount { weights[feature * classCount + label] = Float(w[feature] * scale[feature]) }
             bias[label] = Float(b)
         }
         return LinearSVM(weights: weights, bias: bias, classCount: classCount)
@@ -41,7 +49,7 @@ struct LinearSVM: Sendable {
     }
 
     private static func trainBinary(
-        rows: [SparseVector], signs: [Double], squaredNorms: [Double], featureCount: Int,
+        rows: [SparseVector], signs: [Double], scale: [Double], squaredNorms: [Double], featureCount: Int,
         cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64
     ) -> ([Double], Double) {
         var w = [Double](repeating: 0, count: featureCount)
@@ -58,7 +66,9 @@ struct LinearSVM: Sendable {
                 let row = rows[i]
                 let y = signs[i]
                 var margin = b * Double(biasFeature)
-                for (index, value) in zip(row.indices, row.values) { margin += w[Int(index)] * Double(value) }
+                for (index, value) in zip(row.indices, row.values) {
+                    margin += w[Int(index)] * scale[Int(index)] * Double(value)
+                }
                 let gradient = y * margin - 1 + diagonal * alpha[i]
                 let projected = alpha[i] == 0 ? min(gradient, 0) : gradient
                 maxGradient = max(maxGradient, projected)
@@ -67,12 +77,30 @@ struct LinearSVM: Sendable {
                 let old = alpha[i]
                 alpha[i] = max(old - gradient / (squaredNorms[i] + diagonal), 0)
                 let step = (alpha[i] - old) * y
-                for (index, value) in zip(row.indices, row.values) { w[Int(index)] += step * Double(value) }
+                for (index, value) in zip(row.indices, row.values) {
+                    w[Int(index)] += step * scale[Int(index)] * Double(value)
+                }
                 b += step * Double(biasFeature)
             }
             if maxGradient - minGradient < tolerance { break }
         }
         return (w, b)
+    }
+}
+
+extension LinearSVM {
+    /// Naive Bayes log-count ratios of one class against the rest (Wang & Manning 2012):
+    /// how much more often a feature occurs in the class, used to scale features before the SVM.
+    static func logCountRatios(rows: [SparseVector], signs: [Double], featureCount: Int) -> [Double] {
+        var positive = [Double](repeating: 1, count: featureCount)
+        var negative = [Double](repeating: 1, count: featureCount)
+        for (row, sign) in zip(rows, signs) {
+            for (index, value) in zip(row.indices, row.values) {
+                if sign > 0 { positive[Int(index)] += Double(value) } else { negative[Int(index)] += Double(value) }
+            }
+        }
+        let positiveTotal = positive.reduce(0, +), negativeTotal = negative.reduce(0, +)
+        return zip(positive, negative).map { log(($0 / positiveTotal) / ($1 / negativeTotal)) }
     }
 }
 

@@ -59,7 +59,8 @@ public struct TopicTrainer: Sendable {
         let rows = tokenized.map(space.vectorize)
         let svm = LinearSVM.train(
             rows: rows, labels: classes, classCount: classCount, featureCount: space.count,
-            cost: options.cost, maxEpochs: options.maxEpochs, tolerance: options.tolerance, seed: options.seed)
+            cost: options.cost, maxEpochs: options.maxEpochs, tolerance: options.tolerance, seed: options.seed,
+            naiveBayesPower: options.naiveBayesPower)
         return (space, svm)
     }
 }

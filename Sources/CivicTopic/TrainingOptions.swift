@@ -17,6 +17,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var minDocumentFrequency = 2
     /// Soft-margin cost of the one-vs-rest L2-loss linear SVM.
     public var cost = 0.5
+    /// Features are scaled by |naive Bayes log-count ratio|^power per class before the SVM (NB-SVM);
+    /// 0 is a plain SVM.
+    public var naiveBayesPower = 0.0
     /// Dual coordinate descent stops after this many passes or when the projected gradient is this small.
     public var maxEpochs = 60
     public var tolerance = 0.05

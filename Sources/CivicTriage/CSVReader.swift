@@ -39,34 +39,39 @@ enum CSVReader {
         return Table(header: header, rows: rows)
     }
 
+    /// Works on UTF-8 bytes: the delimiters are ASCII, so multi-byte characters never contain them.
     static func parse(_ text: String) -> [[String]] {
+        let bytes = Array(text.utf8)
         var rows: [[String]] = []
         var row: [String] = []
-        var field = ""
+        var field: [UInt8] = []
         var inQuotes = false
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = iterator.next()
-        while let c = pending {
-            pending = iterator.next()
+        var i = 0
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        func finishField() { row.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
+        while i < bytes.count {
+            let c = bytes[i]
+            i += 1
             if inQuotes {
-                if c == "\"" {
-                    if pending == "\"" { field.unicodeScalars.append(c); pending = iterator.next() } else { inQuotes = false }
+                if c == quote {
+                    if i < bytes.count, bytes[i] == quote { field.append(quote); i += 1 } else { inQuotes = false }
                 } else {
-                    field.unicodeScalars.append(c)
+                    field.append(c)
                 }
                 continue
             }
             switch c {
-            case "\"": inQuotes = true
-            case ",": row.append(field); field = ""
-            case "\r": break
-            case "\n":
-                row.append(field); field = ""
-                rows.append(row); row = []
-            default: field.unicodeScalars.append(c)
+            case quote: inQuotes = true
+            case comma: finishField()
+            case cr: break
+            case lf:
+                finishField()
+                rows.append(row)
+                row = []
+            default: field.append(c)
             }
         }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        if !field.isEmpty || !row.isEmpty { finishField(); rows.append(row) }
         return rows
     }
 }

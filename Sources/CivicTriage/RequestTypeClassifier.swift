@@ -21,6 +21,7 @@ public struct RequestTypeDecision: Sendable, Equatable {
 ///   the subject is the caller's own summary.
 /// - Some cues count only in the subject: "感谢" (in a body it is mostly a polite closing), question
 ///   marks (a body is full of rhetorical "难道没人管吗？").
+/// - A type other than complaint found only in the body needs `bodyOnlyMinimum` points.
 /// - The type with the highest score wins; ties go to the more specific type in the order
 ///   praise > help > suggestion > consultation > complaint. With no cue at all the message is a
 ///   complaint, the most common and the safest kind (it gets a handling deadline).
@@ -78,20 +79,31 @@ public enum RequestTypeClassifier {
         ],
     ]
 
+    /// A type other than complaint seen only in the body needs this score (two cues or one decisive
+    /// word plus a hint): one "点赞" or "求助" inside a long complaint does not change its kind.
+    static let bodyOnlyMinimum = 4
+
     public static func classify(subject: String, detail: String) -> RequestTypeDecision {
+        let subjectBytes = Array(subject.utf8)
+        let detailBytes = Array(detail.utf8)
         var scores: [RequestType: Int] = [:]
+        var inSubject: Set<RequestType> = []
         var evidence: [RequestType: [String]] = [:]
         for type in priority {
-            for cue in cues[type] ?? [] {
-                if subject.contains(cue.phrase) {
+            for cue in compiledCues[type] ?? [] {
+                if contains(subjectBytes, cue.bytes) {
                     scores[type, default: 0] += cue.weight * 3
+                    inSubject.insert(type)
                     evidence[type, default: []].append("\(cue.phrase) (subject)")
                 }
-                if !cue.subjectOnly, detail.contains(cue.phrase) {
+                if !cue.subjectOnly, contains(detailBytes, cue.bytes) {
                     scores[type, default: 0] += cue.weight
                     evidence[type, default: []].append("\(cue.phrase) (detail)")
                 }
             }
+        }
+        for type in priority where type != .complaint && !inSubject.contains(type) && (scores[type] ?? 0) < bodyOnlyMinimum {
+            if scores[type] != nil { scores[type] = 0; evidence[type] = nil }
         }
         let best = priority.max { a, b in
             let (sa, sb) = (scores[a] ?? 0, scores[b] ?? 0)
@@ -106,5 +118,27 @@ public enum RequestTypeClassifier {
         return RequestTypeDecision(
             type: best,
             reason: "\(best.rawValue) \(bestScore): \(words); next \(runnerUp.rawValue) \(scores[runnerUp] ?? 0)")
+    }
+
+    struct CompiledCue { var phrase: String; var bytes: [UInt8]; var weight: Int; var subjectOnly: Bool }
+
+    static let compiledCues: [RequestType: [CompiledCue]] = cues.mapValues { list in
+        list.map { CompiledCue(phrase: $0.phrase, bytes: Array($0.phrase.utf8), weight: $0.weight, subjectOnly: $0.subjectOnly) }
+    }
+
+    /// Byte-level substring test; UTF-8 is self-synchronising, so a match is always a whole-character match.
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return false }
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first {
+                var k = 1
+                while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }

@@ -140,6 +140,41 @@ struct TCPConnectionTests {
         #expect(throws: SocketError.self) { try BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: 2) }
     }
 
+    @Test("a connect that gets no answer fails with ETIMEDOUT after its timeout")
+    func connectTimeout() async throws {
+        // A raw listener with backlog 0 that never accepts: once its queue is full Linux drops new SYNs,
+        // so further connects hang until the client gives up.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        #expect(bound && listen(fd, 0) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var fillers: [BlockingSocket] = []
+        defer { fillers.forEach { $0.close() } }
+        while fillers.count < 16, let filler = try? BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: 0.2) {
+            fillers.append(filler)
+        }
+        #expect(fillers.count < 16, "the accept queue never filled up")
+
+        let loop = try startedLoop()
+        defer { loop.shutdown() }
+        let outcome = Locked<SocketError?>(nil)
+        try await loop.onLoop {
+            loop.connect(host: "127.0.0.1", port: port, timeout: 0.2) { result in
+                if case .failure(let error) = result { outcome.update { $0 = error } }
+            }
+        }
+        #expect(await eventually { outcome.value != nil })
+        #expect(outcome.value?.errno == ETIMEDOUT)
+    }
+
     @Test("loop-side connect exchanges lines with a loop-side listener")
     func loopToLoop() async throws {
         let loop = try startedLoop()

@@ -44,8 +44,9 @@ import Testing
         #expect(type("投诉工地夜间施工", "严重影响休息，望尽快处理，感谢！") == .complaint)
         // A rhetorical question in the body does not make it a consultation.
         #expect(type("小区垃圾堆积无人清理", "难道就没人管吗？") == .complaint)
-        // Same score for suggestion and complaint: the more specific type wins.
-        #expect(type("建议整治扰民") == .suggestion)
+        // Same score for suggestion (建议 2×3) and complaint (反映 2×3): the more specific type wins.
+        #expect(type("反映情况并提出建议") == .suggestion)
+        #expect(type("建议整治扰民") == .complaint)  // 扰民 (3×3) outweighs 建议 (2×3)
         // The subject outweighs cues in the body.
         #expect(type("咨询办理居住证", "之前投诉过一次窗口态度差") == .consultation)
         // Asking whether someone else acts legally is a report, not a question.
@@ -67,7 +68,9 @@ import Testing
         for record in table.records {
             let decision = RequestTypeClassifier.classify(subject: record["subject"] ?? "", detail: record["detail"] ?? "")
             counts[decision.type, default: 0] += 1
-            if examples[decision.type, default: []].count < 3 { examples[decision.type, default: []].append(record["subject"] ?? "") }
+            if examples[decision.type, default: []].count < 3 {
+                examples[decision.type, default: []].append((record["subject"] ?? "") + " [" + decision.reason + "]")
+            }
         }
         #expect(table.records.count == 4285)
         let line = RequestType.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")

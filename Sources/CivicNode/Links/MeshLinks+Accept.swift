@@ -118,10 +118,17 @@ extension MeshLinks {
         if ch.framer.bufferedBytes > 0 { received([], on: ch, generation: generation) }
     }
 
+    /// Closes after a fatal error without losing it: input is read and dropped for a moment first, because
+    /// closing a socket with unread input makes the kernel send RST, which can destroy the error line in flight.
+    func retire(_ conn: TCPConnection) {
+        conn.onRead = { _ in }
+        loop.scheduleTimer(after: 0.3) { conn.closeAfterFlush() }
+    }
+
     func refusePending(_ id: Int, code: String, _ message: String) {
         guard let p = pending.removeValue(forKey: id) else { return }
         log.warning("refused connection from \(p.connection.peerDescription): \(code): \(message)")
         p.connection.write(codec.encode(.error(ErrorMessage(code: code, message: message, fatal: true))))
-        p.connection.closeAfterFlush()
+        retire(p.connection)
     }
 }

@@ -247,7 +247,7 @@ final class MeshLinks: @unchecked Sendable {
                 self.log.error("cannot apply \(message.type) seq \(seq) from \(peer): \(error)")
                 // Close so the peer resends from its last acknowledged message: order is kept, nothing is skipped.
                 self.send(.error(ErrorMessage(code: code, message: "\(error)", fatal: true, seq: seq)), on: ch)
-                ch.connection?.closeAfterFlush()
+                if let conn = ch.connection { self.retire(conn) }
             }
         }
     }
@@ -255,7 +255,7 @@ final class MeshLinks: @unchecked Sendable {
     func refuse(_ ch: PeerChannel, code: String, _ message: String) {
         log.warning("closing link \(ch.peer): \(code): \(message)")
         send(.error(ErrorMessage(code: code, message: message, fatal: true)), on: ch)
-        ch.connection?.closeAfterFlush()
+        if let conn = ch.connection { retire(conn) }
     }
 
     // MARK: - Timers

@@ -1,0 +1,144 @@
+import CivicCases
+import Foundation
+import Testing
+
+private let street = TopologyNode(id: "s1", tier: .street, name: "湖滨街道", codes: ["990101001"])
+private let district = TopologyNode(id: "d1", tier: .district, name: "东湖区", codes: ["990101"], children: [street, TopologyNode(id: "s2", tier: .street, name: "梨园街道")])
+private let city = TopologyNode(id: "city", tier: .city, name: "江城市", children: [district])
+
+private func sampleCase(state: CaseState, holder: String) -> Case {
+    Case(id: "JC-20261121-000001", channel: .hotline, citizen: Citizen(name: "张三", phone: "13800000000"), subject: "路灯不亮",
+         detail: "", location: Location(address: "湖滨街道"), intake: "city", createdAt: Date(timeIntervalSince1970: 0),
+         state: state, holder: holder)
+}
+
+@Suite struct CaseRulesTests {
+    func apply(_ command: CaseCommand, _ c: Case, at node: TopologyNode, parent: String?) throws(CaseRuleError) -> CaseEvent {
+        try CaseRules.event(for: command, on: c, node: node, parent: parent, actor: "王五", eventId: "\(node.id)-1", at: Date())
+    }
+
+    @Test func streetAcceptsProgressesAndResolves() throws {
+        let accepted = try apply(.accept, sampleCase(state: .dispatched, holder: "s1"), at: street, parent: "d1")
+        #expect(accepted.action == .accepted && accepted.state == .accepted && accepted.holder == "s1" && accepted.actor == "王五")
+        let progress = try apply(.progress(note: "已派人查看"), sampleCase(state: .accepted, holder: "s1"), at: street, parent: "d1")
+        #expect(progress.state == .accepted && progress.note == "已派人查看")
+        let resolved = try apply(.resolve(reply: "已修复"), sampleCase(state: .accepted, holder: "s1"), at: street, parent: "d1")
+        #expect(resolved.state == .resolved && resolved.data["reply"] == "已修复")
+    }
+
+    @Test func resolvingACaseNeverAcceptedIsRefusedNamingTheRule() {
+        #expect(throws: CaseRuleError(.badTransition, field: "state", "resolve requires state accepted; case JC-20261121-000001 is dispatched")) {
+            try apply(.resolve(reply: "done"), sampleCase(state: .dispatched, holder: "s1"), at: street, parent: "d1")
+        }
+    }
+
+    @Test func onlyTheHolderMayAct() {
+        do {
+            _ = try apply(.accept, sampleCase(state: .dispatched, holder: "s2"), at: street, parent: "d1")
+            Issue.record("accept by a non-holder must fail")
+        } catch {
+            #expect(error.code == .notHolder && error.message.contains("held by s2"))
+        }
+    }
+
+    @Test func emptyReplyReasonAndNoteAreMissingFields() {
+        for command in [CaseCommand.resolve(reply: "  "), .progress(note: "")] {
+            #expect(throws: CaseRuleError.self) { try apply(command, sampleCase(state: .accepted, holder: "s1"), at: street, parent: "d1") }
+        }
+        do {
+            _ = try apply(.returnUp(reason: ""), sampleCase(state: .accepted, holder: "s1"), at: street, parent: "d1")
+            Issue.record("empty reason must fail")
+        } catch { #expect(error.field == "reason" && error.code == .missingField) }
+    }
+
+    @Test func returnGoesToTheParentAndRecordsWhoReturned() throws {
+        let e = try apply(.returnUp(reason: "不属于本街道"), sampleCase(state: .accepted, holder: "s1"), at: street, parent: "d1")
+        #expect(e.state == .returned && e.holder == "d1" && e.data["from"] == "s1" && e.data["reason"] == "不属于本街道")
+    }
+
+    @Test func theCityHasNothingToReturnTo() {
+        do {
+            _ = try apply(.returnUp(reason: "x"), sampleCase(state: .pending, holder: "city"), at: city, parent: nil)
+            Issue.record("city return must fail")
+        } catch { #expect(error.field == "parent") }
+    }
+
+    @Test func onlyStreetsSignFor() {
+        do {
+            _ = try apply(.accept, sampleCase(state: .dispatched, holder: "d1"), at: district, parent: "city")
+            Issue.record("district accept must fail")
+        } catch { #expect(error.field == "tier") }
+    }
+
+    @Test func assignReachesAnyUnitBelowWithItsRoute() throws {
+        let e = try apply(.assign(target: "s2"), sampleCase(state: .pending, holder: "city"), at: city, parent: nil)
+        #expect(e.action == .assigned && e.state == .dispatched && e.holder == "s2" && e.data["route"] == "city→d1→s2")
+        do {
+            _ = try apply(.assign(target: "nowhere"), sampleCase(state: .pending, holder: "city"), at: city, parent: nil)
+            Issue.record("unknown target must fail")
+        } catch { #expect(error.code == .badTarget && error.field == "target") }
+        do {
+            _ = try apply(.assign(target: "s1"), sampleCase(state: .resolved, holder: "city"), at: city, parent: nil)
+            Issue.record("resolved case cannot be assigned")
+        } catch { #expect(error.code == .badTransition) }
+    }
+}
+
+@Suite struct CounterRulesTests {
+    let subtree: Set<String> = ["d1", "s1", "s2"]
+
+    func deltas(_ before: (CaseState, String)?, _ action: CaseAction, _ state: CaseState, _ holder: String, node: String = "d1") -> [String: Int] {
+        let e = CaseEvent(id: "x-1", caseId: "c", at: Date(), node: node, actor: "system", action: action, state: state, holder: holder)
+        var out: [String: Int] = [:]
+        for d in CounterRules.deltas(before: before.map { (state: $0.0, holder: $0.1) }, event: e, me: "d1", inSubtree: { subtree.contains($0) }) {
+            out["\(d.scope).\(d.key)", default: 0] += d.amount
+        }
+        return out.filter { $0.value != 0 }
+    }
+
+    @Test func aCaseEnteringTheSubtreeCountsAsReceivedOnce() {
+        #expect(deltas(nil, .dispatched, .dispatched, "d1", node: "city") == ["self.state.dispatched": 1, "self.received": 1, "subtree.state.dispatched": 1, "subtree.received": 1])
+        // d1 routes it to s1: leaves self, stays in subtree
+        #expect(deltas((.dispatched, "d1"), .dispatched, .dispatched, "s1") == ["self.state.dispatched": -1])
+    }
+
+    @Test func resolvingMovesStateAndCountsResolved() {
+        #expect(deltas((.accepted, "s1"), .resolved, .resolved, "s1", node: "s1") == ["subtree.state.accepted": -1, "subtree.state.resolved": 1, "subtree.resolved": 1])
+    }
+
+    @Test func returningUpAndOutOfTheSubtree() {
+        #expect(deltas((.pending, "d1"), .returned, .returned, "city") == ["self.state.pending": -1, "subtree.state.pending": -1, "self.returned": 1, "subtree.returned": 1])
+    }
+
+    @Test func countersSubscriptReadsAndWritesStateKeys() {
+        var c = Counters()
+        c["state.pending"] += 2
+        c["received"] += 3
+        c["state.resolved"] += 1
+        #expect(c.manualQueue == 2 && c.open == 2 && c.received == 3)
+        c["state.pending"] -= 2
+        #expect(c.byState["pending"] == nil)
+    }
+}
+
+@Suite struct TopologyTests {
+    @Test func pathsParentsAndProblems() {
+        let t = Topology(casePrefix: "JC", root: city)
+        #expect(t.root.path(to: "s2") == ["city", "d1", "s2"])
+        #expect(t.parent(of: "s1") == "d1" && t.parent(of: "city") == nil)
+        #expect(t.problems().isEmpty)
+        var bad = t
+        bad.root.children[0].children[0].tier = .district
+        bad.casePrefix = "J C"
+        let problems = bad.problems()
+        #expect(problems.contains { $0.contains("case_prefix") })
+        #expect(problems.contains { $0.contains("node s1 has tier district") })
+    }
+
+    @Test func caseIdsAreReadableAndDistinctPerIntakeNode() {
+        let date = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18 in UTC+8
+        #expect(CaseID.make(prefix: "WH", date: date, intakeNode: "city", isCity: true, sequence: 123) == "WH-\(CaseID.dayStamp(date))-000123")
+        #expect(CaseID.make(prefix: "WH", date: date, intakeNode: "s1", isCity: false, sequence: 45).hasSuffix("-s1-000045"))
+        #expect(CaseID.dayStamp(Date(timeIntervalSince1970: 16 * 3600)) == "19700102")  // 16:00 UTC is the next day in China
+    }
+}

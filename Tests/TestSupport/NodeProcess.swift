@@ -1,0 +1,78 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `civicmesh` binary built next to the test bundle.
+public enum CivicMeshBinary {
+    public static var path: String? {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["CIVICMESH_BINARY"] { candidates.append(env) }
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("civicmesh").path)
+            dir = dir.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/civicmesh").path)
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) && !$0.hasSuffix(".xctest") }
+    }
+}
+
+/// A `civicmesh` child process (a node or another command), killable with SIGKILL for crash tests.
+public final class CivicProcess: @unchecked Sendable {
+    public let process = Process()
+    public let logPath: String
+
+    public init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+        guard let binary = CivicMeshBinary.path else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "civicmesh binary"]) }
+        logPath = log
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = FileHandle(forWritingAtPath: log)!
+        handle.seekToEndOfFile()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    public func kill9() {
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    public func terminate() {
+        if process.isRunning { kill(pid, SIGTERM) }
+        process.waitUntilExit()
+    }
+
+    /// Waits for the process to exit and returns its status.
+    public func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
+
+/// A TCP port nobody listens on right now (bind to port 0, read it, close).
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

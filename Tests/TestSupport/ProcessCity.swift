@@ -1,0 +1,81 @@
+import CivicCases
+import CivicNode
+import Foundation
+
+/// A city whose nodes run as real `civicmesh node` processes on loopback, for crash tests.
+public final class ProcessCity: @unchecked Sendable {
+    public let topology: Topology
+    public let dir: TempDirectory
+    public private(set) var configs: [String: NodeConfig] = [:]
+    private var processes: [String: CivicProcess] = [:]
+    private let lock = NSLock()
+
+    public init(topology: Topology, label: String = "pcity") throws {
+        self.topology = topology
+        dir = TempDirectory(label)
+        var generated = ConfigGenerator.configs(for: topology, options: .init(basePort: 0, dataRoot: dir.path + "/nodes"))
+        var meshPorts: [String: Int] = [:]
+        for i in generated.indices {
+            let mesh = freePort()
+            meshPorts[generated[i].id] = mesh
+            generated[i].meshListen = "127.0.0.1:\(mesh)"
+            generated[i].httpListen = "127.0.0.1:\(freePort())"
+            generated[i].heartbeatInterval = 0.5
+            generated[i].heartbeatTimeout = 2.5
+        }
+        for i in generated.indices {
+            if let p = generated[i].parentId { generated[i].parentAddress = "127.0.0.1:\(meshPorts[p]!)" }
+            configs[generated[i].id] = generated[i]
+            try ConfigGenerator.encode(generated[i]).write(to: URL(fileURLWithPath: configPath(generated[i].id)))
+        }
+    }
+
+    public func configPath(_ id: String) -> String { dir.path + "/\(id).json" }
+    public func url(_ id: String, _ path: String) -> String { "http://\(configs[id]!.httpListen)\(path)" }
+
+    public func start(_ id: String) throws {
+        let p = try CivicProcess(["node", "--config", configPath(id)], log: dir.path + "/\(id).log")
+        lock.withLock { processes[id] = p }
+        let healthy = eventually(timeout: 20) { (try? API.get(self.url(id, "/healthz")).status) == 200 }
+        if !healthy { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "node \(id) did not start:\n\(p.output)"]) }
+    }
+
+    public func startAll() throws { for n in topology.allNodes { try start(n.id) } }
+
+    public func kill9(_ id: String) { lock.withLock { processes.removeValue(forKey: id) }?.kill9() }
+
+    public func stopAll() {
+        let all = lock.withLock { () -> [CivicProcess] in defer { processes.removeAll() }; return Array(processes.values) }
+        for p in all { p.terminate() }
+    }
+
+    public func log(_ id: String) -> String { (try? String(contentsOfFile: dir.path + "/\(id).log", encoding: .utf8)) ?? "" }
+
+    /// Every non-city node reports its parent link up.
+    public func waitUntilLinked(timeout: Double = 30) -> Bool {
+        eventually(timeout: timeout) {
+            topology.allNodes.filter { $0.tier != .city }.allSatisfy { n in
+                (try? API.get(self.url(n.id, "/status")).string("parent", "state")) == "up"
+            }
+        }
+    }
+
+    /// Every case a node stores: id → state, read through the paged list API.
+    public func cases(at id: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        var after: String? = nil
+        var total = 0
+        repeat {
+            let page = try API.get(url(id, "/api/cases?limit=500" + (after.map { "&after=\($0)" } ?? "")))
+            for c in page.array("cases") ?? [] {
+                total += 1
+                out[c["id"] as? String ?? ""] = "\(c["state"] as? String ?? "?")@\(c["holder"] as? String ?? "?")"
+            }
+            after = page.string("next")
+        } while after != nil
+        if total != out.count { throw CocoaError(.coderInvalidValue, userInfo: [NSLocalizedDescriptionKey: "\(id) lists a case twice"]) }
+        return out
+    }
+
+    deinit { stopAll() }
+}
