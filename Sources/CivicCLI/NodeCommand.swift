@@ -21,7 +21,7 @@ enum NodeCommand {
         }
         // Machine-readable line for supervisors (`civicmesh up`, tests).
         print("ready \(config.id) http=\(node.httpAddress)\(node.meshAddress.map { " mesh=\($0)" } ?? "")")
-        fflush(stdout)
+        fflush(nil)
         waitForTerminationSignal()
         node.stop()
         return 0

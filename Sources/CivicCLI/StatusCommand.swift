@@ -45,7 +45,7 @@ enum StatusCommand {
                 for (j, g) in grandchildren.enumerated() {
                     let stem = i == sorted.count - 1 ? "   " : "│  "
                     let twig = j == grandchildren.count - 1 ? "└─ " : "├─ "
-                    rows.append([stem + twig + g.id, "", g.state, "", "", "", ""] + figures(g.subtree))
+                    rows.append([stem + twig + g.id, g.name ?? "", g.state, "", "", "", ""] + figures(g.subtree))
                 }
             }
             lines.append(contentsOf: table([header] + rows))
@@ -78,8 +78,8 @@ enum StatusCommand {
         var widths = [Int](repeating: 0, count: columns)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cells(cell)) } }
         return rows.map { row in
-            row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cells(cell)) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+            let line = row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cells(cell)) }.joined(separator: "  ")
+            return String(line.reversed().drop(while: { $0 == " " }).reversed())
         }
     }
 

@@ -29,7 +29,7 @@ enum UpCommand {
             print("\(indent)\(c.id) \(c.name) [\(c.tier.rawValue)]  http://\(c.httpListen)/status")
         }
         print("mesh map: \(dir)/mesh.json   — Ctrl-C stops every node")
-        fflush(stdout)
+        fflush(nil)
         waitForTerminationSignal()
         print("stopping…")
         supervisor.stopAll()
@@ -108,7 +108,7 @@ final class Supervisor: @unchecked Sendable {
 
     private func start(_ c: NodeConfig) throws {
         let logPath = "\(dir)/logs/\(c.id).log"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw UsageError("cannot write \(logPath)") }
         log.seekToEndOfFile()
         let p = Process()

@@ -3,6 +3,15 @@ struct TokenizedMessage: Sendable {
     var subject: [NGramCount]
     var detail: [NGramCount]
     var shared: [NGramCount]
+    /// The shared block of the subject alone: lets training add a title-only copy of a message.
+    var sharedSubjectOnly: [NGramCount]
+
+    var hasDetail: Bool { !detail.isEmpty }
+
+    /// The message as if only its subject had been sent.
+    var subjectOnly: TokenizedMessage {
+        TokenizedMessage(subject: subject, detail: [], shared: sharedSubjectOnly, sharedSubjectOnly: sharedSubjectOnly)
+    }
 }
 
 struct NGramCount: Sendable {
@@ -16,12 +25,15 @@ struct NGramExtractor: Sendable {
     let settings: FeatureSettings
 
     func tokenize(subject: String, detail: String) -> TokenizedMessage {
-        let shared = settings.sharedWeight > 0
-            ? grams(of: [subject, detail], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []
+        let useShared = settings.sharedWeight > 0
+        let subjectShared = useShared
+            ? grams(of: [subject], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []
+        let detailGrams = grams(of: [detail], field: 2, minN: settings.detailMinN, maxN: settings.detailMaxN)
+        let shared = useShared && !detailGrams.isEmpty
+            ? grams(of: [subject, detail], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : subjectShared
         return TokenizedMessage(
             subject: grams(of: [subject], field: 1, minN: settings.subjectMinN, maxN: settings.subjectMaxN),
-            detail: grams(of: [detail], field: 2, minN: settings.detailMinN, maxN: settings.detailMaxN),
-            shared: shared)
+            detail: detailGrams, shared: shared, sharedSubjectOnly: subjectShared)
     }
 
     /// Runs of normalised characters; punctuation and spaces end a run, so no n-gram spans them.

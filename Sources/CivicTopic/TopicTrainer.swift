@@ -56,9 +56,16 @@ public struct TopicTrainer: Sendable {
     private func fit(tokenized: [TokenizedMessage], classes: [Int], classCount: Int) -> (FeatureSpace, LinearSVM) {
         let space = FeatureSpace.fit(
             tokenized, settings: options.features, minDocumentFrequency: options.minDocumentFrequency)
-        let rows = tokenized.map(space.vectorize)
+        var rows = tokenized.map(space.vectorize)
+        var rowClasses = classes
+        if options.addSubjectOnlyCopies {
+            for (message, label) in zip(tokenized, classes) where message.hasDetail {
+                rows.append(space.vectorize(message.subjectOnly))
+                rowClasses.append(label)
+            }
+        }
         let svm = LinearSVM.train(
-            rows: rows, labels: classes, classCount: classCount, featureCount: space.count,
+            rows: rows, labels: rowClasses, classCount: classCount, featureCount: space.count,
             cost: options.cost, maxEpochs: options.maxEpochs, tolerance: options.tolerance, seed: options.seed,
             naiveBayesPower: options.naiveBayesPower)
         return (space, svm)

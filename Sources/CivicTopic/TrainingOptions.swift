@@ -17,6 +17,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var minDocumentFrequency = 2
     /// Soft-margin cost of the one-vs-rest L2-loss linear SVM.
     public var cost = 0.5
+    /// Adds a title-only copy of every training message that has a detail: many messages arrive
+    /// with a title only, and the copies teach the model to decide from the title alone.
+    public var addSubjectOnlyCopies = false
     /// Features are scaled by |naive Bayes log-count ratio|^power per class before the SVM (NB-SVM);
     /// 0 is a plain SVM.
     public var naiveBayesPower = 0.0

@@ -130,7 +130,10 @@ public struct Summary: Codable, Sendable, Equatable {
 
 public struct ChildSummary: Codable, Sendable, Equatable {
     public var id: String
+    public var name: String?
     public var state: String
     public var subtree: Counters?
-    public init(id: String, state: String, subtree: Counters?) { self.id = id; self.state = state; self.subtree = subtree }
+    public init(id: String, name: String? = nil, state: String, subtree: Counters?) {
+        self.id = id; self.name = name; self.state = state; self.subtree = subtree
+    }
 }

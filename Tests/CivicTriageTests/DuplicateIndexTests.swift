@@ -98,10 +98,10 @@ import Testing
 
     /// Over the hot-topic messages: links, clusters and 50 sampled links to read.
     @Test func studyOverHotMessages() {
-        let report = DuplicateStudy.run(csvPath: TestData.url("messages_hot.csv").path)
-        print(report)
-        #expect(report.contains("links"))
-        #expect(report.contains("#50"))
+        let text = DuplicateStudy.run(csvPath: TestData.url("messages_hot.csv").path)
+        report(text)
+        #expect(text.contains("links"))
+        #expect(text.contains("#50"))
     }
 
     /// Lookup cost with many open cases (printed, not asserted).
@@ -122,7 +122,7 @@ import Testing
         var found = 0
         for _ in 0..<200 where idx.findDuplicate(text: texts.randomElement(using: &g)!, placeId: nil, phone: nil, at: t0) != nil { found += 1 }
         let findTime = Date().timeIntervalSince(findStart) / 200
-        print(String(format: "duplicate index: %d open cases, add %.0f µs/case, find %.0f µs/lookup (debug build)", total, addTime / Double(total) * 1e6, findTime * 1e6))
+        report(String(format: "duplicate index: %d open cases, add %.0f µs/case, find %.0f µs/lookup (debug build)", total, addTime / Double(total) * 1e6, findTime * 1e6))
         #expect(idx.count == total)
     }
 }

@@ -120,11 +120,11 @@ import Testing
         let precision = Double(exact) / Double(max(placed, 1))
         let notMisrouted = Double(exact + shallower) / Double(max(placed, 1))
         let coverage = Double(placed) / Double(samples.count)
-        print("gazetteer \(city): \(samples.count) addresses, \(gazetteer.formCount) forms; placed \(placed) "
+        report("gazetteer \(city): \(samples.count) addresses, \(gazetteer.formCount) forms; placed \(placed) "
             + "(exact \(exact), at the district \(shallower), misrouted \(wrong.count)); "
             + "precision \(String(format: "%.4f", precision)) (not misrouted \(String(format: "%.4f", notMisrouted))), "
             + "coverage \(String(format: "%.4f", coverage)), \(String(format: "%.1f", perAddress * 1e6)) µs/address (debug)")
-        for line in wrong.prefix(20) { print("  misrouted: \(line)") }
+        for line in wrong.prefix(20) { report("  misrouted: \(line)") }
         #expect(samples.count > 300)
         #expect(precision >= 0.99)
         #expect(wrong.isEmpty)
@@ -136,8 +136,8 @@ import Testing
         let gazetteer = Gazetteer(topology: topology)
         let samples = Self.ambiguousSamples(topology)
         let placed = samples.filter { gazetteer.locate(address: $0, divisionCode: nil).placedNodeId != nil }
-        print("gazetteer wuhan ambiguous set: \(samples.count) addresses, placed \(placed.count)")
-        for line in placed.prefix(20) { print("  placed: \(line) → \(gazetteer.locate(address: line, divisionCode: nil))") }
+        report("gazetteer wuhan ambiguous set: \(samples.count) addresses, placed \(placed.count)")
+        for line in placed.prefix(20) { report("  placed: \(line) → \(gazetteer.locate(address: line, divisionCode: nil))") }
         #expect(samples.count > 250)
         #expect(placed.isEmpty)
     }

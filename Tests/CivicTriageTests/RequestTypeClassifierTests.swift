@@ -74,7 +74,7 @@ import Testing
         }
         #expect(table.records.count == 4285)
         let line = RequestType.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")
-        print("request types over messages_hot.csv (\(table.records.count)): \(line)")
-        for type in RequestType.allCases { print("  \(type.rawValue): \(examples[type, default: []].joined(separator: " | "))") }
+        report("request types over messages_hot.csv (\(table.records.count)): \(line)")
+        for type in RequestType.allCases { report("  \(type.rawValue): \(examples[type, default: []].joined(separator: " | "))") }
     }
 }

@@ -37,3 +37,9 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Writes report lines straight to standard output: `print` is block-buffered when piped and the
+/// tail of a long report can be lost when the test process exits.
+func report(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

@@ -284,7 +284,7 @@ final class MeshLinks: @unchecked Sendable {
     func sendSummary(to parent: PeerChannel) {
         summaryDirty = false
         lastSummarySent = Date()
-        let kids = children.values.sorted { $0.peer < $1.peer }.map { ChildSummary(id: $0.peer, state: $0.state.rawValue, subtree: $0.summary?.counters.subtree) }
+        let kids = children.values.sorted { $0.peer < $1.peer }.map { ChildSummary(id: $0.peer, name: unit.find($0.peer)?.name, state: $0.state.rawValue, subtree: $0.summary?.counters.subtree) }
         send(.summary(Summary(node: unit.id, at: Date(), counters: counters, children: kids)), on: parent)
     }
 

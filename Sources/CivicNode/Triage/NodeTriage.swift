@@ -6,10 +6,10 @@ import Foundation
 /// The node's routing rules: CivicTriage's gazetteer for places, its request-type rules, and the topic model.
 struct NodeTriage: CaseRouting {
     let gazetteer: Gazetteer
-    let triage: Triage
+    let topic: TopicModel?
 
     static func make(config: NodeConfig) throws -> NodeTriage {
-        let model: TopicModel
+        let model: TopicModel?
         if let path = config.topicModel, !path.isEmpty {
             do { model = try TopicModel.load(from: path) } catch {
                 throw ConfigError(file: "-", field: "topic_model", problem: "cannot load \(path): \(error)")
@@ -17,8 +17,7 @@ struct NodeTriage: CaseRouting {
         } else {
             model = DefaultTopicModel.shared
         }
-        return NodeTriage(gazetteer: Gazetteer(topology: config.topology),
-                          triage: Triage(topology: config.topology, topic: TopicModelAdapter(model: model)))
+        return NodeTriage(gazetteer: Gazetteer(topology: config.topology), topic: model)
     }
 
     func place(_ c: Case, within scope: TopologyNode) -> Placement {
@@ -32,34 +31,19 @@ struct NodeTriage: CaseRouting {
     }
 
     func analyse(_ draft: CaseDraft) -> (category: String?, requestType: String?, attributes: [String: String], reasons: [String]) {
-        let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
-                                divisionCode: draft.location.division, phone: draft.citizen.phone,
-                                channel: draft.channel.rawValue, at: Date())
-        let decision = triage.decide(input, within: nil)
-        var attributes: [String: String] = [:]
-        if let department = decision.department { attributes["department"] = department }
-        var category: String? = nil
-        if let topic = decision.topic {
-            attributes["topic_guess"] = topic.label
-            attributes["topic_probability"] = String(format: "%.3f", topic.probability)
-            if topic.confident { category = topic.label }
+        let type = RequestTypeClassifier.classify(subject: draft.subject, detail: draft.detail)
+        guard let p = topic?.predict(subject: draft.subject, detail: draft.detail) else {
+            return (nil, type.type.rawValue, ["request_type_reason": type.reason], ["type \(type.type.rawValue): \(type.reason)", "no topic model"])
         }
-        return (category, decision.requestType.type.rawValue, attributes, decision.reasons)
-    }
-}
-
-/// Feeds CivicTopic's model to CivicTriage, which only knows the small `TopicPredicting` protocol.
-struct TopicModelAdapter: TopicPredicting {
-    let model: TopicModel
-    func predictTopic(subject: String, detail: String) -> TopicGuessSummary {
-        let p = model.predict(subject: subject, detail: detail)
-        return TopicGuessSummary(label: p.best.label, probability: p.best.probability,
-                                 top: p.top.map { LabelProbability(label: $0.label, probability: $0.probability) },
-                                 confident: p.confident)
+        var attributes = ["topic_guess": p.best.label, "topic_probability": String(format: "%.3f", p.best.probability)]
+        attributes["request_type_reason"] = type.reason
+        let top = p.top.map { "\($0.label) \(String(format: "%.2f", $0.probability))" }.joined(separator: ", ")
+        let topicReason = p.confident ? "topic \(p.best.label) (p=\(String(format: "%.2f", p.best.probability)))" : "topic uncertain, top guesses: \(top)"
+        return (p.confident ? p.best.label : nil, type.type.rawValue, attributes, ["type \(type.type.rawValue): \(type.reason)", topicReason])
     }
 }
 
 /// The model trained on the project's own example messages: what a fresh local city dispatches with.
 enum DefaultTopicModel {
-    static let shared: TopicModel = TopicTrainer().train(DefaultTopicExamples.messages)
+    static let shared: TopicModel? = DefaultTopicExamples.messages.isEmpty ? nil : TopicTrainer().train(DefaultTopicExamples.messages)
 }
