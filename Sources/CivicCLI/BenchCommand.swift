@@ -28,7 +28,7 @@ enum BenchCommand {
             let street = streets[i % streets.count]
             let district = districts.first { $0.contains(street.id) }!
             let draft = CaseDraft(channel: .hotline, citizen: Citizen(name: "bench", phone: "1380000\(String(format: "%04d", i % 10000))"),
-                                  subject: "bench case \(i): 路灯不亮 #\(i)", detail: "第\(i)号 benchmark message",
+                                  subject: SyntheticCases.subject(i), detail: SyntheticCases.detail(i),
                                   location: Location(address: "\(district.name)\(street.name)某路\(i)号"))
             cityNode.intake(draft) { result in if case .success = result { accepted.add() } }
         }

@@ -9,9 +9,11 @@ public final class LocalCity: @unchecked Sendable {
     public private(set) var configs: [String: NodeConfig] = [:]
     public let topology: Topology
     public let directory: String
+    let logLevel: Logger.Level
 
     /// Starts parents before children so each child can be given its parent's actual mesh port.
-    public init(topology: Topology, directory: String, heartbeat: Double = 1) throws {
+    public init(topology: Topology, directory: String, heartbeat: Double = 1, logLevel: Logger.Level = .warning) throws {
+        self.logLevel = logLevel
         self.topology = topology
         self.directory = directory
         var generated = ConfigGenerator.configs(for: topology, options: .init(host: "127.0.0.1", basePort: 0, dataRoot: directory))
@@ -31,7 +33,7 @@ public final class LocalCity: @unchecked Sendable {
         guard var c = configs[id] else { throw ConfigError(file: "-", field: "id", problem: "no node \(id) in this city") }
         if let parentId = c.parentId, let parent = nodes[parentId], let address = parent.meshAddress { c.parentAddress = address }
         if let old = nodes[id], let mesh = old.meshAddress { c.meshListen = mesh }
-        let node = try MeshNode(config: c)
+        let node = try MeshNode(config: c, logLevel: logLevel)
         if let mesh = node.meshAddress { c.meshListen = mesh }
         configs[id] = c
         nodes[id] = node
@@ -84,5 +86,30 @@ extension MeshNode {
             guard let c = try engine.loadCase(id) else { return nil }
             return (c, try engine.events(of: id))
         }
+    }
+}
+
+/// Distinct, realistic-looking case texts for benchmarks and tests, so duplicate detection (rightly)
+/// does not link them: each draws its words from a different mix, deterministically from `n`.
+public enum SyntheticCases {
+    static let topics = ["路灯不亮", "噪音扰民", "井盖缺失", "垃圾清运不及时", "占道经营", "道路积水", "油烟污染", "违章停车",
+                         "供暖不热", "电梯故障", "树木倒伏", "楼道堆物", "广场舞扰民", "下水道堵塞", "公交站牌损坏", "施工粉尘"]
+    static let places = ["小区门口", "菜市场旁", "学校附近", "公园东门", "地铁站出口", "医院对面", "十字路口", "商场后面",
+                         "桥下", "河堤边", "老旧小区", "工地旁", "停车场", "幼儿园门口", "广场北侧", "巷子里"]
+    static let times = ["已经三天了", "每天晚上", "周末尤其严重", "雨后更糟", "持续一周", "早高峰时", "半夜两点", "反映多次未解决"]
+    static let pool = Array("春夏秋冬东西南北甲乙丙丁红橙黄绿青蓝紫金木水火土日月星辰山川湖海松竹梅兰风雨雷电江河溪泉")
+
+    public static func subject(_ n: Int) -> String {
+        "\(places[(n / 16) % places.count])\(topics[n % topics.count])"
+    }
+
+    public static func detail(_ n: Int) -> String {
+        var seed = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        var tag = ""
+        for _ in 0..<10 {
+            seed ^= seed >> 12; seed ^= seed << 25; seed ^= seed >> 27
+            tag.append(pool[Int((seed &* 0x2545_F491_4F6C_DD1D) >> 33) % pool.count])
+        }
+        return "\(subject(n))，\(times[n % times.count])，编号\(tag)，请尽快处理。"
     }
 }

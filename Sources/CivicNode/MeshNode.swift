@@ -20,11 +20,11 @@ public final class MeshNode: @unchecked Sendable {
     private var isStopped = false
 
     /// Opens the database (creating the data directory) and starts serving. Throws on any start-up problem.
-    public init(config: NodeConfig, router: (any CaseRouting)? = nil) throws {
+    public init(config: NodeConfig, router: (any CaseRouting)? = nil, logLevel: Logger.Level = .info) throws {
         guard let unit = config.unit else { throw ConfigError(file: "-", field: "id", problem: "node \(config.id) is not in its topology") }
         self.config = config
         self.unit = unit
-        self.log = Logger(label: config.id)
+        self.log = Logger(label: config.id, minimum: logLevel)
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
         let loop = try EventLoop(name: "loop-\(config.id)")
         self.loop = loop

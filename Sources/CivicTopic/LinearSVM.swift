@@ -12,7 +12,7 @@ struct LinearSVM: Sendable {
 
     static func train(
         rows: [SparseVector], labels: [Int], classCount: Int, featureCount: Int,
-        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64, naiveBayesPower: Double = 0
+        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64, naiveBayesPower: Double = 0, positiveCostFactor: Double = 1
     ) -> LinearSVM {
         var weights = [Float](repeating: 0, count: featureCount * classCount)
         var bias = [Float](repeating: 0, count: classCount)
@@ -29,7 +29,8 @@ struct LinearSVM: Sendable {
             }
             let (w, b) = trainBinary(
                 rows: rows, signs: signs, scale: scale, squaredNorms: squaredNorms, featureCount: featureCount,
-                cost: cost, maxEpochs: maxEpochs, tolerance: tolerance, seed: seed &+ UInt64(label))
+                costs: (positive: cost * positiveCostFactor, negative: cost),
+                maxEpochs: maxEpochs, tolerance: tolerance, seed: seed &+ UInt64(label))
             for feature in 0..<featureCount { weights[feature * classCount + label] = Float(w[feature] * scale[feature]) }
             bias[label] = Float(b)
         }
@@ -50,12 +51,12 @@ struct LinearSVM: Sendable {
 
     private static func trainBinary(
         rows: [SparseVector], signs: [Double], scale: [Double], squaredNorms: [Double], featureCount: Int,
-        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64
+        costs: (positive: Double, negative: Double), maxEpochs: Int, tolerance: Double, seed: UInt64
     ) -> ([Double], Double) {
         var w = [Double](repeating: 0, count: featureCount)
         var b = 0.0
         var alpha = [Double](repeating: 0, count: rows.count)
-        let diagonal = 0.5 / cost
+        let diagonals = (positive: 0.5 / costs.positive, negative: 0.5 / costs.negative)
         var order = Array(rows.indices)
         var random = SplitMix64(seed: seed)
         for _ in 0..<maxEpochs {
@@ -65,6 +66,7 @@ struct LinearSVM: Sendable {
             for i in order {
                 let row = rows[i]
                 let y = signs[i]
+                let diagonal = y > 0 ? diagonals.positive : diagonals.negative
                 var margin = b * Double(biasFeature)
                 for (index, value) in zip(row.indices, row.values) {
                     margin += w[Int(index)] * scale[Int(index)] * Double(value)

@@ -67,7 +67,7 @@ public struct TopicTrainer: Sendable {
         let svm = LinearSVM.train(
             rows: rows, labels: rowClasses, classCount: classCount, featureCount: space.count,
             cost: options.cost, maxEpochs: options.maxEpochs, tolerance: options.tolerance, seed: options.seed,
-            naiveBayesPower: options.naiveBayesPower)
+            naiveBayesPower: options.naiveBayesPower, positiveCostFactor: options.positiveCostFactor)
         return (space, svm)
     }
 }

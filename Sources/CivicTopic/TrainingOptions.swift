@@ -20,6 +20,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// Adds a title-only copy of every training message that has a detail: many messages arrive
     /// with a title only, and the copies teach the model to decide from the title alone.
     public var addSubjectOnlyCopies = false
+    /// Cost multiplier for the one class in each one-vs-rest problem, which is always the minority.
+    public var positiveCostFactor = 1.0
     /// Features are scaled by |naive Bayes log-count ratio|^power per class before the SVM (NB-SVM);
     /// 0 is a plain SVM.
     public var naiveBayesPower = 0.0

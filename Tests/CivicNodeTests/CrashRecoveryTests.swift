@@ -30,7 +30,8 @@ import Testing
             var i = 0
             while lock.withLock({ running }) {
                 let street = ["s11", "s12", "s21"][i % 3]
-                let body: [String: Any] = ["subject": "crash test case \(i) 噪音", "division": CrashRecoveryTests.streets[street]!.0, "channel": "app"]
+                let body: [String: Any] = ["subject": SyntheticCases.subject(i), "detail": SyntheticCases.detail(i),
+                                           "citizen_phone": "139\(10_000_000 + i)", "division": CrashRecoveryTests.streets[street]!.0, "channel": "app"]
                 if let r = try? API.post(city.url("city", "/api/cases"), body), r.status == 201, let id = r.string("id") {
                     lock.withLock { acknowledged.append(id) }
                 } else {

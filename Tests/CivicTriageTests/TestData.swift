@@ -41,5 +41,7 @@ struct SeededRandom: RandomNumberGenerator {
 /// Writes report lines straight to standard output: `print` is block-buffered when piped and the
 /// tail of a long report can be lost when the test process exits.
 func report(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
 }

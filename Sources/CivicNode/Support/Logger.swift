@@ -16,7 +16,13 @@ public struct Logger: Sendable {
 
     public init(label: String, minimum: Level = .info) {
         self.label = label
-        self.minimum = ProcessInfo.processInfo.environment["CIVICMESH_LOG"] == "debug" ? .debug : minimum
+        switch ProcessInfo.processInfo.environment["CIVICMESH_LOG"] {
+        case "debug": self.minimum = .debug
+        case "info": self.minimum = .info
+        case "warning", "warn": self.minimum = .warning
+        case "error": self.minimum = .error
+        default: self.minimum = minimum
+        }
     }
 
     public func log(_ level: Level, _ message: @autoclosure () -> String) {
