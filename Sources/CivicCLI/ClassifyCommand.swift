@@ -148,7 +148,7 @@ private func classifyText(_ options: ClassifyOptions) throws -> Int32 {
     print(String(format: "probability: %.3f (threshold %.3f)", prediction.best.probability, model.threshold))
     print("confident: \(prediction.confident ? "yes" : "no, send to a human")")
     for (rank, guess) in prediction.top.enumerated() {
-        print(String(format: "  %d. %@  %.3f", rank + 1, guess.label, guess.probability))
+        print("  \(rank + 1). \(guess.label)  \(String(format: "%.3f", guess.probability))")
     }
     return 0
 }

@@ -9,6 +9,8 @@ enum NodeCommand {
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, options: ["config"])
         let path = try a.required("config")
+        // Listen for SIGTERM/SIGINT before anything starts, so a stop request during start-up is not lost.
+        let termination = TerminationSignal()
         let config = try NodeConfig.load(path: path)
         let node: MeshNode
         do {
@@ -22,24 +24,32 @@ enum NodeCommand {
         // Machine-readable line for supervisors (`civicmesh up`, tests).
         print("ready \(config.id) http=\(node.httpAddress)\(node.meshAddress.map { " mesh=\($0)" } ?? "")")
         fflush(nil)
-        waitForTerminationSignal()
+        termination.wait()
         node.stop()
         return 0
     }
 }
 
-/// Blocks until SIGTERM or SIGINT arrives (delivered through Dispatch, not an async-signal handler).
-func waitForTerminationSignal() {
-    let done = DispatchSemaphore(value: 0)
-    let queue = DispatchQueue(label: "signals")
-    var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGTERM, SIGINT] {
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-        source.setEventHandler { done.signal() }
-        source.resume()
-        sources.append(source)
+/// SIGTERM and SIGINT delivered through Dispatch (not an async-signal handler), from the moment this is made.
+final class TerminationSignal: @unchecked Sendable {
+    // Invariant: `sources` is written once in init and only read afterwards.
+    private let done = DispatchSemaphore(value: 0)
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        let queue = DispatchQueue(label: "signals")
+        for sig in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [done] in done.signal() }
+            // libdispatch installs its own handler on resume; setting SIG_IGN afterwards would silence it.
+            source.resume()
+            sources.append(source)
+        }
     }
-    done.wait()
-    for s in sources { s.cancel() }
+
+    /// Blocks until one of the signals arrives.
+    func wait() {
+        done.wait()
+        for s in sources { s.cancel() }
+    }
 }

@@ -11,6 +11,7 @@ import Glibc
 enum UpCommand {
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, options: ["topology", "data", "base-port", "timeout"])
+        let termination = TerminationSignal()
         let dir = absolute(a["data"] ?? "civicmesh-data")
         let topology = try a["topology"].map(TopologyCommands.loadTopology) ?? SampleTopology.load()
         let configs = try prepareConfigs(topology: topology, dir: dir, basePort: try a.int("base-port", default: 7400))
@@ -30,7 +31,7 @@ enum UpCommand {
         }
         print("mesh map: \(dir)/mesh.json   — Ctrl-C stops every node")
         fflush(nil)
-        waitForTerminationSignal()
+        termination.wait()
         print("stopping…")
         supervisor.stopAll()
         return 0

@@ -12,7 +12,8 @@ struct LinearSVM: Sendable {
 
     static func train(
         rows: [SparseVector], labels: [Int], classCount: Int, featureCount: Int,
-        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64, naiveBayesPower: Double = 0, positiveCostFactor: Double = 1
+        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64,
+        naiveBayesPower: Double = 0, positiveCostFactor: Double = 1
     ) -> LinearSVM {
         var weights = [Float](repeating: 0, count: featureCount * classCount)
         var bias = [Float](repeating: 0, count: classCount)

@@ -5,20 +5,22 @@ public final class TopicModel: Sendable {
     public let labels: [String]
     /// Predictions with `best.probability >= threshold` are marked confident.
     public let threshold: Double
-    /// Softmax scale applied to the SVM decision values (fit on out-of-fold scores).
-    public let calibrationScale: Double
+    /// Softmax scales applied to the SVM decision values, fit on out-of-fold scores:
+    /// `[title only, title and detail]`. Title-only messages are harder, so they get their own.
+    public let calibrationScales: [Double]
 
     let space: FeatureSpace
     let svm: LinearSVM
     private let extractor: NGramExtractor
 
-    init(labels: [String], space: FeatureSpace, svm: LinearSVM, calibrationScale: Double, threshold: Double) {
+    init(labels: [String], space: FeatureSpace, svm: LinearSVM, calibrationScales: [Double], threshold: Double) {
+        precondition(calibrationScales.count == 2)
         precondition(!labels.isEmpty && svm.classCount == labels.count)
         precondition(svm.weights.count == space.count * labels.count)
         self.labels = labels
         self.space = space
         self.svm = svm
-        self.calibrationScale = calibrationScale
+        self.calibrationScales = calibrationScales
         self.threshold = threshold
         self.extractor = NGramExtractor(settings: space.settings)
     }
@@ -28,7 +30,11 @@ public final class TopicModel: Sendable {
 
     /// Calibrated probability of every label, in `labels` order.
     public func probabilities(subject: String, detail: String) -> [Double] {
-        Calibration.softmax(decisionValues(subject: subject, detail: detail), scale: calibrationScale)
+        probabilities(tokenized: extractor.tokenize(subject: subject, detail: detail))
+    }
+
+    func probabilities(tokenized: TokenizedMessage) -> [Double] {
+        Calibration.softmax(svm.scores(space.vectorize(tokenized)), scale: calibrationScales[tokenized.hasDetail ? 1 : 0])
     }
 
     public func predict(subject: String, detail: String = "") -> TopicPrediction {
@@ -36,8 +42,7 @@ public final class TopicModel: Sendable {
     }
 
     func predict(tokenized: TokenizedMessage) -> TopicPrediction {
-        let scores = svm.scores(space.vectorize(tokenized))
-        let ranked = zip(labels, Calibration.softmax(scores, scale: calibrationScale))
+        let ranked = zip(labels, probabilities(tokenized: tokenized))
             .map { TopicGuess(label: $0.0, probability: $0.1) }
             .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.label < $1.label }
         let best = ranked[0]
@@ -46,11 +51,6 @@ public final class TopicModel: Sendable {
 
     /// The same model with another confidence threshold (e.g. a stricter local policy).
     public func withThreshold(_ newThreshold: Double) -> TopicModel {
-        TopicModel(labels: labels, space: space, svm: svm, calibrationScale: calibrationScale, threshold: newThreshold)
-    }
-
-    /// Raw one-vs-rest SVM decision values, in `labels` order.
-    func decisionValues(subject: String, detail: String) -> [Double] {
-        svm.scores(space.vectorize(extractor.tokenize(subject: subject, detail: detail)))
+        TopicModel(labels: labels, space: space, svm: svm, calibrationScales: calibrationScales, threshold: newThreshold)
     }
 }

@@ -31,7 +31,7 @@ enum TopicModelFile {
     struct Header: Codable {
         var labels: [String]
         var threshold: Double
-        var calibrationScale: Double
+        var calibrationScales: [Double]
         var features: FeatureSettings
         var featureCount: Int
     }
@@ -39,7 +39,7 @@ enum TopicModelFile {
     static func encode(_ model: TopicModel) -> Data {
         var bytes = magic
         let header = Header(
-            labels: model.labels, threshold: model.threshold, calibrationScale: model.calibrationScale,
+            labels: model.labels, threshold: model.threshold, calibrationScales: model.calibrationScales,
             features: model.space.settings, featureCount: model.space.count)
         let json = Array((try? JSONEncoder().encode(header)) ?? Data())
         appendInteger(version, to: &bytes)
@@ -79,7 +79,7 @@ enum TopicModelFile {
             throw TopicModelFileError.corrupt(path: path, reason: "unreadable header: \(error)")
         }
         let features = header.featureCount, classes = header.labels.count
-        guard features >= 0, classes >= 1, Set(header.labels).count == classes else {
+        guard features >= 0, classes >= 1, Set(header.labels).count == classes, header.calibrationScales.count == 2 else {
             throw TopicModelFileError.corrupt(path: path, reason: "header has \(classes) labels, \(features) features")
         }
         let expected = features * (8 + 4 + 4 * classes) + 4 * classes + 8
@@ -97,7 +97,7 @@ enum TopicModelFile {
         }
         return TopicModel(
             labels: header.labels, space: space, svm: LinearSVM(weights: weights, bias: bias, classCount: classes),
-            calibrationScale: header.calibrationScale, threshold: header.threshold)
+            calibrationScales: header.calibrationScales, threshold: header.threshold)
     }
 
     static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {

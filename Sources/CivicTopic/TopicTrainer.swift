@@ -24,7 +24,7 @@ public struct TopicTrainer: Sendable {
         let (space, svm) = fit(tokenized: tokenized, classes: classes, classCount: labels.count)
         let folds = min(options.calibrationFolds, tokenized.count)
         guard folds >= 2, labels.count >= 2 else {
-            return TopicModel(labels: labels, space: space, svm: svm, calibrationScale: 1, threshold: 1)
+            return TopicModel(labels: labels, space: space, svm: svm, calibrationScales: [1, 1], threshold: 1)
         }
         // Out-of-fold decision values: what the model says about messages it has not seen.
         let assignment = GroupedFolds.assign(subjects: subjects, labels: classes, folds: folds, seed: options.seed)
@@ -39,23 +39,31 @@ public struct TopicTrainer: Sendable {
             for row in testRows { outOfFold[row] = foldSVM.scores(foldSpace.vectorize(tokenized[row])) }
         }
         let scored = outOfFold.indices.filter { !outOfFold[$0].isEmpty }
-        let scale = Calibration.fitScale(scores: scored.map { outOfFold[$0] }, labels: scored.map { classes[$0] })
+        let shared = Calibration.fitScale(scores: scored.map { outOfFold[$0] }, labels: scored.map { classes[$0] })
+        var scales = [shared, shared]
+        if options.calibrateTitleOnlySeparately {
+            for (slot, withDetail) in [(0, false), (1, true)] {
+                let group = scored.filter { tokenized[$0].hasDetail == withDetail }
+                guard group.count >= 50 else { continue }  // too few to fit alone: keep the shared scale
+                scales[slot] = Calibration.fitScale(scores: group.map { outOfFold[$0] }, labels: group.map { classes[$0] })
+            }
+        }
         var probabilities: [Double] = []
         var correct: [Bool] = []
         for row in scored {
-            let p = Calibration.softmax(outOfFold[row], scale: scale)
+            let p = Calibration.softmax(outOfFold[row], scale: scales[tokenized[row].hasDetail ? 1 : 0])
             let best = p.indices.max { p[$0] < p[$1] }!
             probabilities.append(p[best])
             correct.append(best == classes[row])
         }
         let threshold = Calibration.threshold(
             probabilities: probabilities, correct: correct, targetPrecision: options.targetPrecision)
-        return TopicModel(labels: labels, space: space, svm: svm, calibrationScale: scale, threshold: threshold)
+        return TopicModel(labels: labels, space: space, svm: svm, calibrationScales: scales, threshold: threshold)
     }
 
     private func fit(tokenized: [TokenizedMessage], classes: [Int], classCount: Int) -> (FeatureSpace, LinearSVM) {
-        let space = FeatureSpace.fit(
-            tokenized, settings: options.features, minDocumentFrequency: options.minDocumentFrequency)
+        let minimumFrequency = max(1, min(options.minDocumentFrequency, tokenized.count / 500))
+        let space = FeatureSpace.fit(tokenized, settings: options.features, minDocumentFrequency: minimumFrequency)
         var rows = tokenized.map(space.vectorize)
         var rowClasses = classes
         if options.addSubjectOnlyCopies {

@@ -33,8 +33,8 @@ public struct DuplicateMatch: Sendable, Equatable {
 /// - it comes from the same caller, about a compatible place, with similarity ≥ `sameCallerThreshold`.
 /// Cases placed on different units are never duplicates.
 ///
-/// Candidates come from MinHash LSH (40 bands of 3 rows: a pair at similarity 0.4 shares a band with
-/// probability 0.93, at 0.55 with 0.999, at 0.05 with 0.5 %) plus the caller's own open cases, then
+/// Candidates come from MinHash LSH (60 bands of 3 rows: a pair at similarity 0.4 shares a band with
+/// probability 0.98, at 0.3 with 0.8, at 0.05 with 0.8 %) plus the caller's own open cases, then
 /// the exact Jaccard similarity decides. So a lookup touches a handful of cases even with 100k open.
 ///
 /// Not thread-safe: owned by one thread (the node's store writer), hence not `Sendable`.
@@ -42,9 +42,10 @@ public final class DuplicateIndex {
     public let window: TimeInterval
     public let threshold: Double
     public var unknownPlaceThreshold: Double { min(1, threshold + 0.15) }
-    public var sameCallerThreshold: Double { threshold * 0.75 }
+    /// Lower, but not too low: prolific callers reuse one template for different problems (0.25–0.31).
+    public var sameCallerThreshold: Double { threshold * 0.8 }
 
-    static let bands = 40
+    static let bands = 60
     static let rows = 3
 
     private struct Entry {

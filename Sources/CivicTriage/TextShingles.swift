@@ -10,9 +10,7 @@ struct TextShingles: Sendable {
         var kept: [UInt32] = []
         kept.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
-            let p = scalar.properties
-            guard p.isAlphabetic, p.generalCategory != .decimalNumber else { continue }
-            kept.append(p.isUppercase ? (p.lowercaseMapping.unicodeScalars.first?.value ?? scalar.value) : scalar.value)
+            if let value = Self.keptValue(scalar) { kept.append(value) }
         }
         var out: [UInt64] = []
         if kept.count == 1 { out.append(Self.mix(UInt64(kept[0]))) }
@@ -27,6 +25,25 @@ struct TextShingles: Sendable {
         hashes = unique
     }
 
+    /// The scalar as compared (ASCII and full-width letters lower-cased), or nil for digits, punctuation
+    /// and spaces. Han and ASCII are decided by range: Unicode property lookups cost more than the rest.
+    static func keptValue(_ scalar: Unicode.Scalar) -> UInt32? {
+        let v = scalar.value
+        switch v {
+        case 0x61...0x7A: return v
+        case 0x41...0x5A: return v + 0x20
+        case 0x00...0x7F: return nil
+        case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0xF900...0xFAFF, 0x20000...0x3FFFF: return v
+        case 0xFF41...0xFF5A: return v - 0xFF41 + 0x61
+        case 0xFF21...0xFF3A: return v - 0xFF21 + 0x61
+        case 0xFF00...0xFFEF, 0x3000...0x303F, 0x2000...0x206F: return nil  // full-width and CJK punctuation
+        default:
+            let p = scalar.properties
+            guard p.isAlphabetic, p.generalCategory != .decimalNumber else { return nil }
+            return p.lowercaseMapping.unicodeScalars.first?.value ?? v
+        }
+    }
+
     /// Exact Jaccard similarity |A∩B| / |A∪B| by merging the two sorted lists.
     func jaccard(_ other: TextShingles) -> Double {
         let a = hashes, b = other.hashes
@@ -38,21 +55,31 @@ struct TextShingles: Sendable {
         return Double(common) / Double(a.count + b.count - common)
     }
 
-    /// MinHash signature with `count` hash functions h_k(x) = mix(x) · a_k + b_k (a_k odd), min over x.
+    /// MinHash signature of `count` values by one-permutation hashing: each shingle hash falls into one
+    /// of `count` bins (high 32 bits) and the bin keeps its smallest low 32 bits; empty bins borrow from
+    /// other filled bins (densification). O(shingles + count) instead of O(shingles × count), and two
+    /// texts agree on a bin with probability ≈ their Jaccard similarity, as with `count` hash functions.
     func minHash(count: Int) -> [UInt64] {
-        var signature = [UInt64](repeating: .max, count: count)
+        var bins = [UInt64](repeating: .max, count: count)
         for h in hashes {
-            for k in 0..<count {
-                let value = h &* Self.multipliers[k] &+ Self.increments[k]
-                if value < signature[k] { signature[k] = value }
-            }
+            let bin = Int(((h >> 32) &* UInt64(count)) >> 32)  // shifts bind tighter than &* in Swift
+            bins[bin] = Swift.min(bins[bin], h & 0xFFFF_FFFF)
+        }
+        guard !hashes.isEmpty else { return bins }
+        // Optimal densification (Shrivastava 2017): an empty bin probes other bins in an order fixed by its
+        // index alone, so two texts fill it from the same bin and still agree with probability ≈ Jaccard.
+        var signature = bins
+        for i in 0..<count where bins[i] == .max {
+            var attempt: UInt64 = 0
+            var j = i
+            repeat {
+                attempt += 1
+                j = Int(Self.mix(UInt64(i) << 32 | attempt) % UInt64(count))
+            } while bins[j] == .max
+            signature[i] = Self.mix(bins[j] ^ (attempt << 40))
         }
         return signature
     }
-
-    static let maxHashes = 128
-    static let multipliers: [UInt64] = (0..<UInt64(maxHashes)).map { mix($0 &+ 0x1234_5678) | 1 }
-    static let increments: [UInt64] = (0..<UInt64(maxHashes)).map { mix($0 &+ 0x9876_5432) }
 
     /// SplitMix64 finaliser: a cheap, well-spread 64-bit hash.
     static func mix(_ x: UInt64) -> UInt64 {

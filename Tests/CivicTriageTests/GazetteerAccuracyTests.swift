@@ -123,7 +123,7 @@ import Testing
         report("gazetteer \(city): \(samples.count) addresses, \(gazetteer.formCount) forms; placed \(placed) "
             + "(exact \(exact), at the district \(shallower), misrouted \(wrong.count)); "
             + "precision \(String(format: "%.4f", precision)) (not misrouted \(String(format: "%.4f", notMisrouted))), "
-            + "coverage \(String(format: "%.4f", coverage)), \(String(format: "%.1f", perAddress * 1e6)) µs/address (debug)")
+            + "coverage \(String(format: "%.4f", coverage)), \(String(format: "%.1f", perAddress * 1e6)) µs/address (\(buildKind) build)")
         for line in wrong.prefix(20) { report("  misrouted: \(line)") }
         #expect(samples.count > 300)
         #expect(precision >= 0.99)

@@ -45,3 +45,9 @@ func report(_ text: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }
+
+#if DEBUG
+let buildKind = "debug"
+#else
+let buildKind = "release"
+#endif

@@ -49,8 +49,12 @@ public final class CivicProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    public func terminate() {
-        if process.isRunning { kill(pid, SIGTERM) }
+    /// SIGTERM, then SIGKILL if the process has not exited within `grace` seconds.
+    public func terminate(grace: Double = 10) {
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
     }
 

@@ -103,7 +103,6 @@ extension MeshLinks {
         ch.connectedSince = Date()
         ch.lastHeard = Date()
         ch.lastError = nil
-        ch.lastAckSentOnConnection = ch.appliedIn
         ch.queued.removeAll()
         ch.acked = max(ch.acked, resume)
         ch.sent = ch.acked

@@ -93,7 +93,6 @@ extension MeshLinks {
         ch.reconnectAttempts = 0
         ch.connectedSince = Date()
         ch.lastError = nil
-        ch.lastAckSentOnConnection = ch.appliedIn
         ch.queued.removeAll()
         ch.acked = max(ch.acked, resume)
         ch.sent = ch.acked

@@ -237,10 +237,8 @@ final class MeshLinks: @unchecked Sendable {
             case .success:
                 ch.appliedIn = max(ch.appliedIn, seq)
                 guard ch.generation == generation, ch.connection != nil else { return }
-                if seq > ch.lastAckSentOnConnection {
-                    ch.lastAckSentOnConnection = seq
-                    self.send(.ack(Ack(seq: seq)), on: ch)
-                }
+                // Also for a resend we had already applied: the peer needs the ack to move on.
+                self.send(.ack(Ack(seq: seq)), on: ch)
             case .failure(let error):
                 guard ch.generation == generation, ch.connection != nil else { return }
                 let code = (error as? ApplyError)?.code ?? "apply_failed"

@@ -38,7 +38,6 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     // Durable stream from the peer.
     /// Highest seq from the peer that we committed.
     var appliedIn = 0
-    var lastAckSentOnConnection = 0
 
     var summary: Summary?
 

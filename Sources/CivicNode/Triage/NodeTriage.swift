@@ -3,10 +3,10 @@ import CivicTopic
 import CivicTriage
 import Foundation
 
-/// The node's routing rules: CivicTriage's gazetteer for places, its request-type rules, and the topic model.
+/// The node's routing rules: CivicTriage (gazetteer, request type, topic, department catalogue) fed with
+/// CivicTopic's model.
 struct NodeTriage: CaseRouting {
-    let gazetteer: Gazetteer
-    let topic: TopicModel?
+    let triage: Triage
 
     static func make(config: NodeConfig) throws -> NodeTriage {
         let model: TopicModel?
@@ -17,12 +17,13 @@ struct NodeTriage: CaseRouting {
         } else {
             model = DefaultTopicModel.shared
         }
-        return NodeTriage(gazetteer: Gazetteer(topology: config.topology), topic: model)
+        return NodeTriage(triage: Triage(topology: config.topology, topic: model.map(TopicModelAdapter.init)))
     }
 
     func place(_ c: Case, within scope: TopologyNode) -> Placement {
-        let text = c.location.address.flatMap { $0.isEmpty ? nil : $0 } ?? (c.subject + " " + c.detail)
-        let decision = gazetteer.locate(address: text, divisionCode: c.location.division, within: scope.id)
+        // Without an address, the message itself is the only place evidence (callers often write it there).
+        let address = c.location.address.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let decision = triage.gazetteer.locate(address: address ?? (c.subject + "。" + c.detail), divisionCode: c.location.division, within: scope.id)
         switch decision.outcome {
         case .placed(let id): return Placement(target: id, reason: decision.reason)
         case .ambiguous(let candidates): return Placement(target: nil, candidates: candidates, reason: decision.reason)
@@ -31,15 +32,30 @@ struct NodeTriage: CaseRouting {
     }
 
     func analyse(_ draft: CaseDraft) -> (category: String?, requestType: String?, attributes: [String: String], reasons: [String]) {
-        let type = RequestTypeClassifier.classify(subject: draft.subject, detail: draft.detail)
-        guard let p = topic?.predict(subject: draft.subject, detail: draft.detail) else {
-            return (nil, type.type.rawValue, ["request_type_reason": type.reason], ["type \(type.type.rawValue): \(type.reason)", "no topic model"])
+        let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
+                                divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue, at: Date())
+        let decision = triage.decide(input, within: nil)
+        var attributes: [String: String] = [:]
+        if let department = decision.department { attributes["department"] = department }
+        if let topic = decision.topic {
+            attributes["topic_guess"] = topic.label
+            attributes["topic_probability"] = String(format: "%.3f", topic.probability)
+            attributes["topic_top3"] = topic.top.prefix(3).map { "\($0.label) \(String(format: "%.2f", $0.probability))" }.joined(separator: ", ")
         }
-        var attributes = ["topic_guess": p.best.label, "topic_probability": String(format: "%.3f", p.best.probability)]
-        attributes["request_type_reason"] = type.reason
-        let top = p.top.map { "\($0.label) \(String(format: "%.2f", $0.probability))" }.joined(separator: ", ")
-        let topicReason = p.confident ? "topic \(p.best.label) (p=\(String(format: "%.2f", p.best.probability)))" : "topic uncertain, top guesses: \(top)"
-        return (p.confident ? p.best.label : nil, type.type.rawValue, attributes, ["type \(type.type.rawValue): \(type.reason)", topicReason])
+        // Routing records its own place line when it dispatches or queues the case.
+        let reasons = decision.reasons.filter { !$0.hasPrefix("place: ") }
+        let category = decision.topic.flatMap { $0.confident ? $0.label : nil }
+        return (category, decision.requestType.type.rawValue, attributes, reasons)
+    }
+}
+
+/// Feeds CivicTopic's model to CivicTriage, which only knows the small `TopicPredicting` protocol.
+struct TopicModelAdapter: TopicPredicting {
+    let model: TopicModel
+    func predictTopic(subject: String, detail: String) -> TopicGuessSummary {
+        let p = model.predict(subject: subject, detail: detail)
+        return TopicGuessSummary(label: p.best.label, probability: p.best.probability,
+                                 top: p.top.map { LabelProbability(label: $0.label, probability: $0.probability) }, confident: p.confident)
     }
 }
 

@@ -1,0 +1,122 @@
+import CivicCases
+import Foundation
+
+/// One label of a topic guess with its probability.
+public struct LabelProbability: Sendable, Equatable, Codable {
+    public var label: String
+    public var probability: Double
+    public init(label: String, probability: Double) {
+        self.label = label
+        self.probability = probability
+    }
+}
+
+/// What a topic model thinks a message is about (CivicTopic's classifier adapts to this).
+public struct TopicGuessSummary: Sendable, Equatable, Codable {
+    public var label: String
+    public var probability: Double
+    /// The best guesses, most likely first.
+    public var top: [LabelProbability]
+    /// The model's own judgement whether `label` is safe to route on.
+    public var confident: Bool
+
+    public init(label: String, probability: Double, top: [LabelProbability], confident: Bool) {
+        self.label = label
+        self.probability = probability
+        self.top = top
+        self.confident = confident
+    }
+}
+
+/// A topic model, kept abstract so that triage does not depend on how topics are learnt.
+public protocol TopicPredicting: Sendable {
+    func predictTopic(subject: String, detail: String) -> TopicGuessSummary
+}
+
+public struct TriageInput: Sendable {
+    public var subject: String
+    public var detail: String
+    public var address: String?
+    public var divisionCode: String?
+    public var phone: String?
+    public var channel: String
+    public var at: Date
+
+    public init(subject: String, detail: String, address: String? = nil, divisionCode: String? = nil,
+                phone: String? = nil, channel: String, at: Date) {
+        self.subject = subject
+        self.detail = detail
+        self.address = address
+        self.divisionCode = divisionCode
+        self.phone = phone
+        self.channel = channel
+        self.at = at
+    }
+}
+
+public struct TriageDecision: Sendable {
+    public var place: PlaceDecision
+    public var requestType: RequestTypeDecision
+    public var topic: TopicGuessSummary?
+    /// The responsible department, only when place and topic are both certain.
+    public var department: String?
+    /// One line per decision, for the case's first event.
+    public var reasons: [String]
+}
+
+/// Automatic dispatch: place, request type, topic and department for a new message, each with its reason.
+/// Anything uncertain is left for a person (no department) rather than sent to a wrong unit.
+public struct Triage: Sendable {
+    public let topology: Topology
+    public let gazetteer: Gazetteer
+    public let topic: (any TopicPredicting)?
+    private let tiers: [String: Tier]
+
+    public init(topology: Topology, topic: (any TopicPredicting)?) {
+        self.topology = topology
+        self.gazetteer = Gazetteer(topology: topology)
+        self.topic = topic
+        self.tiers = Dictionary(topology.allNodes.map { ($0.id, $0.tier) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func decide(_ input: TriageInput, within scopeId: String?) -> TriageDecision {
+        // Without an address, the message itself is the only place evidence (callers often write it there).
+        let hasAddress = !(input.address ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        let placeText = hasAddress ? input.address : input.subject + "。" + input.detail
+        var place = gazetteer.locate(address: placeText, divisionCode: input.divisionCode, within: scopeId)
+        if !hasAddress, (input.divisionCode ?? "").isEmpty { place.reason = "from the message text: " + place.reason }
+
+        let requestType = RequestTypeClassifier.classify(subject: input.subject, detail: input.detail)
+        var reasons = ["place: " + place.reason, "type: " + requestType.reason]
+
+        let guess = topic?.predictTopic(subject: input.subject, detail: input.detail)
+        var department: String?
+        if let guess {
+            let percent = String(format: "%.0f%%", guess.probability * 100)
+            if guess.confident {
+                reasons.append("topic: \(guess.label) (\(percent))")
+                department = departmentLine(for: guess.label, place: place, reasons: &reasons)
+            } else {
+                let top = guess.top.prefix(3).map { $0.label + String(format: " %.0f%%", $0.probability * 100) }
+                reasons.append("topic: not confident (\(guess.label) \(percent)); top guesses \(top.joined(separator: ", ")); no department")
+            }
+        } else {
+            reasons.append("topic: no topic model; no department")
+        }
+        return TriageDecision(place: place, requestType: requestType, topic: guess, department: department, reasons: reasons)
+    }
+
+    /// `catalogue[category][tier]` for the placed unit's tier; appends the reason line.
+    private func departmentLine(for category: String, place: PlaceDecision, reasons: inout [String]) -> String? {
+        guard let nodeId = place.placedNodeId, let tier = tiers[nodeId] else {
+            reasons.append("department: none, the place is not settled")
+            return nil
+        }
+        guard let department = topology.catalogue[category]?[tier.rawValue] else {
+            reasons.append("department: none in the catalogue for \(category) at \(tier.rawValue) level")
+            return nil
+        }
+        reasons.append("department: \(department) (catalogue \(category) at \(tier.rawValue) level)")
+        return department
+    }
+}

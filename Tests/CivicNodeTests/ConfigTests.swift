@@ -1,0 +1,131 @@
+import CivicCases
+import CivicNode
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct ConfigTests {
+    let dir = TempDirectory("config")
+
+    func sampleConfigs() -> [NodeConfig] {
+        ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 7400, dataRoot: dir.path))
+    }
+
+    func write(_ object: [String: Any], _ name: String = "node.json") throws -> String {
+        let path = dir.file(name)
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func object(_ c: NodeConfig) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: try ConfigGenerator.encode(c)) as! [String: Any]
+    }
+
+    func expectInvalid(_ object: [String: Any], field: String, _ fragment: String, env: [String: String] = [:]) throws {
+        let path = try write(object)
+        do {
+            _ = try NodeConfig.load(path: path, environment: env)
+            Issue.record("config should be refused (\(field))")
+        } catch {
+            #expect(error.file == path && error.field == field && error.problem.contains(fragment), "\(error) — expected field \(field), problem containing \"\(fragment)\"")
+            #expect(error.description.contains(path) && error.description.contains(field))
+        }
+    }
+
+    @Test func generatedConfigsLoadAndMatchTheTopology() throws {
+        let configs = sampleConfigs()
+        #expect(configs.count == 12)
+        for c in configs {
+            let path = dir.file("\(c.id).json")
+            try ConfigGenerator.encode(c).write(to: URL(fileURLWithPath: path))
+            let loaded = try NodeConfig.load(path: path, environment: [:])
+            #expect(loaded == c)
+        }
+        let street = configs.first { $0.id == "s990102001" }!
+        let district = configs.first { $0.id == "d990102" }!
+        #expect(street.parentSecret == district.childSecrets["s990102001"], "both ends of a link share its secret")
+        #expect(Set(configs.compactMap(\.parentSecret)).count == 11, "one fresh secret per link")
+        #expect(street.parentAddress == district.meshListen)
+    }
+
+    @Test func eachInvalidFieldIsNamed() throws {
+        let district = try object(sampleConfigs().first { $0.id == "d990101" }!)
+        var o = district; o["tier"] = "province"
+        try expectInvalid(o, field: "tier", "")
+        o = district; o.removeValue(forKey: "http_listen")
+        try expectInvalid(o, field: "http_listen", "required")
+        o = district; o["http_listen"] = "nowhere"
+        try expectInvalid(o, field: "http_listen", "not host:port")
+        o = district; o["parent_secret"] = "short"
+        try expectInvalid(o, field: "parent_secret", "16")
+        o = district; o["heartbeat_interval"] = "fast"
+        try expectInvalid(o, field: "heartbeat_interval", "wrong type")
+        o = district; o["id"] = "d404"
+        try expectInvalid(o, field: "id", "not in the config's topology")
+        o = district; o["parent_id"] = "d990102"
+        try expectInvalid(o, field: "parent_id", "topology says")
+        o = district; o["child_secrets"] = ["s990101001": String(repeating: "a", count: 20)]
+        try expectInvalid(o, field: "child_secrets", "no secret")
+        try expectInvalid(district, field: "max_line_bytes", "not an integer", env: ["CIVICMESH_MAX_LINE_BYTES": "lots"])
+        let notJSON = dir.file("broken.json")
+        try Data("{".utf8).write(to: URL(fileURLWithPath: notJSON))
+        #expect(throws: ConfigError.self) { try NodeConfig.load(path: notJSON, environment: [:]) }
+    }
+
+    @Test func environmentOverridesEveryKindOfField() throws {
+        let path = try write(try object(sampleConfigs().first { $0.id == "d990101" }!))
+        let c = try NodeConfig.load(path: path, environment: [
+            "CIVICMESH_HTTP_LISTEN": "127.0.0.1:9999", "CIVICMESH_NAME": "东湖区中心", "CIVICMESH_CODES": "990101, 990199",
+            "CIVICMESH_HEARTBEAT_TIMEOUT": "7.5", "CIVICMESH_PARENT_SECRET": "an-overridden-secret-value",
+        ])
+        #expect(c.httpListen == "127.0.0.1:9999" && c.name == "东湖区中心" && c.codes == ["990101", "990199"])
+        #expect(c.heartbeatTimeout == 7.5 && c.parentSecret == "an-overridden-secret-value")
+    }
+
+    @Test func theNodeCommandRefusesAnInvalidConfigWithStatus2() throws {
+        var o = try object(sampleConfigs().first { $0.id == "city" }!)
+        o["http_listen"] = "127.0.0.1:notaport"
+        let path = try write(o, "bad.json")
+        let p = try CivicProcess(["node", "--config", path], log: dir.file("bad.log"))
+        #expect(p.wait() == 2)
+        let lines = p.output.split(separator: "\n")
+        #expect(lines.count == 1, "one clear line: \(p.output)")
+        #expect(p.output.contains(path) && p.output.contains("http_listen"))
+        let missing = try CivicProcess(["node", "--config", dir.file("absent.json")], log: dir.file("absent.log"))
+        #expect(missing.wait() == 2 && missing.output.contains("cannot read"))
+    }
+}
+
+@Suite struct DeployFilesTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func composeFileIsGeneratedFromTheSampleTopology() throws {
+        let committed = try String(contentsOfFile: Self.root + "/docker-compose.yml", encoding: .utf8)
+        #expect(committed == ComposeGenerator.compose(for: SampleTopology.load(), source: "the built-in sample topology"),
+                "docker-compose.yml is out of step with the sample topology: run `civicmesh topology compose`")
+    }
+
+    @Test func everyConfigTheComposeFileReferencesExistsAndLoads() throws {
+        let compose = try String(contentsOfFile: Self.root + "/docker-compose.yml", encoding: .utf8)
+        let referenced = compose.split(separator: "\n").compactMap { line -> String? in
+            guard let r = line.range(of: "./deploy/config/"), let end = line.range(of: ".json:") else { return nil }
+            return "deploy/config/" + line[r.upperBound..<end.lowerBound] + ".json"
+        }
+        let topology = SampleTopology.load()
+        #expect(referenced.count == topology.allNodes.count)
+        var loaded: [String: NodeConfig] = [:]
+        for file in referenced {
+            let c = try NodeConfig.load(path: Self.root + "/" + file, environment: [:])
+            #expect(topology.find(c.id)?.tier == c.tier)
+            #expect(c.httpListen == "0.0.0.0:\(ComposeGenerator.httpPort)" && c.dataDir == "/var/lib/civicmesh")
+            if let p = c.parentId { #expect(c.parentAddress == "\(p):\(ComposeGenerator.meshPort)") }
+            loaded[c.id] = c
+        }
+        for c in loaded.values {
+            for (child, secret) in c.childSecrets { #expect(loaded[child]?.parentSecret == secret, "both ends of \(c.id)→\(child) share a secret") }
+        }
+        let dockerfile = try String(contentsOfFile: Self.root + "/deploy/Dockerfile", encoding: .utf8)
+        #expect(dockerfile.contains("/etc/civicmesh/node.json") && dockerfile.contains("libsqlite3"))
+        #expect(compose.contains("\"/etc/civicmesh/node.json\"") && compose.contains("/healthz"))
+    }
+}
