@@ -1,4 +1,3 @@
-import Foundation
 /// A message reduced to hashed character n-grams with their counts, one block per field.
 struct TokenizedMessage: Sendable {
     var subject: [NGramCount]
@@ -55,15 +54,8 @@ struct NGramExtractor: Sendable {
 
     /// Folds width and case, merges all digits into one symbol (numbers are rarely topical),
     /// and returns nil for separators.
-    static let expNoLatin = ProcessInfo.processInfo.environment["EXP_NOLATIN"] != nil
-    static let expSpan = ProcessInfo.processInfo.environment["EXP_SPAN"] != nil
     static func normalize(_ scalar: Unicode.Scalar) -> UInt32? {
-        if expSpan { return normalize0(scalar) ?? 0x20 }
-        return normalize0(scalar)
-    }
-    static func normalize0(_ scalar: Unicode.Scalar) -> UInt32? {
         var value = scalar.value
-        if expNoLatin && value < 0x80 { return nil }
         if value >= 0xFF01 && value <= 0xFF5E { value -= 0xFEE0 }  // full-width ASCII
         if value == 0x3000 { value = 0x20 }
         switch value {

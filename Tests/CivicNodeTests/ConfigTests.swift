@@ -51,7 +51,7 @@ import Testing
     @Test func eachInvalidFieldIsNamed() throws {
         let district = try object(sampleConfigs().first { $0.id == "d990101" }!)
         var o = district; o["tier"] = "province"
-        try expectInvalid(o, field: "tier", "")
+        try expectInvalid(o, field: "tier", "province")
         o = district; o.removeValue(forKey: "http_listen")
         try expectInvalid(o, field: "http_listen", "required")
         o = district; o["http_listen"] = "nowhere"

@@ -13,7 +13,8 @@ import Testing
     let city: LocalCity
 
     init() throws {
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
+        // A slow heartbeat: this peer answers pings only while it is reading.
+        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 3)
         city.stop("d990103")  // we play this district ourselves
     }
 
@@ -25,6 +26,7 @@ import Testing
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             if obj["type"] as? String == type { return obj }
             #expect(["ping", "pong"].contains(obj["type"] as? String ?? ""), "unexpected \(line)")
+            if obj["type"] as? String == "ping" { try s.write(Array(#"{"type":"pong"}"#.utf8) + [0x0A]) }
         }
     }
 

@@ -9,15 +9,16 @@ struct NodeTriage: CaseRouting {
     let triage: Triage
 
     static func make(config: NodeConfig) throws -> NodeTriage {
-        let model: TopicModel?
+        let topic: any TopicPredicting
         if let path = config.topicModel, !path.isEmpty {
-            do { model = try TopicModel.load(from: path) } catch {
+            // An explicit model is loaded at start, so a bad path stops the node right away.
+            do { topic = TopicModelAdapter(model: try TopicModel.load(from: path)) } catch {
                 throw ConfigError(file: "-", field: "topic_model", problem: "cannot load \(path): \(error)")
             }
         } else {
-            model = DefaultTopicModel.shared
+            topic = DefaultTopicAdapter()
         }
-        return NodeTriage(triage: Triage(topology: config.topology, topic: model.map(TopicModelAdapter.init)))
+        return NodeTriage(triage: Triage(topology: config.topology, topic: topic))
     }
 
     func place(_ c: Case, within scope: TopologyNode) -> Placement {
@@ -60,6 +61,10 @@ struct TopicModelAdapter: TopicPredicting {
 }
 
 /// The model trained on the project's own example messages: what a fresh local city dispatches with.
-enum DefaultTopicModel {
-    static let shared: TopicModel? = DefaultTopicExamples.messages.isEmpty ? nil : TopicTrainer().train(DefaultTopicExamples.messages)
+/// Trained on first use (once per process), so nodes that never take intake — districts — never pay for it.
+struct DefaultTopicAdapter: TopicPredicting {
+    static let model = TopicModelAdapter(model: TopicTrainer().train(DefaultTopicExamples.messages))
+    func predictTopic(subject: String, detail: String) -> TopicGuessSummary {
+        Self.model.predictTopic(subject: subject, detail: detail)
+    }
 }
