@@ -15,10 +15,11 @@ enum CaseCommands {
     }
 
     static func assign(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url", "target", "actor"])
+        let a = try Arguments(args, options: ["url", "target", "actor", "category"])
         guard let id = a.positional.first else { throw UsageError("assign needs a case id") }
         var body = ["target": try a.required("target")]
         if let actor = a["actor"] { body["actor"] = actor }
+        if let category = a["category"] { body["category"] = category }
         return try call("POST", a["url"] ?? defaultURL, "/api/cases/\(id)/assign", body)
     }
 

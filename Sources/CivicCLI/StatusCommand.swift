@@ -54,7 +54,8 @@ enum StatusCommand {
             lines.append("")
             lines.append("manual dispatch queue (\(r.counters.own.manualQueue)):")
             for q in r.manualQueue {
-                let candidates = q.candidates.isEmpty ? "" : "  candidates: \(q.candidates.joined(separator: ", "))"
+                var candidates = q.candidates.isEmpty ? "" : "  candidates: \(q.candidates.joined(separator: ", "))"
+                if !q.topics.isEmpty { candidates += "  topic guesses: \(q.topics.joined(separator: ", "))" }
                 lines.append("  \(q.id)  \(q.subject)  — \(q.reason ?? "no rule placed it")\(candidates)")
             }
         }

@@ -23,7 +23,8 @@ public enum CaseCommand: Sendable, Equatable {
     case progress(note: String)
     case resolve(reply: String)
     case returnUp(reason: String)
-    case assign(target: String)
+    /// `category` settles the topic when intake was unsure of it (the operator read the case).
+    case assign(target: String, category: String? = nil)
 }
 
 /// The workflow rules, pure: given a case, the node acting and a command, either the event to record or why not.
@@ -74,12 +75,14 @@ public enum CaseRules {
             try require([.dispatched, .accepted, .pending, .returned], "return")
             let text = try nonEmpty(reason, "reason")
             return make(.returned, .returned, holder: parent, note: text, data: ["reason": text, "from": node.id])
-        case .assign(let target):
+        case .assign(let target, let category):
             try require([.pending, .returned, .dispatched], "assign")
             guard target != node.id, let path = node.path(to: target) else {
                 throw CaseRuleError(.badTarget, field: "target", "\(target) is not a unit below \(node.id)")
             }
-            return make(.assigned, .dispatched, holder: target, data: ["target": target, "route": path.joined(separator: "→")])
+            var data = ["target": target, "route": path.joined(separator: "→")]
+            if let category { data["category"] = category }
+            return make(.assigned, .dispatched, holder: target, data: data)
         }
     }
 }

@@ -10,29 +10,38 @@ struct LinearSVM: Sendable {
 
     static let biasFeature: Float = 1
 
+    /// `instanceWeights` multiply the cost of single rows (e.g. pseudo-labelled ones count less); nil = all 1.
     static func train(
         rows: [SparseVector], labels: [Int], classCount: Int, featureCount: Int,
         cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64,
-        naiveBayesPower: Double = 0, positiveCostFactor: Double = 1
+        naiveBayesPower: Double = 0, positiveCostFactor: Double = 1, instanceWeights: [Double]? = nil
     ) -> LinearSVM {
+        precondition(instanceWeights == nil || instanceWeights!.count == rows.count)
         var weights = [Float](repeating: 0, count: featureCount * classCount)
         var bias = [Float](repeating: 0, count: classCount)
         for label in 0..<classCount {
             let signs = labels.map { $0 == label ? 1.0 : -1.0 }
-            let scale = naiveBayesPower == 0
-                ? [Double](repeating: 1, count: featureCount)
+            // NB-SVM: train on rescaled rows, then fold the scale back into the weights.
+            let scale: [Double]? = naiveBayesPower == 0
+                ? nil
                 : logCountRatios(rows: rows, signs: signs, featureCount: featureCount).map { pow(abs($0), naiveBayesPower) }
-            let squaredNorms = rows.map { row in
-                zip(row.indices, row.values).reduce(Double(biasFeature * biasFeature)) {
-                    let v = Double($1.1) * scale[Int($1.0)]
-                    return $0 + v * v
+            let scaledRows = scale.map { scale in
+                rows.map { row in
+                    SparseVector(
+                        indices: row.indices,
+                        values: zip(row.indices, row.values).map { Float(Double($0.1) * scale[Int($0.0)]) })
                 }
+            } ?? rows
+            let diagonals = signs.indices.map { row in
+                let classCost = signs[row] > 0 ? cost * positiveCostFactor : cost
+                return 0.5 / (classCost * (instanceWeights?[row] ?? 1))
             }
             let (w, b) = trainBinary(
-                rows: rows, signs: signs, scale: scale, squaredNorms: squaredNorms, featureCount: featureCount,
-                costs: (positive: cost * positiveCostFactor, negative: cost),
+                rows: scaledRows, signs: signs, diagonals: diagonals, featureCount: featureCount,
                 maxEpochs: maxEpochs, tolerance: tolerance, seed: seed &+ UInt64(label))
-            for feature in 0..<featureCount { weights[feature * classCount + label] = Float(w[feature] * scale[feature]) }
+            for feature in 0..<featureCount {
+                weights[feature * classCount + label] = Float(w[feature] * (scale?[feature] ?? 1))
+            }
             bias[label] = Float(b)
         }
         return LinearSVM(weights: weights, bias: bias, classCount: classCount)
@@ -50,40 +59,49 @@ struct LinearSVM: Sendable {
         return result
     }
 
+    /// Dual coordinate descent for one binary problem; `diagonals[i]` is 1 / (2 C_i) of the L2 loss.
     private static func trainBinary(
-        rows: [SparseVector], signs: [Double], scale: [Double], squaredNorms: [Double], featureCount: Int,
-        costs: (positive: Double, negative: Double), maxEpochs: Int, tolerance: Double, seed: UInt64
+        rows: [SparseVector], signs: [Double], diagonals: [Double], featureCount: Int,
+        maxEpochs: Int, tolerance: Double, seed: UInt64
     ) -> ([Double], Double) {
         var w = [Double](repeating: 0, count: featureCount)
         var b = 0.0
         var alpha = [Double](repeating: 0, count: rows.count)
-        let diagonals = (positive: 0.5 / costs.positive, negative: 0.5 / costs.negative)
+        let squaredNorms = rows.map { row in
+            row.values.reduce(Double(biasFeature * biasFeature)) { $0 + Double($1) * Double($1) }
+        }
         var order = Array(rows.indices)
         var random = SplitMix64(seed: seed)
         for _ in 0..<maxEpochs {
             order.shuffle(using: &random)
             var maxGradient = -Double.infinity
             var minGradient = Double.infinity
-            for i in order {
-                let row = rows[i]
-                let y = signs[i]
-                let diagonal = y > 0 ? diagonals.positive : diagonals.negative
-                var margin = b * Double(biasFeature)
-                for (index, value) in zip(row.indices, row.values) {
-                    margin += w[Int(index)] * scale[Int(index)] * Double(value)
+            w.withUnsafeMutableBufferPointer { w in
+                for i in order {
+                    let row = rows[i]
+                    let y = signs[i]
+                    let diagonal = diagonals[i]
+                    var margin = b * Double(biasFeature)
+                    row.indices.withUnsafeBufferPointer { indices in
+                        row.values.withUnsafeBufferPointer { values in
+                            for k in 0..<indices.count { margin += w[Int(indices[k])] * Double(values[k]) }
+                        }
+                    }
+                    let gradient = y * margin - 1 + diagonal * alpha[i]
+                    let projected = alpha[i] == 0 ? min(gradient, 0) : gradient
+                    maxGradient = max(maxGradient, projected)
+                    minGradient = min(minGradient, projected)
+                    guard projected != 0 else { continue }
+                    let old = alpha[i]
+                    alpha[i] = max(old - gradient / (squaredNorms[i] + diagonal), 0)
+                    let step = (alpha[i] - old) * y
+                    row.indices.withUnsafeBufferPointer { indices in
+                        row.values.withUnsafeBufferPointer { values in
+                            for k in 0..<indices.count { w[Int(indices[k])] += step * Double(values[k]) }
+                        }
+                    }
+                    b += step * Double(biasFeature)
                 }
-                let gradient = y * margin - 1 + diagonal * alpha[i]
-                let projected = alpha[i] == 0 ? min(gradient, 0) : gradient
-                maxGradient = max(maxGradient, projected)
-                minGradient = min(minGradient, projected)
-                guard projected != 0 else { continue }
-                let old = alpha[i]
-                alpha[i] = max(old - gradient / (squaredNorms[i] + diagonal), 0)
-                let step = (alpha[i] - old) * y
-                for (index, value) in zip(row.indices, row.values) {
-                    w[Int(index)] += step * scale[Int(index)] * Double(value)
-                }
-                b += step * Double(biasFeature)
             }
             if maxGradient - minGradient < tolerance { break }
         }

@@ -28,6 +28,35 @@ public enum MessageCSV {
 
     /// Requires `subject` and `category` columns; `detail` is optional (empty when absent).
     public static func load(path: String) throws -> [LabeledMessage] {
+        try parseMessages(try readText(path: path), path: path)
+    }
+
+    /// Same as `load` but from text already in memory; `path` only names the source in errors.
+    public static func parseMessages(_ text: String, path: String = "<memory>") throws -> [LabeledMessage] {
+        let table = try Table(text, path: path)
+        let labelIndex = try table.column(labelColumn)
+        return table.rows.map { row in
+            LabeledMessage(
+                subject: table.field(row, table.subjectIndex), detail: table.detailIndex.map { table.field(row, $0) } ?? "",
+                label: table.field(row, labelIndex).trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// Messages without topics (e.g. a node's history): requires `subject`; `detail` is optional;
+    /// any other column, `category` included, is ignored.
+    public static func loadUnlabelled(path: String) throws -> [UnlabelledMessage] {
+        try parseUnlabelled(try readText(path: path), path: path)
+    }
+
+    public static func parseUnlabelled(_ text: String, path: String = "<memory>") throws -> [UnlabelledMessage] {
+        let table = try Table(text, path: path)
+        return table.rows.map { row in
+            UnlabelledMessage(
+                subject: table.field(row, table.subjectIndex), detail: table.detailIndex.map { table.field(row, $0) } ?? "")
+        }
+    }
+
+    private static func readText(path: String) throws -> String {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -35,35 +64,43 @@ public enum MessageCSV {
             throw MessageCSVError.unreadable(path: path, reason: error.localizedDescription)
         }
         guard let text = String(data: data, encoding: .utf8) else { throw MessageCSVError.notUTF8(path: path) }
-        return try parseMessages(text, path: path)
+        return text
     }
 
-    /// Same as `load` but from text already in memory; `path` only names the source in errors.
-    public static func parseMessages(_ text: String, path: String = "<memory>") throws -> [LabeledMessage] {
-        let rows = try parseRows(text, path: path)
-        guard let header = rows.first, !(header.count == 1 && header[0].isEmpty) else {
-            throw MessageCSVError.empty(path: path)
+    /// Parsed rows with the header resolved to column positions.
+    private struct Table {
+        let header: [String]
+        let names: [String]
+        let rows: [[String]]
+        let path: String
+        let subjectIndex: Int
+        let detailIndex: Int?
+
+        init(_ text: String, path: String) throws {
+            let all = try MessageCSV.parseRows(text, path: path)
+            guard let header = all.first, !(header.count == 1 && header[0].isEmpty) else {
+                throw MessageCSVError.empty(path: path)
+            }
+            let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let subjectIndex = names.firstIndex(of: MessageCSV.subjectColumn) else {
+                throw MessageCSVError.missingColumn(path: path, column: MessageCSV.subjectColumn, header: header)
+            }
+            self.header = header
+            self.names = names
+            self.path = path
+            self.rows = all.dropFirst().filter { !($0.count == 1 && $0[0].isEmpty) }
+            self.subjectIndex = subjectIndex
+            self.detailIndex = names.firstIndex(of: MessageCSV.detailColumn)
         }
-        let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+
         func column(_ name: String) throws -> Int {
             guard let index = names.firstIndex(of: name) else {
                 throw MessageCSVError.missingColumn(path: path, column: name, header: header)
             }
             return index
         }
-        let subjectIndex = try column(subjectColumn)
-        let labelIndex = try column(labelColumn)
-        let detailIndex = names.firstIndex(of: detailColumn)
-        var messages: [LabeledMessage] = []
-        messages.reserveCapacity(rows.count - 1)
-        for row in rows.dropFirst() where !(row.count == 1 && row[0].isEmpty) {
-            func field(_ index: Int) -> String { index < row.count ? row[index] : "" }
-            messages.append(LabeledMessage(
-                subject: field(subjectIndex),
-                detail: detailIndex.map(field) ?? "",
-                label: field(labelIndex).trimmingCharacters(in: .whitespaces)))
-        }
-        return messages
+
+        func field(_ row: [String], _ index: Int) -> String { index < row.count ? row[index] : "" }
     }
 
     /// Splits RFC 4180 text into rows of fields: quoted fields, `""` escapes, CR/LF inside quotes.

@@ -11,6 +11,17 @@ public struct LabeledMessage: Sendable, Hashable {
     }
 }
 
+/// A message without a topic: history the trainer may learn vocabulary and pseudo-labels from.
+public struct UnlabelledMessage: Sendable, Hashable {
+    public var subject: String
+    public var detail: String
+
+    public init(subject: String, detail: String = "") {
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
 /// A topic with its calibrated probability.
 public struct TopicGuess: Sendable, Codable, Equatable {
     public var label: String

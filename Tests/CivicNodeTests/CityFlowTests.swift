@@ -24,12 +24,13 @@ import Testing
 
     @Test func aCaseFromTheCityReachesItsStreetAndComesBackResolvedWithItsHistory() throws {
         let created = try API.post(url("city", "/api/cases"), [
-            "channel": "hotline", "subject": "路灯不亮", "detail": "晚上小区门口一片漆黑",
+            "channel": "hotline", "subject": "路灯不亮", "detail": "晚上小区门口一片漆黑", "category": "城乡建设",
             "citizen_name": "张三", "citizen_phone": "13800000001", "address": "东湖区湖滨街道梨花路12号",
         ])
         #expect(created.status == 201, "\(created.text)")
         let id = try #require(created.string("id"))
         #expect(created.string("case", "holder") == "s990101001")
+        #expect(created.string("case", "attributes", "department") == "街道城建科", "the catalogue names the street's department")
         #expect(eventually { self.state(at: "s990101001", id) == "dispatched" }, "the street receives the case")
         #expect(state(at: "d990101", id) == "dispatched")
 
@@ -49,7 +50,7 @@ import Testing
     }
 
     @Test func aReturnedCaseIsRoutedAgainAndAssignedByTheDistrict() throws {
-        let created = try API.post(url("city", "/api/cases"), ["subject": "井盖缺失", "address": "东湖区湖滨街道湖边路3号"])
+        let created = try API.post(url("city", "/api/cases"), ["subject": "井盖缺失", "address": "东湖区湖滨街道湖边路3号", "category": "城乡建设"])
         let id = try #require(created.string("id"))
         #expect(eventually { self.state(at: "s990101001", id) == "dispatched" })
         let returned = try API.post(url("s990101001", "/api/cases/\(id)/return"), ["reason": "该路段属梨园街道管辖"])
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func aGridReportAtAStreetAppearsAtTheCity() throws {
-        let created = try API.post(url("s990102001", "/api/cases"), ["subject": "路面塌陷", "detail": "网格员巡查发现", "address": "南门街道"])
+        let created = try API.post(url("s990102001", "/api/cases"), ["subject": "路面塌陷", "detail": "网格员巡查发现", "address": "南门街道", "category": "城乡建设"])
         #expect(created.status == 201, "\(created.text)")
         let id = try #require(created.string("id"))
         #expect(id.contains("-s990102001-"))
@@ -79,11 +80,12 @@ import Testing
     }
 
     @Test func anUnplaceableCaseWaitsInTheCityQueueUntilAssigned() throws {
-        let created = try API.post(url("city", "/api/cases"), ["subject": "咨询社保卡办理", "detail": "请问在哪里办理"])
+        let created = try API.post(url("city", "/api/cases"), ["subject": "咨询社保卡办理", "detail": "请问在哪里办理", "category": "劳动和社会保障"])
         let id = try #require(created.string("id"))
         #expect(created.string("case", "state") == "pending" && created.string("case", "holder") == "city")
         let queue = try API.get(url("city", "/status")).array("manual_queue") ?? []
-        #expect(queue.contains { $0["id"] as? String == id })
+        let entry = try #require(queue.first { $0["id"] as? String == id })
+        #expect((entry["reason"] as? String ?? "").contains("no district or street name"), "\(entry)")
         let assigned = try API.post(url("city", "/api/cases/\(id)/assign"), ["target": "d990103"])
         #expect(assigned.status == 200)
         // The district cannot place it either: it waits in the district's queue.
@@ -107,7 +109,7 @@ import Testing
         #expect(try API.get(url("city", "/api/cases?state=lost")).string("error", "field") == "state")
         #expect(try API.get(url("city", "/nowhere")).status == 404)
 
-        let created = try API.post(url("city", "/api/cases"), ["subject": "垃圾清运不及时", "address": "南山区青石街道"])
+        let created = try API.post(url("city", "/api/cases"), ["subject": "垃圾清运不及时", "address": "南山区青石街道", "category": "环境保护"])
         let id = try #require(created.string("id"))
         #expect(eventually { self.state(at: "s990102002", id) == "dispatched" })
         let early = try API.post(url("s990102002", "/api/cases/\(id)/resolve"), ["reply": "done"])
@@ -123,7 +125,7 @@ import Testing
     @Test func listsArePagedWithACursor() throws {
         var ids: [String] = []
         for i in 0..<5 {
-            let r = try API.post(url("city", "/api/cases"), ["subject": "分页测试 \(i) 噪音", "address": "西岭区枫林街道\(i)号"])
+            let r = try API.post(url("city", "/api/cases"), ["subject": SyntheticCases.subject(i), "detail": SyntheticCases.detail(i), "address": "西岭区枫林街道\(i)号", "category": "环境保护"])
             ids.append(try #require(r.string("id")))
         }
         var seen: [String] = []
@@ -138,7 +140,7 @@ import Testing
     }
 
     @Test func statusShowsLinksCountersAndChildSummaries() throws {
-        _ = try API.post(url("city", "/api/cases"), ["subject": "占道经营", "address": "西岭区龙湾街道"])
+        _ = try API.post(url("city", "/api/cases"), ["subject": "占道经营", "address": "西岭区龙湾街道", "category": "城乡建设"])
         #expect(eventually {
             let s = try? API.get(self.url("city", "/status"))
             let children = s?.array("children") ?? []
@@ -149,5 +151,43 @@ import Testing
         #expect(s.string("tier") == "district" && s.string("parent", "state") == "up")
         #expect(s.object("counters", "subtree") != nil)
         #expect(try API.get(url("s990103001", "/healthz")).string("status") == "ok")
+    }
+
+    @Test func anUncertainTopicWaitsForAnOperatorWhoSeesTheTopGuesses() throws {
+        // A vague message: the place is clear, the topic is not, and the topic picks the department.
+        let created = try API.post(url("city", "/api/cases"), ["subject": "您好，请帮忙看看", "detail": "有个情况想反映一下", "address": "东湖区梨园街道"])
+        let id = try #require(created.string("id"))
+        #expect(created.string("case", "state") == "pending", "\(created.text)")
+        let entry = try #require((try API.get(url("city", "/status")).array("manual_queue") ?? []).first { $0["id"] as? String == id })
+        let topics = entry["topics"] as? [String] ?? []
+        #expect(topics.count == 3 && (entry["reason"] as? String ?? "").contains("topic uncertain"), "\(entry)")
+        let assigned = try API.post(url("city", "/api/cases/\(id)/assign"), ["target": "s990101002", "category": "城乡建设"])
+        #expect(assigned.status == 200 && assigned.string("case", "category") == "城乡建设")
+        #expect(eventually { self.state(at: "s990101002", id) == "dispatched" })
+        #expect(try caseAt("s990101002", id).string("case", "category") == "城乡建设")
+    }
+
+    @Test func aRepeatReportIsLinkedToTheOpenCaseInsteadOfDispatchedAgain() throws {
+        let first = try API.post(url("city", "/api/cases"), ["subject": "小区门口下水道堵塞污水横流", "detail": "下水道堵塞已经三天，污水流到马路上，气味难闻",
+                                                             "address": "南山区南门街道", "category": "城乡建设", "citizen_phone": "13700000001"])
+        let id = try #require(first.string("id"))
+        #expect(eventually { self.state(at: "s990102001", id) == "dispatched" })
+        let again = try API.post(url("city", "/api/cases"), ["subject": "下水道堵塞污水横流", "detail": "小区门口下水道堵塞好几天了，污水流到马路上，气味难闻",
+                                                             "address": "南山区南门街道", "channel": "wechat", "citizen_phone": "13700000002"])
+        #expect(again.status == 200 && again.string("linked_to") == id && again.string("id") == id, "\(again.text)")
+        #expect(eventually { ((try? self.caseAt("s990102001", id).array("history")) ?? []).contains { $0["action"] as? String == "linked" } },
+                "the street handling it learns of the repeat report")
+        let other = try API.post(url("city", "/api/cases"), ["subject": "下水道堵塞污水横流", "detail": "小区门口下水道堵塞好几天了，污水流到马路上，气味难闻",
+                                                             "address": "西岭区枫林街道", "category": "城乡建设"])
+        #expect(other.status == 201 && other.string("linked_to") == nil, "the same text about another place is a new case")
+    }
+
+    @Test func anAmbiguousPlaceIsNotGuessed() throws {
+        // Two streets of the sample city share no name, so make the address name two streets of two districts.
+        let created = try API.post(url("city", "/api/cases"), ["subject": "占道经营", "address": "湖滨街道和南门街道交界处", "category": "城乡建设"])
+        let id = try #require(created.string("id"))
+        #expect(created.string("case", "state") == "pending" && created.string("case", "holder") == "city", "\(created.text)")
+        let entry = try #require((try API.get(url("city", "/status")).array("manual_queue") ?? []).first { $0["id"] as? String == id })
+        #expect(!(entry["reason"] as? String ?? "").isEmpty)
     }
 }

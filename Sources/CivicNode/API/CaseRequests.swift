@@ -21,6 +21,7 @@ enum CaseRequests {
         var reply: String?
         var reason: String?
         var target: String?
+        var category: String?
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(APIError) -> T {
@@ -73,7 +74,7 @@ enum CaseRequests {
             return (.returnUp(reason: reason), actor)
         case "assign":
             guard let target = r.target else { throw APIError(422, "missing_field", field: "target", "assign needs a target unit id") }
-            return (.assign(target: target), actor)
+            return (.assign(target: target, category: r.category), actor)
         default:
             throw APIError(404, "not_found", "no action \"\(verb)\"; use accept, progress, resolve, return or assign")
         }

@@ -29,7 +29,10 @@ public struct StatusReport: Codable, Sendable {
         public var subject: String
         public var since: Date
         public var reason: String?
+        /// Units that fit equally well, when the place was ambiguous.
         public var candidates: [String]
+        /// The classifier's top guesses, when the topic was uncertain.
+        public var topics: [String]
     }
 
     public struct StoreFigures: Codable, Sendable {
@@ -69,7 +72,8 @@ extension NodeEngine {
             guard let c = try loadCase(row.string("id") ?? "") else { return nil }
             let last = try events(ofLatest: c.id)
             return StatusReport.QueueEntry(id: c.id, subject: c.subject, since: c.updatedAt, reason: last?.data["reason"],
-                                           candidates: last?.data["candidates"]?.split(separator: ",").map(String.init) ?? [])
+                                           candidates: last?.data["candidates"]?.split(separator: ",").map(String.init) ?? [],
+                                           topics: last?.data["topics"]?.split(separator: ",").map(String.init) ?? [])
         }
     }
 

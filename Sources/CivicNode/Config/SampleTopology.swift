@@ -29,7 +29,15 @@ public enum SampleTopology {
             ] }
         ]
       },
-      "catalogue": {}
+      "catalogue": {
+        "城乡建设": { "city": "市住房和城乡建设局", "district": "区住建局", "street": "街道城建科" },
+        "环境保护": { "city": "市生态环境局", "district": "区生态环境分局", "street": "街道环卫所" },
+        "交通运输": { "city": "市交通运输局", "district": "区交通大队", "street": "街道综合执法队" },
+        "教育文体": { "city": "市教育局", "district": "区教育局", "street": "街道文化站" },
+        "劳动和社会保障": { "city": "市人社局", "district": "区人社局", "street": "街道社保所" },
+        "商贸旅游": { "city": "市商务局", "district": "区商务局", "street": "街道市场所" },
+        "卫生计生": { "city": "市卫健委", "district": "区卫健局", "street": "社区卫生服务中心" }
+      }
     }
     """
 

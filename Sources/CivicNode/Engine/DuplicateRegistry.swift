@@ -21,14 +21,15 @@ final class DuplicateRegistry {
     func add(_ c: Case) {
         guard c.state.isOpen else { return }
         index.add(DuplicateCandidate(caseId: c.id, text: Self.text(subject: c.subject, detail: c.detail),
-                                     placeId: c.location.division, phone: c.citizen.phone, createdAt: c.createdAt))
+                                     placeId: c.attributes["place"] ?? c.location.division, phone: c.citizen.phone, createdAt: c.createdAt))
     }
 
     func remove(_ caseId: String) { index.remove(caseId: caseId) }
 
-    func findDuplicate(of draft: CaseDraft, at now: Date) -> DuplicateMatch? {
+    /// - Parameter place: the unit the new report was placed at (or its division code), nil when unknown.
+    func findDuplicate(of draft: CaseDraft, place: String?, at now: Date) -> DuplicateMatch? {
         index.findDuplicate(text: Self.text(subject: draft.subject, detail: draft.detail),
-                            placeId: draft.location.division, phone: draft.citizen.phone, at: now)
+                            placeId: place, phone: draft.citizen.phone, at: now)
     }
 
     var count: Int { index.count }

@@ -15,11 +15,29 @@ public struct Placement: Sendable, Equatable {
     }
 }
 
+/// What intake learned about a new case before routing it.
+public struct IntakeAnalysis: Sendable, Equatable {
+    /// The topic when it is settled (given by the caller, or predicted confidently).
+    public var category: String?
+    public var requestType: String?
+    /// Stored on the case: department, topic guess and probability…
+    public var attributes: [String: String]
+    /// One line per decision, recorded in the case's first event.
+    public var reasons: [String]
+    /// Set when the topic decides the responsible department but the classifier is unsure: the case waits
+    /// for an operator, who sees these guesses (best first) instead of a wrong unit getting it.
+    public var uncertainTopics: [String]?
+
+    public init(category: String? = nil, requestType: String? = nil, attributes: [String: String] = [:], reasons: [String] = [], uncertainTopics: [String]? = nil) {
+        self.category = category; self.requestType = requestType; self.attributes = attributes
+        self.reasons = reasons; self.uncertainTopics = uncertainTopics
+    }
+}
+
 /// Decides where a case goes and what it is about. `NodeTriage` adapts CivicTriage to this.
 public protocol CaseRouting: Sendable {
     func place(_ c: Case, within scope: TopologyNode) -> Placement
-    /// Intake-time analysis (topic, request type…): attributes to store and reason lines for the first event.
-    func analyse(_ draft: CaseDraft) -> (category: String?, requestType: String?, attributes: [String: String], reasons: [String])
+    func analyse(_ draft: CaseDraft) -> IntakeAnalysis
 }
 
 /// The case domain on top of the node's database. Runs only on the store's writer thread:
@@ -73,8 +91,13 @@ final class NodeEngine {
         guard me.tier != .district else {
             throw CaseRuleError(.badTransition, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
         }
-        let analysis = router.analyse(draft)
-        if let match = duplicates.findDuplicate(of: draft, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen {
+        var analysis = router.analyse(draft)
+        // Where the case belongs, as far as this node can tell: the key for "the same place" in duplicate checks.
+        let probe = Case(id: "-", channel: draft.channel, citizen: draft.citizen, subject: subject, detail: draft.detail, location: draft.location,
+                         intake: me.id, createdAt: now, state: .pending, holder: me.id)
+        let place = me.tier == .street ? me.id : (router.place(probe, within: me).target ?? draft.location.division)
+        if let place { analysis.attributes["place"] = place }
+        if let match = duplicates.findDuplicate(of: draft, place: place, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen {
             let event = makeEvent(existing, at: now, actor: draft.actor, action: .linked, state: existing.state, holder: existing.holder,
                                   note: "repeat report via \(draft.channel.rawValue): \(subject)",
                                   data: ["reason": match.reason, "phone": draft.citizen.phone ?? "", "channel": draft.channel.rawValue])
@@ -86,7 +109,7 @@ final class NodeEngine {
         let id = CaseID.make(prefix: casePrefix, date: now, intakeNode: me.id, isCity: me.tier == .city, sequence: sequence)
         let handledHere = me.tier == .street
         var c = Case(id: id, channel: draft.channel, citizen: draft.citizen, subject: subject, detail: draft.detail,
-                     location: draft.location, category: draft.category ?? analysis.category, requestType: analysis.requestType,
+                     location: draft.location, category: analysis.category, requestType: analysis.requestType,
                      intake: me.id, createdAt: now, state: handledHere ? .accepted : .pending, holder: me.id, attributes: analysis.attributes)
         if handledHere, c.location.division == nil { c.location.division = me.codes.first }
         var data: [String: String] = ["channel": draft.channel.rawValue]
@@ -96,7 +119,15 @@ final class NodeEngine {
         try record(created, into: &c, origin: .local)
         duplicates.add(c)
         var reasons = analysis.reasons
-        if !handledHere { reasons.append(contentsOf: try route(&c, at: now, excluding: nil)) }
+        if let guesses = analysis.uncertainTopics, !handledHere {
+            let reason = "topic uncertain (top guesses: \(guesses.joined(separator: ", "))): an operator chooses the department"
+            let event = makeEvent(c, at: now, actor: "system", action: .queued, state: .pending, holder: me.id,
+                                  note: "manual dispatch needed: \(reason)", data: ["reason": reason, "topics": guesses.joined(separator: ",")])
+            try record(event, into: &c, origin: .local)
+            reasons.append("queued for manual dispatch at \(me.id): \(reason)")
+        } else if !handledHere {
+            reasons.append(contentsOf: try route(&c, at: now, excluding: nil))
+        }
         return IntakeReceipt(case: c, linkedTo: nil, reasons: reasons)
     }
 
@@ -112,6 +143,7 @@ final class NodeEngine {
     func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
         guard var c = try loadCase(caseId) else { throw CaseRuleError(.notFound, field: "id", "no case \(caseId) at \(me.id)") }
         let event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
+        if let category = event.data["category"] { c.category = category }
         try record(event, into: &c, origin: .local)
         if event.holder == me.id, event.state == .returned || event.state == .dispatched {
             _ = try route(&c, at: now, excluding: event.data["from"])

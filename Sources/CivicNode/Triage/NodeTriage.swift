@@ -32,21 +32,38 @@ struct NodeTriage: CaseRouting {
         }
     }
 
-    func analyse(_ draft: CaseDraft) -> (category: String?, requestType: String?, attributes: [String: String], reasons: [String]) {
+    func analyse(_ draft: CaseDraft) -> IntakeAnalysis {
         let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
                                 divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue, at: Date())
         let decision = triage.decide(input, within: nil)
-        var attributes: [String: String] = [:]
-        if let department = decision.department { attributes["department"] = department }
-        if let topic = decision.topic {
-            attributes["topic_guess"] = topic.label
-            attributes["topic_probability"] = String(format: "%.3f", topic.probability)
-            attributes["topic_top3"] = topic.top.prefix(3).map { "\($0.label) \(String(format: "%.2f", $0.probability))" }.joined(separator: ", ")
-        }
+        var analysis = IntakeAnalysis(requestType: decision.requestType.type.rawValue)
         // Routing records its own place line when it dispatches or queues the case.
-        let reasons = decision.reasons.filter { !$0.hasPrefix("place: ") }
-        let category = decision.topic.flatMap { $0.confident ? $0.label : nil }
-        return (category, decision.requestType.type.rawValue, attributes, reasons)
+        analysis.reasons = decision.reasons.filter { !$0.hasPrefix("place: ") }
+        if let topic = decision.topic {
+            analysis.attributes["topic_guess"] = topic.label
+            analysis.attributes["topic_probability"] = String(format: "%.3f", topic.probability)
+        }
+        if let given = draft.category?.trimmingCharacters(in: .whitespaces), !given.isEmpty {
+            // The operator (or the integrator) already knows the topic: it decides, not the guess.
+            analysis.category = given
+            analysis.reasons = analysis.reasons.filter { !$0.hasPrefix("topic: ") && !$0.hasPrefix("department: ") } + ["topic: \(given) (given at intake)"]
+            let tier = decision.place.placedNodeId.flatMap { triage.topology.find($0)?.tier }
+            if let tier, let department = triage.topology.catalogue[given]?[tier.rawValue] {
+                analysis.attributes["department"] = department
+                analysis.reasons.append("department: \(department) (catalogue \(given) at \(tier.rawValue) level)")
+            }
+            return analysis
+        }
+        if let department = decision.department { analysis.attributes["department"] = department }
+        if let topic = decision.topic {
+            if topic.confident {
+                analysis.category = topic.label
+            } else if !triage.topology.catalogue.isEmpty {
+                // The topic picks the department; when unsure, a person decides (自动交办 only when sure).
+                analysis.uncertainTopics = topic.top.prefix(3).map { "\($0.label) \(String(format: "%.0f%%", $0.probability * 100))" }
+            }
+        }
+        return analysis
     }
 }
 
