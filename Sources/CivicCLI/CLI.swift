@@ -1,4 +1,5 @@
 import CivicNode
+import CivicStore
 import Foundation
 
 /// The `civicmesh` command line. Kept nonisolated on purpose: closures made in top-level code would
@@ -43,6 +44,10 @@ public enum CLI {
             case "topology": return try TopologyCommands.run(rest)
             case "classify": return classifyCommand(rest)
             case "bench": return try BenchCommand.run(rest)
+            case "store-crash-drill":
+                // Internal: the storage layer's SIGKILL test drives this (prints "acked <id>" after each commit).
+                guard let path = rest.first else { throw UsageError("store-crash-drill needs a database path") }
+                StoreCrashDrill.run(path: path)
             case "help", "--help", "-h":
                 print(usage)
                 return 0

@@ -3,9 +3,10 @@ import Dispatch
 import Foundation
 import Testing
 
-/// Finds the executable that runs `StoreCrashDrill`: `$CIVICSTORE_CRASH_HELPER`, or
-/// `store-crash-helper` next to the test binary (built by the store dev package).
+/// Finds the executable that runs `StoreCrashDrill`: `$CIVICSTORE_CRASH_HELPER`, or the `civicmesh`
+/// binary next to the test binary (its internal `store-crash-drill` command).
 private enum CrashHelper {
+    static let arguments = ["store-crash-drill"]
     static let executable: String? = {
         if let configured = ProcessInfo.processInfo.environment["CIVICSTORE_CRASH_HELPER"],
             FileManager.default.isExecutableFile(atPath: configured)
@@ -18,7 +19,7 @@ private enum CrashHelper {
         var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
         // On Linux the runner is `<build>/<Package>PackageTests.xctest`; on macOS a bundle deeper down.
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("store-crash-helper").path
+            let candidate = directory.appendingPathComponent("civicmesh").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             directory.deleteLastPathComponent()
         }
@@ -30,13 +31,13 @@ private enum CrashHelper {
 struct CrashRecoveryTests {
     @Test(
         "every acknowledged write survives SIGKILL",
-        .enabled(if: CrashHelper.executable != nil, "store-crash-helper not built"))
+        .enabled(if: CrashHelper.executable != nil, "civicmesh binary not built"))
     func acknowledgedWritesSurviveSIGKILL() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/crash.sqlite"
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try #require(CrashHelper.executable))
-            process.arguments = [path]
+            process.arguments = CrashHelper.arguments + [path]
             let output = Pipe()
             process.standardOutput = output
             try process.run()

@@ -42,6 +42,8 @@ public final class ProcessCity: @unchecked Sendable {
 
     public func startAll() throws { for n in topology.allNodes { try start(n.id) } }
 
+    public func pid(_ id: String) -> Int32? { lock.withLock { processes[id]?.pid } }
+
     public func kill9(_ id: String) { lock.withLock { processes.removeValue(forKey: id) }?.kill9() }
 
     public func stopAll() {
