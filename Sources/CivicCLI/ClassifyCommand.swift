@@ -4,10 +4,12 @@ import Foundation
 // `civicmesh classify …`: train, evaluate, cross-validate and try the topic classifier.
 
 private let classifyUsage = """
-    usage: civicmesh classify train --data CSV --model FILE [--target-precision 0.97]
+    usage: civicmesh classify train --data CSV --model FILE [--unlabelled CSV]… [--target-precision 0.97]
            civicmesh classify eval  --model FILE --data CSV [--json]
-           civicmesh classify cv    --data CSV [--folds 5] [--target-precision 0.97] [--json]
+           civicmesh classify cv    --data CSV [--folds 5] [--unlabelled CSV]… [--target-precision 0.97] [--json]
            civicmesh classify text  [--model FILE] [--detail TEXT] "subject text"
+    --unlabelled (repeatable) adds messages without topics (columns subject[, detail]) as extra text;
+    those whose subject equals a labelled subject are ignored.
     Without --model, `text` uses a model trained on the built-in example messages.
     """
 
@@ -38,6 +40,7 @@ private struct ClassifyUsageError: Error, CustomStringConvertible {
 /// Parsed flags: `--name value` pairs, the `--json` switch and positional words.
 private struct ClassifyOptions {
     var values: [String: String] = [:]
+    var unlabelledPaths: [String] = []
     var json = false
     var positional: [String] = []
 
@@ -48,6 +51,10 @@ private struct ClassifyOptions {
             let word = args[index]
             if word == "--json" {
                 json = true
+            } else if word == "--unlabelled" {
+                guard index + 1 < args.count else { throw ClassifyUsageError(description: "\(word) needs a value") }
+                unlabelledPaths.append(args[index + 1])
+                index += 1
             } else if valued.contains(word) {
                 guard index + 1 < args.count else { throw ClassifyUsageError(description: "\(word) needs a value") }
                 values[word] = args[index + 1]
@@ -64,6 +71,10 @@ private struct ClassifyOptions {
     func required(_ name: String) throws -> String {
         guard let value = values[name] else { throw ClassifyUsageError(description: "missing \(name)\n\(classifyUsage)") }
         return value
+    }
+
+    func unlabelled() throws -> [UnlabelledMessage] {
+        try unlabelledPaths.flatMap { try MessageCSV.loadUnlabelled(path: $0) }
     }
 
     func trainingOptions() throws -> TrainingOptions {
@@ -91,14 +102,15 @@ private func classifyTrain(_ options: ClassifyOptions) throws -> Int32 {
     let data = try MessageCSV.load(path: try options.required("--data"))
     let modelPath = try options.required("--model")
     guard !data.isEmpty else { throw ClassifyUsageError(description: "no messages in the data file") }
+    let unlabelled = try options.unlabelled()
     let start = DispatchTime.now()
-    let model = TopicTrainer(options: try options.trainingOptions()).train(data)
+    let model = TopicTrainer(options: try options.trainingOptions()).train(data, unlabelled: unlabelled)
     let elapsed = classifySeconds(since: start)
     try model.save(to: modelPath)
     let size = (try? FileManager.default.attributesOfItem(atPath: modelPath)[.size] as? Int) ?? 0
     print("trained on \(data.count) messages in \(String(format: "%.2f", elapsed)) s")
     print("labels: \(model.labels.joined(separator: ", "))")
-    print("features: \(model.featureCount), threshold: \(String(format: "%.4f", model.threshold))")
+    print("features: \(model.featureCount), threshold: \(String(format: "%.4f", model.threshold)) (\(model.confidenceMeasure.rawValue))")
     print("saved \(modelPath) (\(size / 1024) KiB)")
     return 0
 }
@@ -124,8 +136,10 @@ private func classifyCrossValidate(_ options: ClassifyOptions) throws -> Int32 {
     guard let folds = Int(foldsText), folds >= 2, folds <= data.count else {
         throw ClassifyUsageError(description: "--folds must be an integer from 2 to the number of messages, got \(foldsText)")
     }
+    let unlabelled = try options.unlabelled()
     let start = DispatchTime.now()
-    let evaluation = TopicEvaluation.crossValidate(data, folds: folds, options: try options.trainingOptions())
+    let evaluation = TopicEvaluation.crossValidate(
+        data, folds: folds, options: try options.trainingOptions(), unlabelled: unlabelled)
     if options.json {
         print(evaluation.jsonString())
     } else {
@@ -145,7 +159,8 @@ private func classifyText(_ options: ClassifyOptions) throws -> Int32 {
         ?? TopicTrainer().train(DefaultTopicExamples.messages)
     let prediction = model.predict(subject: subject, detail: detail)
     print("topic: \(prediction.best.label)")
-    print(String(format: "probability: %.3f (threshold %.3f)", prediction.best.probability, model.threshold))
+    print(String(format: "probability: %.3f, ", prediction.best.probability) + model.confidenceMeasure.rawValue
+        + String(format: " %.3f (threshold %.3f)", prediction.confidence, model.threshold))
     print("confident: \(prediction.confident ? "yes" : "no, send to a human")")
     for (rank, guess) in prediction.top.enumerated() {
         print("  \(rank + 1). \(guess.label)  \(String(format: "%.3f", guess.probability))")

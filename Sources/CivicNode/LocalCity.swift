@@ -89,27 +89,25 @@ extension MeshNode {
     }
 }
 
-/// Distinct, realistic-looking case texts for benchmarks and tests, so duplicate detection (rightly)
-/// does not link them: each draws its words from a different mix, deterministically from `n`.
+/// Distinct case texts for benchmarks and tests, so duplicate detection (rightly) does not link them:
+/// a realistic subject plus a run of pseudo-random characters, deterministic in `n`.
 public enum SyntheticCases {
     static let topics = ["路灯不亮", "噪音扰民", "井盖缺失", "垃圾清运不及时", "占道经营", "道路积水", "油烟污染", "违章停车",
                          "供暖不热", "电梯故障", "树木倒伏", "楼道堆物", "广场舞扰民", "下水道堵塞", "公交站牌损坏", "施工粉尘"]
-    static let places = ["小区门口", "菜市场旁", "学校附近", "公园东门", "地铁站出口", "医院对面", "十字路口", "商场后面",
-                         "桥下", "河堤边", "老旧小区", "工地旁", "停车场", "幼儿园门口", "广场北侧", "巷子里"]
-    static let times = ["已经三天了", "每天晚上", "周末尤其严重", "雨后更糟", "持续一周", "早高峰时", "半夜两点", "反映多次未解决"]
-    static let pool = Array("春夏秋冬东西南北甲乙丙丁红橙黄绿青蓝紫金木水火土日月星辰山川湖海松竹梅兰风雨雷电江河溪泉")
 
-    public static func subject(_ n: Int) -> String {
-        "\(places[(n / 16) % places.count])\(topics[n % topics.count])"
-    }
+    public static func subject(_ n: Int) -> String { topics[n % topics.count] + noise(n, salt: 1, count: 6) }
 
-    public static func detail(_ n: Int) -> String {
-        var seed = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 &+ 1
-        var tag = ""
-        for _ in 0..<10 {
+    public static func detail(_ n: Int) -> String { "反映\(topics[n % topics.count])：" + noise(n, salt: 2, count: 40) + "。请尽快处理。" }
+
+    /// Characters drawn from the 3,000 most common CJK code points' range, by a xorshift stream seeded with n.
+    static func noise(_ n: Int, salt: UInt64, count: Int) -> String {
+        var seed = (UInt64(n) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ salt
+        var out = ""
+        for _ in 0..<count {
             seed ^= seed >> 12; seed ^= seed << 25; seed ^= seed >> 27
-            tag.append(pool[Int((seed &* 0x2545_F491_4F6C_DD1D) >> 33) % pool.count])
+            let code = 0x4E00 + Int((seed &* 0x2545_F491_4F6C_DD1D) >> 40) % 3000
+            out.unicodeScalars.append(Unicode.Scalar(code)!)
         }
-        return "\(subject(n))，\(times[n % times.count])，编号\(tag)，请尽快处理。"
+        return out
     }
 }

@@ -38,8 +38,10 @@ enum Calibration {
     }
 
     /// The lowest probability such that the messages at or above it were right at least `targetPrecision`
-    /// of the time (largest such set). Returns 1 when no non-empty set reaches the target.
-    static func threshold(probabilities: [Double], correct: [Bool], targetPrecision: Double) -> Double {
+    /// of the time (largest such set). Returns `ceiling` when no non-empty set reaches the target.
+    static func threshold(
+        probabilities: [Double], correct: [Bool], targetPrecision: Double, ceiling: Double = 1
+    ) -> Double {
         let order = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
         var right = 0
         var best: Double? = nil
@@ -53,6 +55,6 @@ enum Calibration {
             }
             if Double(right) / Double(position) >= targetPrecision { best = value }
         }
-        return best ?? 1
+        return best ?? ceiling
     }
 }

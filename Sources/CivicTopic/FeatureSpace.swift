@@ -36,11 +36,23 @@ struct FeatureSpace: Sendable {
             for gram in message.shared { frequency[gram.key, default: 0] += 1 }
         }
         let total = Double(messages.count)
-        let kept = frequency.filter { Int($0.value) >= max(1, minDocumentFrequency) }.sorted { $0.key < $1.key }
+        let floor = Int32(max(1, minDocumentFrequency))
+        // Features in order of first appearance: deterministic without sorting tens of thousands
+        // of keys, which debug builds (tests train models too) do slowly.
+        var keys: [UInt64] = []
+        keys.reserveCapacity(frequency.count)
+        var placed = Set<UInt64>(minimumCapacity: frequency.count)
+        for message in messages {
+            for block in [message.subject, message.detail, message.shared] {
+                for gram in block where frequency[gram.key]! >= floor && placed.insert(gram.key).inserted {
+                    keys.append(gram.key)
+                }
+            }
+        }
         return FeatureSpace(
             settings: settings,
-            keys: kept.map(\.key),
-            idf: kept.map { Float(log((total + 1) / (Double($0.value) + 1)) + 1) })
+            keys: keys,
+            idf: keys.map { Float(log((total + 1) / (Double(frequency[$0]!) + 1)) + 1) })
     }
 
     /// Sublinear tf × idf, each block L2-normalised then scaled by its weight.

@@ -1,11 +1,16 @@
 /// Stratified k-fold assignment that keeps repeat postings together: messages whose subjects are
 /// equal once whitespace is removed always land in the same fold, so no fold tests on its training text.
 enum GroupedFolds {
+    /// Subjects that are equal once whitespace is removed are the same posting.
+    static func groupKey(_ subject: String) -> String {
+        String(String.UnicodeScalarView(subject.unicodeScalars.filter { !$0.properties.isWhitespace }))
+    }
+
     static func assign(subjects: [String], labels: [Int], folds: Int, seed: UInt64) -> [Int] {
         precondition(subjects.count == labels.count && folds >= 2)
         var groups: [String: [Int]] = [:]
         for (row, subject) in subjects.enumerated() {
-            groups[String(subject.unicodeScalars.filter { !$0.properties.isWhitespace }), default: []].append(row)
+            groups[groupKey(subject), default: []].append(row)
         }
         // A group follows its majority label (ties: the smallest label index).
         var groupsByLabel: [Int: [(key: String, rows: [Int])]] = [:]

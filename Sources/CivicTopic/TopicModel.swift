@@ -3,8 +3,9 @@
 public final class TopicModel: Sendable {
     /// Topic names, in the order of the model's classes (sorted).
     public let labels: [String]
-    /// Predictions with `best.probability >= threshold` are marked confident.
+    /// Predictions whose confidence (by `confidenceMeasure`) reaches this are marked confident.
     public let threshold: Double
+    public let confidenceMeasure: ConfidenceMeasure
     /// Softmax scales applied to the SVM decision values, fit on out-of-fold scores:
     /// `[title only, title and detail]`. Title-only messages are harder, so they get their own.
     public let calibrationScales: [Double]
@@ -13,7 +14,10 @@ public final class TopicModel: Sendable {
     let svm: LinearSVM
     private let extractor: NGramExtractor
 
-    init(labels: [String], space: FeatureSpace, svm: LinearSVM, calibrationScales: [Double], threshold: Double) {
+    init(
+        labels: [String], space: FeatureSpace, svm: LinearSVM, calibrationScales: [Double], threshold: Double,
+        confidenceMeasure: ConfidenceMeasure
+    ) {
         precondition(calibrationScales.count == 2)
         precondition(!labels.isEmpty && svm.classCount == labels.count)
         precondition(svm.weights.count == space.count * labels.count)
@@ -22,6 +26,7 @@ public final class TopicModel: Sendable {
         self.svm = svm
         self.calibrationScales = calibrationScales
         self.threshold = threshold
+        self.confidenceMeasure = confidenceMeasure
         self.extractor = NGramExtractor(settings: space.settings)
     }
 
@@ -42,15 +47,19 @@ public final class TopicModel: Sendable {
     }
 
     func predict(tokenized: TokenizedMessage) -> TopicPrediction {
-        let ranked = zip(labels, probabilities(tokenized: tokenized))
+        let probabilities = probabilities(tokenized: tokenized)
+        let confidence = confidenceMeasure.value(of: probabilities)
+        let ranked = zip(labels, probabilities)
             .map { TopicGuess(label: $0.0, probability: $0.1) }
             .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.label < $1.label }
         let best = ranked[0]
-        return TopicPrediction(best: best, top: Array(ranked.prefix(3)), confident: best.probability >= threshold)
+        return TopicPrediction(best: best, top: Array(ranked.prefix(3)), confident: confidence >= threshold,
+            confidence: confidence)
     }
 
     /// The same model with another confidence threshold (e.g. a stricter local policy).
     public func withThreshold(_ newThreshold: Double) -> TopicModel {
-        TopicModel(labels: labels, space: space, svm: svm, calibrationScales: calibrationScales, threshold: newThreshold)
+        TopicModel(labels: labels, space: space, svm: svm, calibrationScales: calibrationScales, threshold: newThreshold,
+            confidenceMeasure: confidenceMeasure)
     }
 }

@@ -34,13 +34,16 @@ enum TopicModelFile {
         var calibrationScales: [Double]
         var features: FeatureSettings
         var featureCount: Int
+        /// Absent in files written before margins existed: those thresholds are probabilities.
+        var confidenceMeasure: ConfidenceMeasure?
     }
 
     static func encode(_ model: TopicModel) -> Data {
         var bytes = magic
         let header = Header(
             labels: model.labels, threshold: model.threshold, calibrationScales: model.calibrationScales,
-            features: model.space.settings, featureCount: model.space.count)
+            features: model.space.settings, featureCount: model.space.count,
+            confidenceMeasure: model.confidenceMeasure)
         let json = Array((try? JSONEncoder().encode(header)) ?? Data())
         appendInteger(version, to: &bytes)
         appendInteger(UInt32(json.count), to: &bytes)
@@ -97,7 +100,8 @@ enum TopicModelFile {
         }
         return TopicModel(
             labels: header.labels, space: space, svm: LinearSVM(weights: weights, bias: bias, classCount: classes),
-            calibrationScales: header.calibrationScales, threshold: header.threshold)
+            calibrationScales: header.calibrationScales, threshold: header.threshold,
+            confidenceMeasure: header.confidenceMeasure ?? .probability)
     }
 
     static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {

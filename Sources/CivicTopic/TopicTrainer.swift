@@ -7,24 +7,43 @@ public struct TopicTrainer: Sendable {
         self.options = options
     }
 
-    /// `data` must hold at least one message; labels are taken from it (sorted).
-    public func train(_ data: [LabeledMessage]) -> TopicModel {
-        precondition(!data.isEmpty, "cannot train a topic model without messages")
-        let labels = Array(Set(data.map(\.label))).sorted()
+    /// `labelled` must hold at least one message; labels are taken from it (sorted).
+    /// `unlabelled` is optional history without topics (see `TrainingOptions.pseudoLabelWeight`);
+    /// messages whose subject equals a labelled subject are ignored, as they are the same postings.
+    public func train(_ labelled: [LabeledMessage], unlabelled: [UnlabelledMessage] = []) -> TopicModel {
+        precondition(!labelled.isEmpty, "cannot train a topic model without messages")
+        let labels = Array(Set(labelled.map(\.label))).sorted()
         let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let extractor = NGramExtractor(settings: options.features)
-        let tokenized = data.map { extractor.tokenize(subject: $0.subject, detail: $0.detail) }
+        let tokenized = labelled.map { extractor.tokenize(subject: $0.subject, detail: $0.detail) }
+        let extra = Self.unseen(unlabelled, besides: labelled.map(\.subject))
+            .map { extractor.tokenize(subject: $0.subject, detail: $0.detail) }
         return train(
-            tokenized: tokenized, subjects: data.map(\.subject), classes: data.map { labelIndex[$0.label]! },
-            labels: labels)
+            tokenized: tokenized, subjects: labelled.map(\.subject), classes: labelled.map { labelIndex[$0.label]! },
+            labels: labels, unlabelled: extra)
+    }
+
+    /// The unlabelled messages whose subject (whitespace removed) is not among `subjects`.
+    static func unseen(_ unlabelled: [UnlabelledMessage], besides subjects: [String]) -> [UnlabelledMessage] {
+        guard !unlabelled.isEmpty else { return [] }
+        let known = Set(subjects.map(GroupedFolds.groupKey))
+        return unlabelled.filter { !known.contains(GroupedFolds.groupKey($0.subject)) }
     }
 
     /// Core path shared with cross-validation, which tokenizes each message only once.
-    func train(tokenized: [TokenizedMessage], subjects: [String], classes: [Int], labels: [String]) -> TopicModel {
-        let (space, svm) = fit(tokenized: tokenized, classes: classes, classCount: labels.count)
-        let folds = min(options.calibrationFolds, tokenized.count)
+    func train(
+        tokenized: [TokenizedMessage], subjects: [String], classes: [Int], labels: [String],
+        unlabelled: [TokenizedMessage] = []
+    ) -> TopicModel {
+        let (space, svm) = fit(tokenized: tokenized, classes: classes, classCount: labels.count, unlabelled: unlabelled)
+        let folds = min(
+            tokenized.count < options.smallSetSize
+                ? min(options.calibrationFolds, options.smallSetCalibrationFolds) : options.calibrationFolds,
+            tokenized.count)
         guard folds >= 2, labels.count >= 2 else {
-            return TopicModel(labels: labels, space: space, svm: svm, calibrationScales: [1, 1], threshold: 1)
+            return TopicModel(
+                labels: labels, space: space, svm: svm, calibrationScales: [1, 1],
+                threshold: options.confidenceMeasure.ceiling, confidenceMeasure: options.confidenceMeasure)
         }
         // Out-of-fold decision values: what the model says about messages it has not seen.
         let assignment = GroupedFolds.assign(subjects: subjects, labels: classes, folds: folds, seed: options.seed)
@@ -35,7 +54,7 @@ public struct TopicTrainer: Sendable {
             guard !trainRows.isEmpty, !testRows.isEmpty else { continue }
             let (foldSpace, foldSVM) = fit(
                 tokenized: trainRows.map { tokenized[$0] }, classes: trainRows.map { classes[$0] },
-                classCount: labels.count)
+                classCount: labels.count, unlabelled: unlabelled)
             for row in testRows { outOfFold[row] = foldSVM.scores(foldSpace.vectorize(tokenized[row])) }
         }
         let scored = outOfFold.indices.filter { !outOfFold[$0].isEmpty }
@@ -48,22 +67,28 @@ public struct TopicTrainer: Sendable {
                 scales[slot] = Calibration.fitScale(scores: group.map { outOfFold[$0] }, labels: group.map { classes[$0] })
             }
         }
-        var probabilities: [Double] = []
+        var confidences: [Double] = []
         var correct: [Bool] = []
         for row in scored {
             let p = Calibration.softmax(outOfFold[row], scale: scales[tokenized[row].hasDetail ? 1 : 0])
             let best = p.indices.max { p[$0] < p[$1] }!
-            probabilities.append(p[best])
+            confidences.append(options.confidenceMeasure.value(of: p))
             correct.append(best == classes[row])
         }
         let threshold = Calibration.threshold(
-            probabilities: probabilities, correct: correct, targetPrecision: options.targetPrecision)
-        return TopicModel(labels: labels, space: space, svm: svm, calibrationScales: scales, threshold: threshold)
+            probabilities: confidences, correct: correct, targetPrecision: options.targetPrecision,
+            ceiling: options.confidenceMeasure.ceiling)
+        return TopicModel(
+            labels: labels, space: space, svm: svm, calibrationScales: scales, threshold: threshold,
+            confidenceMeasure: options.confidenceMeasure)
     }
 
-    private func fit(tokenized: [TokenizedMessage], classes: [Int], classCount: Int) -> (FeatureSpace, LinearSVM) {
-        let minimumFrequency = max(1, min(options.minDocumentFrequency, tokenized.count / 500))
-        let space = FeatureSpace.fit(tokenized, settings: options.features, minDocumentFrequency: minimumFrequency)
+    private func fit(
+        tokenized: [TokenizedMessage], classes: [Int], classCount: Int, unlabelled: [TokenizedMessage]
+    ) -> (FeatureSpace, LinearSVM) {
+        let vocabularyText = options.unlabelledVocabulary ? tokenized + unlabelled : tokenized
+        let minimumFrequency = max(1, min(options.minDocumentFrequency, vocabularyText.count / 500))
+        let space = FeatureSpace.fit(vocabularyText, settings: options.features, minDocumentFrequency: minimumFrequency)
         var rows = tokenized.map(space.vectorize)
         var rowClasses = classes
         if options.addSubjectOnlyCopies {
@@ -72,10 +97,25 @@ public struct TopicTrainer: Sendable {
                 rowClasses.append(label)
             }
         }
-        let svm = LinearSVM.train(
-            rows: rows, labels: rowClasses, classCount: classCount, featureCount: space.count,
+        let svm = trainSVM(rows: rows, classes: rowClasses, classCount: classCount, featureCount: space.count)
+        guard options.pseudoLabelWeight > 0, options.pseudoLabelShare > 0, !unlabelled.isEmpty else { return (space, svm) }
+        let pseudo = PseudoLabels.pick(
+            rows: unlabelled.map(space.vectorize), model: svm, share: options.pseudoLabelShare)
+        let weights = [Double](repeating: 1, count: rows.count)
+            + [Double](repeating: options.pseudoLabelWeight, count: pseudo.rows.count)
+        let retrained = trainSVM(
+            rows: rows + pseudo.rows, classes: rowClasses + pseudo.classes, classCount: classCount,
+            featureCount: space.count, instanceWeights: weights)
+        return (space, retrained)
+    }
+
+    private func trainSVM(
+        rows: [SparseVector], classes: [Int], classCount: Int, featureCount: Int, instanceWeights: [Double]? = nil
+    ) -> LinearSVM {
+        LinearSVM.train(
+            rows: rows, labels: classes, classCount: classCount, featureCount: featureCount,
             cost: options.cost, maxEpochs: options.maxEpochs, tolerance: options.tolerance, seed: options.seed,
-            naiveBayesPower: options.naiveBayesPower, positiveCostFactor: options.positiveCostFactor)
-        return (space, svm)
+            naiveBayesPower: options.naiveBayesPower, positiveCostFactor: options.positiveCostFactor,
+            instanceWeights: instanceWeights)
     }
 }

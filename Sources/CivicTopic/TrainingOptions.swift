@@ -29,14 +29,33 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// Features are scaled by |naive Bayes log-count ratio|^power per class before the SVM (NB-SVM);
     /// 0 is a plain SVM (measured 0.5 and 1 on the 12345 set: no gain / worse).
     public var naiveBayesPower = 0.0
+    /// Unlabelled messages passed to the trainer add their n-grams to the vocabulary and idf
+    /// (more text than the labelled set, from the same population). Measured on the 12345 set with
+    /// its 9,800 unlabelled messages: auto coverage 77.7% → 78.9% at the same precision, macro-F1 −0.1 point.
+    public var unlabelledVocabulary = true
+    /// Self-training: after a first fit, the unlabelled messages the model is surest about (largest
+    /// margin between the two best classes) join the training set with their predicted topic, at this
+    /// share of the cost of a labelled message. 0 turns it off (measured on the 12345 set: weight 0.3
+    /// of the surest 60% → macro-F1 0.895, 0.1 of 30% → 0.900, against 0.901 without; so off).
+    public var pseudoLabelWeight = 0.0
+    /// Share of the unlabelled messages that get a pseudo-label (the most confident ones).
+    public var pseudoLabelShare = 0.6
     /// Dual coordinate descent stops after this many passes or when the projected gradient is this small.
     public var maxEpochs = 60
     public var tolerance = 0.05
     /// Folds of the internal cross-validation that fits the probability calibration and threshold.
     public var calibrationFolds = 5
+    /// Training sets smaller than `smallSetSize` messages use at most this many folds: a hand-written
+    /// example set (every intake node trains one at start) then trains in a fraction of a second even
+    /// in debug builds, and each fold still holds several messages per topic.
+    public var smallSetCalibrationFolds = 3
+    public var smallSetSize = 1000
     /// Fit one softmax scale for title-only messages and one for messages with a detail
     /// (measured: no gain in auto coverage on the 12345 set, so off by default).
     public var calibrateTitleOnlySeparately = false
+    /// What the auto-dispatch threshold is compared with (measured on the 12345 set: the log-odds margin
+    /// dispatches 77.7% at 96.9% precision, the best probability 76.3% at 96.8%).
+    public var confidenceMeasure = ConfidenceMeasure.logOddsMargin
     /// Messages at or above the chosen threshold should be at least this often right.
     public var targetPrecision = 0.97
     /// Seed for fold assignment and the coordinate-descent visiting order.

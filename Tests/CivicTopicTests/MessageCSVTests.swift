@@ -19,6 +19,17 @@ import Testing
         #expect(messages.allSatisfy { $0.detail.isEmpty })  // no detail column: empty detail
     }
 
+    @Test func unlabelledFilesNeedOnlyASubject() throws {
+        let text = "id,subject,detail,category\n1,路灯不亮,\"晚上,很黑\",城乡建设\n2,公交太挤,,\n"
+        #expect(try MessageCSV.parseUnlabelled(text) == [
+            UnlabelledMessage(subject: "路灯不亮", detail: "晚上,很黑"), UnlabelledMessage(subject: "公交太挤", detail: ""),
+        ])
+        #expect(try MessageCSV.parseUnlabelled("subject\n只有主题\n") == [UnlabelledMessage(subject: "只有主题")])
+        #expect(throws: MessageCSVError.missingColumn(path: "u.csv", column: "subject", header: ["detail"])) {
+            try MessageCSV.parseUnlabelled("detail\nx\n", path: "u.csv")
+        }
+    }
+
     @Test func missingColumnErrorNamesFileAndColumn() {
         #expect(throws: MessageCSVError.missingColumn(path: "x.csv", column: "category", header: ["subject", "detail"])) {
             try MessageCSV.parseMessages("subject,detail\na,b\n", path: "x.csv")

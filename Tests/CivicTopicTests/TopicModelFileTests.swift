@@ -20,6 +20,7 @@ import Testing
         let loaded = try TopicModel.load(from: path)
         #expect(loaded.labels == model.labels)
         #expect(loaded.threshold == model.threshold)
+        #expect(loaded.confidenceMeasure == model.confidenceMeasure)
         #expect(loaded.featureCount == model.featureCount)
         for message in DefaultTopicExamples.messages.prefix(40) + [LabeledMessage(subject: "新的句子", label: "")] {
             let a = model.predict(subject: message.subject, detail: message.detail)

@@ -37,20 +37,34 @@ import Testing
         #expect(Set(prediction.top.map(\.label)).count == 3)
     }
 
-    @Test func confidentExactlyWhenBestProbabilityReachesThreshold() {
+    @Test func confidentExactlyWhenConfidenceReachesThreshold() {
         let prediction = Self.model.predict(subject: "公交车司机开车玩手机")
-        let p = prediction.best.probability
-        #expect(Self.model.withThreshold(p).predict(subject: "公交车司机开车玩手机").confident)
-        #expect(!Self.model.withThreshold(p.nextUp).predict(subject: "公交车司机开车玩手机").confident)
+        let c = prediction.confidence
+        #expect(Self.model.confidenceMeasure == .logOddsMargin)
+        let probabilities = Self.model.probabilities(subject: "公交车司机开车玩手机", detail: "")
+        #expect(c == ConfidenceMeasure.logOddsMargin.value(of: probabilities))
+        #expect(Self.model.withThreshold(c).predict(subject: "公交车司机开车玩手机").confident)
+        #expect(!Self.model.withThreshold(c.nextUp).predict(subject: "公交车司机开车玩手机").confident)
         #expect(Self.model.withThreshold(0).predict(subject: "随便说说").confident)
         let stricter = Self.model.withThreshold(0.5)
-        #expect(stricter.threshold == 0.5)
+        #expect(stricter.threshold == 0.5 && stricter.confidenceMeasure == Self.model.confidenceMeasure)
         #expect(stricter.predict(subject: "公交车司机开车玩手机").best == prediction.best)
     }
 
-    @Test func trainedThresholdMeetsTargetOnCrossValidatedScores() {
-        // The threshold is a probability, chosen from internal cross-validation.
-        #expect(Self.model.threshold > 0 && Self.model.threshold <= 1)
+    @Test func confidenceMeasuresRankAsDocumented() {
+        let clear = [0.7, 0.1, 0.2], close = [0.45, 0.1, 0.45]
+        #expect(ConfidenceMeasure.probability.value(of: clear) == 0.7)
+        #expect(abs(ConfidenceMeasure.logOddsMargin.value(of: clear) - log(3.5)) < 1e-12)
+        #expect(ConfidenceMeasure.logOddsMargin.value(of: close) == 0)
+        // A clear winner at a lower probability can beat a close call at a higher one.
+        let lowButClear = [0.5, 0.05, 0.05, 0.05, 0.05, 0.05, 0.25], highButClose = [0.52, 0.48, 0, 0, 0, 0, 0]
+        #expect(ConfidenceMeasure.probability.value(of: lowButClear) < ConfidenceMeasure.probability.value(of: highButClose))
+        #expect(ConfidenceMeasure.logOddsMargin.value(of: lowButClear) > ConfidenceMeasure.logOddsMargin.value(of: highButClose))
+    }
+
+    @Test func trainedThresholdIsAMarginFromInternalCrossValidation() {
+        // Internal cross-validation on the examples finds a non-empty confident set: a finite, positive margin.
+        #expect(Self.model.threshold > 0 && Self.model.threshold < 1000)
         #expect(Self.model.calibrationScales.count == 2 && Self.model.calibrationScales.allSatisfy { $0 > 0 })
     }
 
@@ -61,6 +75,7 @@ import Testing
         #expect(Calibration.threshold(probabilities: probabilities, correct: correct, targetPrecision: 0.75) == 0.8)
         #expect(Calibration.threshold(probabilities: probabilities, correct: correct, targetPrecision: 1) == 0.95)
         #expect(Calibration.threshold(probabilities: [0.6], correct: [false], targetPrecision: 0.9) == 1)
+        #expect(Calibration.threshold(probabilities: [0.6], correct: [false], targetPrecision: 0.9, ceiling: 7) == 7)
     }
 
     @Test func emptyDetailAndEmptyTextStillPredict() {
