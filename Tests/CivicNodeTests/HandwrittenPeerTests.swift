@@ -45,7 +45,7 @@ import Testing
         let welcome = try readMessage(s, type: "welcome")
         #expect(welcome["resume"] as? Int == 0)
 
-        let receipt = try city.nodes["city"]!.intakeAndWait(.init(channel: .hotline, subject: "楼道堆物", location: .init(address: "西岭区枫林街道")))
+        let receipt = try city.nodes["city"]!.intakeAndWait(.init(channel: .hotline, subject: "楼道堆物", location: .init(address: "西岭区枫林街道"), category: "城乡建设"))
         let dispatch = try readMessage(s, type: "dispatch")
         #expect(dispatch["seq"] as? Int == 1)
         let c = try #require(dispatch["case"] as? [String: Any])

@@ -42,7 +42,7 @@ import Testing
 
     /// The mesh still works: a case flows city → street after the abuse.
     func expectMeshStillWorks() throws {
-        let c = try city.nodes["city"]!.intakeAndWait(CaseDraft(channel: .web, subject: "仍然畅通", location: Location(address: "南山区南门街道")))
+        let c = try city.nodes["city"]!.intakeAndWait(CaseDraft(channel: .web, subject: "仍然畅通", location: Location(address: "南山区南门街道"), category: "城乡建设"))
         #expect(eventually { (try? self.city.nodes["s990102001"]!.caseWithHistory(c.case.id)) != nil }, "cases still reach the street")
     }
 
