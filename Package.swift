@@ -39,7 +39,7 @@ let package = Package(
             dependencies: ["CivicWire", "CivicStore", "CivicIO", "CivicHTTP", "CivicCases", "CivicTriage"],
             path: "Sources/CivicNode", swiftSettings: swiftSettings),
         // Command line: node, up, status, submit, topology, classify, bench
-        .target(name: "CivicCLI", dependencies: ["CivicNode", "CivicStore", "CivicHTTP", "CivicTopic", "CivicCases", "CivicWire"], path: "Sources/CivicCLI", swiftSettings: swiftSettings),
+        .target(name: "CivicCLI", dependencies: ["CivicNode", "CivicStore", "CivicHTTP", "CivicTopic", "CivicTriage", "CivicCases", "CivicWire"], path: "Sources/CivicCLI", swiftSettings: swiftSettings),
         .executableTarget(name: "civicmesh", dependencies: ["CivicCLI"], path: "Sources/civicmesh", swiftSettings: swiftSettings),
 
         // Tests

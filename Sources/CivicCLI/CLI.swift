@@ -22,6 +22,8 @@ public enum CLI {
           civicmesh topology compose [--topology FILE] [--out DIR]      docker-compose.yml + deploy/config/*.json
           civicmesh topology sample                                     print the built-in sample city
           civicmesh classify train|eval|cv|text …                       topic classifier (see `classify help`)
+          civicmesh triage place [--divisions FILE | --topology FILE] "address or message"   place + request type
+          civicmesh triage duplicates --data CSV [--threshold 0.4] [--sample 50]   repeat reports in a message file
           civicmesh bench [--cases N] [--data DIR]                      throughput city→street on a local city
         """
 
@@ -43,6 +45,7 @@ public enum CLI {
             case "cases": return try CaseCommands.list(rest)
             case "topology": return try TopologyCommands.run(rest)
             case "classify": return classifyCommand(rest)
+            case "triage": return try TriageCommands.run(rest)
             case "bench": return try BenchCommand.run(rest)
             case "store-crash-drill":
                 // Internal: the storage layer's SIGKILL test drives this (prints "acked <id>" after each commit).
