@@ -56,7 +56,9 @@ enum BenchCommand {
         let got = arrived()
         print(String(format: "intake at city: %d cases committed in %.2f s = %.0f cases/s (%d failed, %d linked as repeats)", accepted.value, intakeSeconds, Double(accepted.value) / intakeSeconds, failed.value, linked.value))
         print(String(format: "city→street: %d of %d cases committed at the streets in %.2f s = %.0f cases/s end to end", got, total, seconds, Double(got) / seconds))
-        print("(3 tiers, \(topology.allNodes.count) nodes in one process, WAL + synchronous=FULL, group commit; data in \(dir))")
+        let figures = cityNode.storeFigures
+        print("city store: \(figures.operations) operations in \(figures.commits) commits (group commit)")
+        print("(3 tiers, \(topology.allNodes.count) nodes in one process, WAL + synchronous=FULL; data in \(dir))")
         return got == accepted.value - linked.value ? 0 : 1
     }
 }

@@ -66,6 +66,12 @@ extension MeshNode {
         (try? onLoop { self.links.parent?.state.rawValue }.get()) ?? nil
     }
 
+    /// Operations and commits of the node's store writer so far (group commit: commits ≪ operations).
+    public var storeFigures: (operations: Int, commits: Int) {
+        let stats = store.stats
+        return (stats.operations, stats.batches)
+    }
+
     /// The node's counters as of its last commit.
     public var counters: CounterSet {
         (try? onLoop { self.links.counters }.get()) ?? CounterSet()
