@@ -31,7 +31,14 @@ final class NodeStore: @unchecked Sendable {
         let loop = self.loop
         writer.submit({ engine, _ in
             try engine.guarded { try op(engine) }
-        }, completion: { result in
+        }, completion: { [writer] result in
+            if case .failure(let error) = result, writer.stats.failedBatches > 0 {
+                // A whole batch failed to commit (disk full, I/O error): the database rolled back, but the
+                // engine's in-memory mirrors did not. Crash-only recovery: stop, and let the supervisor
+                // restart the node from what is on disk. Nothing acknowledged is lost — acks follow commits.
+                Logger(label: "store").error("a batch failed to commit (\(error)); exiting so the node restarts from disk")
+                exit(70)
+            }
             loop.execute { done(result) }
         })
     }
