@@ -46,6 +46,10 @@ import Testing
         let actions = history.compactMap { $0["action"] as? String }
         #expect(actions == ["created", "dispatched", "accepted", "progress", "resolved"])
         #expect(history.last?["data"] as? [String: String] == ["reply": "路灯已修复，感谢反映"])
+        let triage = (history.first?["data"] as? [String: String])?["triage"] ?? ""
+        for line in ["place: address matched", "type: complaint", "topic: 城乡建设 (given at intake)", "department: 街道城建科"] {
+            #expect(triage.contains(line), "the first event records every intake decision: \(triage)")
+        }
         #expect(eventually { self.city.nodes["city"]!.counters.subtree.resolved >= 1 })
     }
 

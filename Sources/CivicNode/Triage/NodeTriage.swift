@@ -37,8 +37,8 @@ struct NodeTriage: CaseRouting {
                                 divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue, at: Date())
         let decision = triage.decide(input, within: nil)
         var analysis = IntakeAnalysis(requestType: decision.requestType.type.rawValue)
-        // Routing records its own place line when it dispatches or queues the case.
-        analysis.reasons = decision.reasons.filter { !$0.hasPrefix("place: ") }
+        // Every decision goes into the first event (place, type, topic, department); routing adds its own line.
+        analysis.reasons = decision.reasons
         if let topic = decision.topic {
             analysis.attributes["topic_guess"] = topic.label
             analysis.attributes["topic_probability"] = String(format: "%.3f", topic.probability)
