@@ -6,6 +6,21 @@ struct SparseVector: Sendable {
     var values: [Float] = []
 }
 
+/// In how many messages each n-gram key occurs (each block counted once per message).
+struct DocumentFrequencies: Sendable {
+    var counts: [UInt64: Int32] = [:]
+    var documents = 0
+
+    mutating func add(_ messages: [TokenizedMessage]) {
+        documents += messages.count
+        for message in messages {
+            for gram in message.subject { counts[gram.key, default: 0] += 1 }
+            for gram in message.detail { counts[gram.key, default: 0] += 1 }
+            for gram in message.shared { counts[gram.key, default: 0] += 1 }
+        }
+    }
+}
+
 /// The learned vocabulary: which n-gram keys are features, and their inverse document frequency.
 /// Subject and detail keys are hashed with different seeds, so one table holds both blocks.
 struct FeatureSpace: Sendable {
@@ -28,23 +43,25 @@ struct FeatureSpace: Sendable {
     }
 
     /// Keeps n-grams found in at least `minDocumentFrequency` messages; smoothed idf as in common TF-IDF.
-    static func fit(_ messages: [TokenizedMessage], settings: FeatureSettings, minDocumentFrequency: Int) -> FeatureSpace {
-        var frequency: [UInt64: Int32] = [:]
-        for message in messages {
-            for gram in message.subject { frequency[gram.key, default: 0] += 1 }
-            for gram in message.detail { frequency[gram.key, default: 0] += 1 }
-            for gram in message.shared { frequency[gram.key, default: 0] += 1 }
-        }
-        let total = Double(messages.count)
+    /// `background` (unlabelled text) adds to the document frequencies but brings no n-grams of its own:
+    /// one absent from `messages` would get no weight anyway.
+    static func fit(
+        _ messages: [TokenizedMessage], settings: FeatureSettings, minDocumentFrequency: Int,
+        background: DocumentFrequencies = .init()
+    ) -> FeatureSpace {
+        var frequency = DocumentFrequencies()
+        frequency.add(messages)
+        let total = Double(messages.count + background.documents)
         let floor = Int32(max(1, minDocumentFrequency))
-        // Features in order of first appearance: deterministic without sorting tens of thousands
+        func documents(_ key: UInt64) -> Int32 { frequency.counts[key]! + (background.counts[key] ?? 0) }
+        // Features in order of first appearance: deterministic without sorting hundreds of thousands
         // of keys, which debug builds (tests train models too) do slowly.
         var keys: [UInt64] = []
-        keys.reserveCapacity(frequency.count)
-        var placed = Set<UInt64>(minimumCapacity: frequency.count)
+        keys.reserveCapacity(frequency.counts.count)
+        var placed = Set<UInt64>(minimumCapacity: frequency.counts.count)
         for message in messages {
             for block in [message.subject, message.detail, message.shared] {
-                for gram in block where frequency[gram.key]! >= floor && placed.insert(gram.key).inserted {
+                for gram in block where documents(gram.key) >= floor && placed.insert(gram.key).inserted {
                     keys.append(gram.key)
                 }
             }
@@ -52,7 +69,7 @@ struct FeatureSpace: Sendable {
         return FeatureSpace(
             settings: settings,
             keys: keys,
-            idf: keys.map { Float(log((total + 1) / (Double(frequency[$0]!) + 1)) + 1) })
+            idf: keys.map { Float(log((total + 1) / (Double(documents($0)) + 1)) + 1) })
     }
 
     /// Sublinear tf × idf, each block L2-normalised then scaled by its weight.

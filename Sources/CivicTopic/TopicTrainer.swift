@@ -35,7 +35,11 @@ public struct TopicTrainer: Sendable {
         tokenized: [TokenizedMessage], subjects: [String], classes: [Int], labels: [String],
         unlabelled: [TokenizedMessage] = []
     ) -> TopicModel {
-        let (space, svm) = fit(tokenized: tokenized, classes: classes, classCount: labels.count, unlabelled: unlabelled)
+        // The unlabelled text is the same for every fit below: count it once.
+        var background = DocumentFrequencies()
+        if options.unlabelledVocabulary { background.add(unlabelled) }
+        let (space, svm) = fit(
+            tokenized: tokenized, classes: classes, classCount: labels.count, unlabelled: unlabelled, background: background)
         let folds = min(
             tokenized.count < options.smallSetSize
                 ? min(options.calibrationFolds, options.smallSetCalibrationFolds) : options.calibrationFolds,
@@ -54,7 +58,7 @@ public struct TopicTrainer: Sendable {
             guard !trainRows.isEmpty, !testRows.isEmpty else { continue }
             let (foldSpace, foldSVM) = fit(
                 tokenized: trainRows.map { tokenized[$0] }, classes: trainRows.map { classes[$0] },
-                classCount: labels.count, unlabelled: unlabelled)
+                classCount: labels.count, unlabelled: unlabelled, background: background)
             for row in testRows { outOfFold[row] = foldSVM.scores(foldSpace.vectorize(tokenized[row])) }
         }
         let scored = outOfFold.indices.filter { !outOfFold[$0].isEmpty }
@@ -84,11 +88,13 @@ public struct TopicTrainer: Sendable {
     }
 
     private func fit(
-        tokenized: [TokenizedMessage], classes: [Int], classCount: Int, unlabelled: [TokenizedMessage]
+        tokenized: [TokenizedMessage], classes: [Int], classCount: Int, unlabelled: [TokenizedMessage],
+        background: DocumentFrequencies
     ) -> (FeatureSpace, LinearSVM) {
-        let vocabularyText = options.unlabelledVocabulary ? tokenized + unlabelled : tokenized
-        let minimumFrequency = max(1, min(options.minDocumentFrequency, vocabularyText.count / 500))
-        let space = FeatureSpace.fit(vocabularyText, settings: options.features, minDocumentFrequency: minimumFrequency)
+        let documents = tokenized.count + background.documents
+        let minimumFrequency = max(1, min(options.minDocumentFrequency, documents / 500))
+        let space = FeatureSpace.fit(
+            tokenized, settings: options.features, minDocumentFrequency: minimumFrequency, background: background)
         var rows = tokenized.map(space.vectorize)
         var rowClasses = classes
         if options.addSubjectOnlyCopies {

@@ -19,16 +19,41 @@ import Testing
         #expect(TopicTrainer.unseen([], besides: ["x"]).isEmpty)
     }
 
-    @Test func unlabelledTextExtendsTheVocabularyOnlyWhenEnabled() {
+    @Test func unlabelledTextChangesIdfButAddsNoFeatures() {
         var options = TrainingOptions()
         options.calibrationFolds = 0
         let examples = DefaultTopicExamples.messages
+        let subject = "地铁站的幼儿园广告太多"
         let plain = TopicTrainer(options: options).train(examples)
         let withHistory = TopicTrainer(options: options).train(examples, unlabelled: Self.history)
-        #expect(withHistory.featureCount > plain.featureCount)  // 地铁 and 幼儿园 n-grams are new
+        // 地铁 n-grams occur only in the history: no weight could be learned for them, so no features.
+        #expect(withHistory.featureCount == plain.featureCount)
+        #expect(withHistory.probabilities(subject: subject, detail: "") != plain.probabilities(subject: subject, detail: ""))
         options.unlabelledVocabulary = false
         let ignored = TopicTrainer(options: options).train(examples, unlabelled: Self.history)
-        #expect(ignored.featureCount == plain.featureCount)
+        #expect(ignored.probabilities(subject: subject, detail: "") == plain.probabilities(subject: subject, detail: ""))
+    }
+
+    @Test func historyCountsInDocumentFrequencies() throws {
+        let settings = TrainingOptions().features
+        let extractor = NGramExtractor(settings: settings)
+        let labelled = ["路灯不亮", "路灯很暗", "公交太挤"].map { extractor.tokenize(subject: $0, detail: "") }
+        let history = (0..<3).map { _ in extractor.tokenize(subject: "路灯不亮了吗", detail: "") }
+        var background = DocumentFrequencies()
+        background.add(history)
+        #expect(background.documents == 3)
+        let alone = FeatureSpace.fit(labelled, settings: settings, minDocumentFrequency: 2)
+        let mixed = FeatureSpace.fit(labelled, settings: settings, minDocumentFrequency: 2, background: background)
+        // 不亮 occurs once among the labelled messages: below the cut alone, above it with the history.
+        #expect(mixed.count > alone.count)
+        // 吗 occurs only in the history: never a feature.
+        let labelledKeys = Set(labelled.flatMap { $0.subject.map(\.key) + $0.shared.map(\.key) })
+        #expect(Set(mixed.keys).isSubset(of: labelledKeys))
+        // 路灯 is in most of the history too, so it becomes more common and its idf falls.
+        for (position, key) in alone.keys.enumerated() {
+            let other = try #require(mixed.keys.firstIndex(of: key))
+            #expect(mixed.idf[other] < alone.idf[position])
+        }
     }
 
     @Test func pseudoLabelsTakeTheMostConfidentShareWithTheirPredictedClass() {
