@@ -9,7 +9,7 @@ public enum CLI {
         civicmesh — a mesh of city, district and street nodes for citizen requests (12345 / 311)
 
         usage:
-          civicmesh up [--topology FILE] [--data DIR] [--base-port N]   run a whole city on loopback
+          civicmesh up [--topology FILE] [--data DIR] [--base-port N] [--topic-model FILE]   run a whole city on loopback
           civicmesh node --config FILE                                  run one node
           civicmesh status [--url URL] [--json]                         a node's status as a tree table
           civicmesh submit --subject TEXT [--detail T] [--address A] [--division CODE]

@@ -10,11 +10,18 @@ import Glibc
 /// The configs (ports, secrets) are written once under DIR and reused, so a second run resumes the same data.
 enum UpCommand {
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["topology", "data", "base-port", "timeout"])
+        let a = try Arguments(args, options: ["topology", "data", "base-port", "timeout", "topic-model"])
         let termination = TerminationSignal()
         let dir = absolute(a["data"] ?? "civicmesh-data")
         let topology = try a["topology"].map(TopologyCommands.loadTopology) ?? SampleTopology.load()
-        let configs = try prepareConfigs(topology: topology, dir: dir, basePort: try a.int("base-port", default: 7400))
+        var configs = try prepareConfigs(topology: topology, dir: dir, basePort: try a.int("base-port", default: 7400))
+        if let model = a["topic-model"] {
+            // A model trained with `civicmesh classify train`, used by every intake node of this run.
+            for i in configs.indices {
+                configs[i].topicModel = absolute(model)
+                try ConfigGenerator.encode(configs[i]).write(to: URL(fileURLWithPath: "\(dir)/configs/\(configs[i].id).json"))
+            }
+        }
         try writeMeshFile(configs, dir: dir)
         let supervisor = Supervisor(configs: configs, dir: dir)
         try supervisor.startAll()
