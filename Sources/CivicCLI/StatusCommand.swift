@@ -55,7 +55,7 @@ enum StatusCommand {
             lines.append("manual dispatch queue (\(r.counters.own.manualQueue)):")
             for q in r.manualQueue {
                 var candidates = q.candidates.isEmpty ? "" : "  candidates: \(q.candidates.joined(separator: ", "))"
-                if !q.topics.isEmpty { candidates += "  topic guesses: \(q.topics.joined(separator: ", "))" }
+                if !q.topics.isEmpty, !(q.reason ?? "").contains("top guesses") { candidates += "  topic guesses: \(q.topics.joined(separator: ", "))" }
                 lines.append("  \(q.id)  \(q.subject)  — \(q.reason ?? "no rule placed it")\(candidates)")
             }
         }

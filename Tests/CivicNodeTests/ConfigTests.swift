@@ -93,6 +93,13 @@ import Testing
         #expect(p.output.contains(path) && p.output.contains("http_listen"))
         let missing = try CivicProcess(["node", "--config", dir.file("absent.json")], log: dir.file("absent.log"))
         #expect(missing.wait() == 2 && missing.output.contains("cannot read"))
+        var withModel = try object(sampleConfigs().first { $0.id == "city" }!)
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: dir.file("bogus.model")))
+        withModel["topic_model"] = dir.file("bogus.model")
+        withModel["http_listen"] = "127.0.0.1:0"
+        withModel["mesh_listen"] = "127.0.0.1:0"
+        let badModel = try CivicProcess(["node", "--config", try write(withModel, "model.json")], log: dir.file("model.log"))
+        #expect(badModel.wait() == 2 && badModel.output.contains("topic_model"), "\(badModel.output)")
     }
 }
 
