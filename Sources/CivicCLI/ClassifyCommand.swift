@@ -4,12 +4,16 @@ import Foundation
 // `civicmesh classify …`: train, evaluate, cross-validate and try the topic classifier.
 
 private let classifyUsage = """
-    usage: civicmesh classify train --data CSV --model FILE [--unlabelled CSV]… [--target-precision 0.97]
+    usage: civicmesh classify train --data CSV --model FILE [--unlabelled CSV]… [--taxonomy CSV]
+                                    [--target-precision 0.97]
            civicmesh classify eval  --model FILE --data CSV [--json]
-           civicmesh classify cv    --data CSV [--folds 5] [--unlabelled CSV]… [--target-precision 0.97] [--json]
+           civicmesh classify cv    --data CSV [--folds 5] [--unlabelled CSV]… [--taxonomy CSV]
+                                    [--target-precision 0.97] [--json]
            civicmesh classify text  [--model FILE] [--detail TEXT] "subject text"
     --unlabelled (repeatable) adds messages without topics (columns subject[, detail]) as extra text;
     those whose subject equals a labelled subject are ignored.
+    --taxonomy reads an official topic catalogue (columns level1, level2[, level3]; level1 = the topics):
+    messages mentioning one of its phrases get a feature for the phrase's topic; the model keeps the phrases.
     Without --model, `text` uses a model trained on the built-in example messages.
     """
 
@@ -45,7 +49,7 @@ private struct ClassifyOptions {
     var positional: [String] = []
 
     init(_ args: [String]) throws {
-        let valued: Set<String> = ["--data", "--model", "--folds", "--target-precision", "--detail"]
+        let valued: Set<String> = ["--data", "--model", "--folds", "--target-precision", "--detail", "--taxonomy"]
         var index = 0
         while index < args.count {
             let word = args[index]
@@ -77,6 +81,10 @@ private struct ClassifyOptions {
         try unlabelledPaths.flatMap { try MessageCSV.loadUnlabelled(path: $0) }
     }
 
+    func taxonomy() throws -> [TaxonomyEntry] {
+        try values["--taxonomy"].map { try TaxonomyCSV.load(path: $0) } ?? []
+    }
+
     func trainingOptions() throws -> TrainingOptions {
         var options = TrainingOptions()
         if let text = values["--target-precision"] {
@@ -103,13 +111,15 @@ private func classifyTrain(_ options: ClassifyOptions) throws -> Int32 {
     let modelPath = try options.required("--model")
     guard !data.isEmpty else { throw ClassifyUsageError(description: "no messages in the data file") }
     let unlabelled = try options.unlabelled()
+    let taxonomy = try options.taxonomy()
     let start = DispatchTime.now()
-    let model = TopicTrainer(options: try options.trainingOptions()).train(data, unlabelled: unlabelled)
+    let model = TopicTrainer(options: try options.trainingOptions()).train(data, unlabelled: unlabelled, taxonomy: taxonomy)
     let elapsed = classifySeconds(since: start)
     try model.save(to: modelPath)
     let size = (try? FileManager.default.attributesOfItem(atPath: modelPath)[.size] as? Int) ?? 0
     print("trained on \(data.count) messages in \(String(format: "%.2f", elapsed)) s")
     print("labels: \(model.labels.joined(separator: ", "))")
+    if model.taxonomyPhraseCount > 0 { print("taxonomy phrases: \(model.taxonomyPhraseCount)") }
     print("features: \(model.featureCount), threshold: \(String(format: "%.4f", model.threshold)) (\(model.confidenceMeasure.rawValue))")
     print("saved \(modelPath) (\(size / 1024) KiB)")
     return 0
@@ -137,9 +147,10 @@ private func classifyCrossValidate(_ options: ClassifyOptions) throws -> Int32 {
         throw ClassifyUsageError(description: "--folds must be an integer from 2 to the number of messages, got \(foldsText)")
     }
     let unlabelled = try options.unlabelled()
+    let taxonomy = try options.taxonomy()
     let start = DispatchTime.now()
     let evaluation = TopicEvaluation.crossValidate(
-        data, folds: folds, options: try options.trainingOptions(), unlabelled: unlabelled)
+        data, folds: folds, options: try options.trainingOptions(), unlabelled: unlabelled, taxonomy: taxonomy)
     if options.json {
         print(evaluation.jsonString())
     } else {

@@ -47,6 +47,16 @@ struct LinearSVM: Sendable {
         return LinearSVM(weights: weights, bias: bias, classCount: classCount)
     }
 
+    /// (1 − share) × self + share × other: decision values are linear, so this is the blend of both models'
+    /// scores in one weight table (no extra cost at prediction time).
+    func blended(with other: LinearSVM, share: Double) -> LinearSVM {
+        precondition(other.classCount == classCount && other.weights.count == weights.count)
+        let a = Float(1 - share), b = Float(share)
+        return LinearSVM(
+            weights: zip(weights, other.weights).map { a * $0 + b * $1 }, bias: zip(bias, other.bias).map { a * $0 + b * $1 },
+            classCount: classCount)
+    }
+
     /// Decision values of every class for one row.
     func scores(_ row: SparseVector) -> [Double] {
         var result = bias.map { Double($0) * Double(Self.biasFeature) }

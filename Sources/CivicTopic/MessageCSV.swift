@@ -56,7 +56,7 @@ public enum MessageCSV {
         }
     }
 
-    private static func readText(path: String) throws -> String {
+    static func readText(path: String) throws -> String {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

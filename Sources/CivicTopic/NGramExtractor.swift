@@ -24,7 +24,9 @@ struct NGramCount: Sendable {
 struct NGramExtractor: Sendable {
     let settings: FeatureSettings
 
-    func tokenize(subject: String, detail: String) -> TokenizedMessage {
+    func tokenize(subject rawSubject: String, detail rawDetail: String) -> TokenizedMessage {
+        let subject = settings.taxonomy?.marked(rawSubject) ?? rawSubject
+        let detail = rawDetail.isEmpty ? rawDetail : settings.taxonomy?.marked(rawDetail) ?? rawDetail
         let useShared = settings.sharedWeight > 0
         let subjectShared = useShared
             ? grams(of: [subject], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []

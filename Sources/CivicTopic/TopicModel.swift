@@ -33,6 +33,9 @@ public final class TopicModel: Sendable {
     /// Number of n-gram features the model kept.
     public var featureCount: Int { space.count }
 
+    /// Number of taxonomy phrases the model marks in messages (0 when trained without a taxonomy).
+    public var taxonomyPhraseCount: Int { space.settings.taxonomy?.phrases.count ?? 0 }
+
     /// Calibrated probability of every label, in `labels` order.
     public func probabilities(subject: String, detail: String) -> [Double] {
         probabilities(tokenized: extractor.tokenize(subject: subject, detail: detail))

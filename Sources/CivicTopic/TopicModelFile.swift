@@ -26,7 +26,9 @@ public enum TopicModelFileError: Error, Equatable, CustomStringConvertible {
 /// of everything before it. The checksum catches truncation and bit rot before any number is trusted.
 enum TopicModelFile {
     static let magic = Array("CIVTOPIC".utf8)
-    static let version: UInt32 = 1
+    /// Version 2 marks taxonomy phrases; such files are written as 2 so that older builds, which would
+    /// ignore the phrases and predict from different features, refuse them. Without a taxonomy a file is 1.
+    static let version: UInt32 = 2
 
     struct Header: Codable {
         var labels: [String]
@@ -45,7 +47,7 @@ enum TopicModelFile {
             features: model.space.settings, featureCount: model.space.count,
             confidenceMeasure: model.confidenceMeasure)
         let json = Array((try? JSONEncoder().encode(header)) ?? Data())
-        appendInteger(version, to: &bytes)
+        appendInteger(model.space.settings.taxonomy == nil ? 1 : version, to: &bytes)
         appendInteger(UInt32(json.count), to: &bytes)
         bytes += json
         bytes.reserveCapacity(bytes.count + model.space.count * (12 + 4 * model.labels.count) + 64)
@@ -64,7 +66,7 @@ enum TopicModelFile {
         }
         var reader = ByteReader(bytes: bytes, position: magic.count, path: path)
         let found: UInt32 = try reader.integer()
-        guard found == version else {
+        guard (1...version).contains(found) else {
             throw TopicModelFileError.unsupportedVersion(path: path, found: found, supported: version)
         }
         guard bytes.count >= 8 + magic.count + 8 else { throw TopicModelFileError.corrupt(path: path, reason: "truncated") }

@@ -70,7 +70,7 @@ import Testing
         bytes[8] = 99  // version field, little-endian
         let future = directory.appendingPathComponent("future.bin").path
         try Data(bytes).write(to: URL(fileURLWithPath: future))
-        #expect(throws: TopicModelFileError.unsupportedVersion(path: future, found: 99, supported: 1)) {
+        #expect(throws: TopicModelFileError.unsupportedVersion(path: future, found: 99, supported: TopicModelFile.version)) {
             try TopicModel.load(from: future)
         }
         let missing = directory.appendingPathComponent("absent.bin").path
