@@ -1,15 +1,9 @@
 import CivicCases
+import CivicTopic
 import Foundation
 
-/// One label of a topic guess with its probability.
-public struct LabelProbability: Sendable, Equatable, Codable {
-    public var label: String
-    public var probability: Double
-    public init(label: String, probability: Double) {
-        self.label = label
-        self.probability = probability
-    }
-}
+/// One label of a topic guess with its probability: the classifier's own type.
+public typealias LabelProbability = TopicGuess
 
 /// What a topic model thinks a message is about (CivicTopic's classifier adapts to this).
 public struct TopicGuessSummary: Sendable, Equatable, Codable {

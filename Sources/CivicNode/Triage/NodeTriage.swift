@@ -73,7 +73,7 @@ struct TopicModelAdapter: TopicPredicting {
     func predictTopic(subject: String, detail: String) -> TopicGuessSummary {
         let p = model.predict(subject: subject, detail: detail)
         return TopicGuessSummary(label: p.best.label, probability: p.best.probability,
-                                 top: p.top.map { LabelProbability(label: $0.label, probability: $0.probability) }, confident: p.confident)
+                                 top: p.top, confident: p.confident)
     }
 }
 
