@@ -13,8 +13,8 @@ public enum CLI {
           civicmesh node --config FILE                                  run one node
           civicmesh status [--url URL] [--json]                         a node's status as a tree table
           civicmesh submit --subject TEXT [--detail T] [--address A] [--division CODE]
-                           [--channel C] [--name N] [--phone P] [--url URL]
-          civicmesh assign CASE_ID --target NODE_ID [--url URL]
+                           [--channel C] [--name N] [--phone P] [--category C] [--url URL]
+          civicmesh assign CASE_ID --target NODE_ID [--category C] [--url URL]
           civicmesh case show|accept|progress|resolve|return CASE_ID [--note T] [--reply T] [--reason T] [--url URL]
           civicmesh cases [--state S] [--node ID] [--limit N] [--after CURSOR] [--url URL]
           civicmesh topology import --divisions FILE [--out FILE] [--prefix P]
