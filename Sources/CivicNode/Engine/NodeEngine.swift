@@ -95,7 +95,8 @@ final class NodeEngine {
         // Where the case belongs, as far as this node can tell: the key for "the same place" in duplicate checks.
         let probe = Case(id: "-", channel: draft.channel, citizen: draft.citizen, subject: subject, detail: draft.detail, location: draft.location,
                          intake: me.id, createdAt: now, state: .pending, holder: me.id)
-        let place = me.tier == .street ? me.id : (router.place(probe, within: me).target ?? draft.location.division)
+        let placement = me.tier == .street ? nil : router.place(probe, within: me)
+        let place = me.tier == .street ? me.id : (placement?.target ?? draft.location.division)
         if let place { analysis.attributes["place"] = place }
         if let match = duplicates.findDuplicate(of: draft, place: place, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen {
             let event = makeEvent(existing, at: now, actor: draft.actor, action: .linked, state: existing.state, holder: existing.holder,
@@ -126,7 +127,7 @@ final class NodeEngine {
             try record(event, into: &c, origin: .local)
             reasons.append("queued for manual dispatch at \(me.id): \(reason)")
         } else if !handledHere {
-            reasons.append(contentsOf: try route(&c, at: now, excluding: nil))
+            reasons.append(contentsOf: try route(&c, at: now, excluding: nil, placement: placement))
         }
         return IntakeReceipt(case: c, linkedTo: nil, reasons: reasons)
     }
@@ -224,8 +225,8 @@ final class NodeEngine {
 
     /// Sends a case this node holds down to the unit the rules choose, or queues it for an operator.
     @discardableResult
-    private func route(_ c: inout Case, at now: Date, excluding returnedBy: String?) throws -> [String] {
-        var placement = router.place(c, within: me)
+    private func route(_ c: inout Case, at now: Date, excluding returnedBy: String?, placement known: Placement? = nil) throws -> [String] {
+        var placement = known ?? router.place(c, within: me)
         if let target = placement.target, let returnedBy, me.find(returnedBy)?.contains(target) ?? false {
             placement = Placement(target: nil, candidates: [], reason: "\(placement.reason); but \(returnedBy) returned the case, so an operator decides")
         }
