@@ -41,32 +41,32 @@ public final class MeshNode: @unchecked Sendable {
         linksBox.value = links
         api = HTTPAPI(node: self)
         loop.startThread()
-        let started = onLoop { () throws -> Void in
+        // Start listening on the loop; the bound ports come back (they differ from the config's when it says 0).
+        let started = onLoop { () throws -> (http: Int, mesh: Int?) in
             try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2)
-            guard let address = HostPort.parse(config.httpListen) else { return }
-            self.http = try HTTPServer(loop: loop, host: address.host, port: address.port) { [api = self.api!] request, responder in
+            let address = HostPort.parse(config.httpListen) ?? HostPort(host: "127.0.0.1", port: 0)
+            let server = try HTTPServer(loop: loop, host: address.host, port: address.port) { [api = self.api!] request, responder in
                 api.handle(request, responder)
             }
+            self.http = server
+            return (server.port, self.links.meshPort)
         }
-        if case .failure(let error) = started {
+        switch started {
+        case .failure(let error):
             loop.stop()
             store.close()
             throw error
+        case .success(let ports):
+            httpAddress = "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(ports.http)"
+            meshAddress = ports.mesh.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" }
         }
         log.info("\(config.tier.rawValue) node \(config.id) (\(config.name)) serving HTTP on \(httpAddress)\(meshAddress.map { ", mesh on \($0)" } ?? "")")
     }
 
-    /// Actual addresses (ports resolved when the config asked for port 0).
-    public var httpAddress: String {
-        let host = HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"
-        return "\(host):\((try? onLoop { self.http?.port ?? 0 }.get()) ?? 0)"
-    }
-
-    public var meshAddress: String? {
-        guard !unit.children.isEmpty else { return nil }
-        let host = HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"
-        return "\(host):\((try? onLoop { self.links.meshPort ?? 0 }.get()) ?? 0)"
-    }
+    /// Actual addresses, fixed at start (ports resolved when the config asked for port 0).
+    public private(set) var httpAddress = ""
+    /// nil for a street, which has no children to listen for.
+    public private(set) var meshAddress: String?
 
     /// Graceful stop: close sockets, drain and close the store, stop the loop last.
     public func stop() {
@@ -93,8 +93,7 @@ public final class MeshNode: @unchecked Sendable {
             let stats = store.stats
             let report = StatusReport(
                 id: config.id, tier: config.tier, name: config.name, version: civicMeshVersion, protocolVersion: meshProtocolVersion,
-                startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), http: httpAddressOnLoop,
-                mesh: links.meshPort.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" },
+                startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), http: httpAddress, mesh: meshAddress,
                 parent: links.parent.map(link), children: links.children.values.sorted { $0.peer < $1.peer }.map(link),
                 counters: links.counters, manualQueue: (try? result.get()) ?? [],
                 store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations))
@@ -102,7 +101,6 @@ public final class MeshNode: @unchecked Sendable {
         }
     }
 
-    private var httpAddressOnLoop: String { "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(http?.port ?? 0)" }
 
     /// Runs `body` on the loop thread and waits for it (for start-up, shutdown and tests).
     func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Result<T, any Error> {

@@ -73,12 +73,17 @@ public struct Triage: Sendable {
         self.tiers = Dictionary(topology.allNodes.map { ($0.id, $0.tier) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// Where a message belongs. Without an address, the message itself is the only place evidence
+    /// (callers often write it there), and the reason says so.
+    public func locate(subject: String, detail: String, address: String?, divisionCode: String?, within scopeId: String?) -> PlaceDecision {
+        let hasAddress = !(address ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        var place = gazetteer.locate(address: hasAddress ? address : subject + "。" + detail, divisionCode: divisionCode, within: scopeId)
+        if !hasAddress, (divisionCode ?? "").isEmpty { place.reason = "from the message text: " + place.reason }
+        return place
+    }
+
     public func decide(_ input: TriageInput, within scopeId: String?) -> TriageDecision {
-        // Without an address, the message itself is the only place evidence (callers often write it there).
-        let hasAddress = !(input.address ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        let placeText = hasAddress ? input.address : input.subject + "。" + input.detail
-        var place = gazetteer.locate(address: placeText, divisionCode: input.divisionCode, within: scopeId)
-        if !hasAddress, (input.divisionCode ?? "").isEmpty { place.reason = "from the message text: " + place.reason }
+        let place = locate(subject: input.subject, detail: input.detail, address: input.address, divisionCode: input.divisionCode, within: scopeId)
 
         let requestType = RequestTypeClassifier.classify(subject: input.subject, detail: input.detail)
         var reasons = ["place: " + place.reason, "type: " + requestType.reason]

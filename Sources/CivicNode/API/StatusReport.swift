@@ -79,6 +79,6 @@ extension NodeEngine {
 
     private func events(ofLatest caseId: String) throws -> CaseEvent? {
         guard let body = try db.queryOne("SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])?.string("body") else { return nil }
-        return try? WireJSON.decoder().decode(CaseEvent.self, from: Data(body.utf8))
+        return try? jsonDecoder.decode(CaseEvent.self, from: Data(body.utf8))
     }
 }

@@ -27,6 +27,8 @@ public struct IntakeAnalysis: Sendable, Equatable {
     /// Set when the topic decides the responsible department but the classifier is unsure: the case waits
     /// for an operator, who sees these guesses (best first) instead of a wrong unit getting it.
     public var uncertainTopics: [String]?
+    /// Where the place rules put the new case within the intake node's subtree.
+    public var placement: Placement?
 
     public init(category: String? = nil, requestType: String? = nil, attributes: [String: String] = [:], reasons: [String] = [], uncertainTopics: [String]? = nil) {
         self.category = category; self.requestType = requestType; self.attributes = attributes
@@ -37,7 +39,8 @@ public struct IntakeAnalysis: Sendable, Equatable {
 /// Decides where a case goes and what it is about. `NodeTriage` adapts CivicTriage to this.
 public protocol CaseRouting: Sendable {
     func place(_ c: Case, within scope: TopologyNode) -> Placement
-    func analyse(_ draft: CaseDraft) -> IntakeAnalysis
+    /// Intake-time decisions for a new case, `scope` being the intake node's subtree.
+    func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis
 }
 
 /// The case domain on top of the node's database. Runs only on the store's writer thread:
@@ -51,7 +54,7 @@ final class NodeEngine {
     let router: any CaseRouting
     let codec = MeshCodec()
     private let jsonEncoder = WireJSON.encoder()
-    private let jsonDecoder = WireJSON.decoder()
+    let jsonDecoder = WireJSON.decoder()
     private let subtreeIds: Set<String>
 
     private(set) var counters = CounterSet()
@@ -91,12 +94,9 @@ final class NodeEngine {
         guard me.tier != .district else {
             throw CaseRuleError(.badTransition, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
         }
-        var analysis = router.analyse(draft)
+        var analysis = router.analyse(draft, within: me)
         // Where the case belongs, as far as this node can tell: the key for "the same place" in duplicate checks.
-        let probe = Case(id: "-", channel: draft.channel, citizen: draft.citizen, subject: subject, detail: draft.detail, location: draft.location,
-                         intake: me.id, createdAt: now, state: .pending, holder: me.id)
-        let placement = me.tier == .street ? nil : router.place(probe, within: me)
-        let place = me.tier == .street ? me.id : (placement?.target ?? draft.location.division)
+        let place = me.tier == .street ? me.id : (analysis.placement?.target ?? draft.location.division)
         if let place { analysis.attributes["place"] = place }
         if let match = duplicates.findDuplicate(of: draft, place: place, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen {
             let event = makeEvent(existing, at: now, actor: draft.actor, action: .linked, state: existing.state, holder: existing.holder,
@@ -127,7 +127,7 @@ final class NodeEngine {
             try record(event, into: &c, origin: .local)
             reasons.append("queued for manual dispatch at \(me.id): \(reason)")
         } else if !handledHere {
-            reasons.append(contentsOf: try route(&c, at: now, excluding: nil, placement: placement))
+            reasons.append(contentsOf: try route(&c, at: now, excluding: nil, placement: analysis.placement))
         }
         return IntakeReceipt(case: c, linkedTo: nil, reasons: reasons)
     }
@@ -146,9 +146,6 @@ final class NodeEngine {
         let event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
         if let category = event.data["category"] { c.category = category }
         try record(event, into: &c, origin: .local)
-        if event.holder == me.id, event.state == .returned || event.state == .dispatched {
-            _ = try route(&c, at: now, excluding: event.data["from"])
-        }
         if !c.state.isOpen { duplicates.remove(c.id) }
         return c
     }
@@ -174,7 +171,7 @@ final class NodeEngine {
             for event in m.events where event.caseId == m.case.id {
                 try record(event, into: &c, origin: origin, header: m.case)
             }
-            try react(&c, at: now)
+            try react(&c, after: m.events.last, at: now)
         case .update(let m):
             if !fromParent, !(me.find(peer)?.contains(m.event.node) ?? false) {
                 throw ApplyError(code: "invalid_event", message: "event \(m.event.id) happened at \(m.event.node), outside \(peer)'s subtree")
@@ -184,7 +181,7 @@ final class NodeEngine {
             let isNew = try record(m.event, into: &c, origin: origin, header: m.case)
             if isNew, m.event.action == .created { duplicates.add(c) }
             if !c.state.isOpen { duplicates.remove(c.id) }
-            try react(&c, at: now)
+            try react(&c, after: m.event, at: now)
         default:
             throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message")
         }
@@ -193,20 +190,12 @@ final class NodeEngine {
         return .applied
     }
 
-    /// After a peer's events: when the case now waits on this node for routing, route it.
-    private func react(_ c: inout Case, at now: Date) throws {
-        guard c.holder == me.id, me.tier != .street else { return }
-        switch c.state {
-        case .dispatched: _ = try route(&c, at: now, excluding: nil)
-        case .returned: _ = try route(&c, at: now, excluding: try lastReturnSource(c.id))
-        default: break
-        }
-    }
-
-    private func lastReturnSource(_ caseId: String) throws -> String? {
-        let row = try db.queryOne("SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])
-        guard let body = row?.string("body"), let event = try? jsonDecoder.decode(CaseEvent.self, from: Data(body.utf8)) else { return nil }
-        return event.action == .returned ? event.data["from"] : nil
+    /// After a peer's events: when the case now waits on this node for routing, route it —
+    /// never back into the subtree that just returned it.
+    private func react(_ c: inout Case, after last: CaseEvent?, at now: Date) throws {
+        guard c.holder == me.id, me.tier != .street, c.state == .dispatched || c.state == .returned else { return }
+        let returnedBy = last?.action == .returned ? last?.data["from"] : nil
+        try route(&c, at: now, excluding: returnedBy)
     }
 
     func acknowledge(peer: String, upTo seq: Int) throws {

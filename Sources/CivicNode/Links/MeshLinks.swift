@@ -42,7 +42,8 @@ final class MeshLinks: @unchecked Sendable {
         }
     }
 
-    var allChannels: [PeerChannel] { (parent.map { [$0] } ?? []) + children.values.sorted { $0.peer < $1.peer } }
+    /// Every link, in no particular order (status output sorts for itself).
+    var allChannels: [PeerChannel] { (parent.map { [$0] } ?? []) + children.values }
 
     func channel(_ peer: String) -> PeerChannel? { peer == parent?.peer ? parent : children[peer] }
 

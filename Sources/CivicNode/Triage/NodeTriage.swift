@@ -22,21 +22,15 @@ struct NodeTriage: CaseRouting {
     }
 
     func place(_ c: Case, within scope: TopologyNode) -> Placement {
-        // Without an address, the message itself is the only place evidence (callers often write it there).
-        let address = c.location.address.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        let decision = triage.gazetteer.locate(address: address ?? (c.subject + "。" + c.detail), divisionCode: c.location.division, within: scope.id)
-        switch decision.outcome {
-        case .placed(let id): return Placement(target: id, reason: decision.reason)
-        case .ambiguous(let candidates): return Placement(target: nil, candidates: candidates, reason: decision.reason)
-        case .unknown: return Placement(target: nil, reason: decision.reason)
-        }
+        Placement(triage.locate(subject: c.subject, detail: c.detail, address: c.location.address, divisionCode: c.location.division, within: scope.id))
     }
 
-    func analyse(_ draft: CaseDraft) -> IntakeAnalysis {
+    func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis {
         let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
                                 divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue, at: Date())
-        let decision = triage.decide(input, within: nil)
+        let decision = triage.decide(input, within: scope.id)
         var analysis = IntakeAnalysis(requestType: decision.requestType.type.rawValue)
+        analysis.placement = Placement(decision.place)
         // Every decision goes into the first event (place, type, topic, department); routing adds its own line.
         analysis.reasons = decision.reasons
         if let topic = decision.topic {
@@ -64,6 +58,16 @@ struct NodeTriage: CaseRouting {
             }
         }
         return analysis
+    }
+}
+
+extension Placement {
+    init(_ decision: PlaceDecision) {
+        switch decision.outcome {
+        case .placed(let id): self.init(target: id, reason: decision.reason)
+        case .ambiguous(let candidates): self.init(target: nil, candidates: candidates, reason: decision.reason)
+        case .unknown: self.init(target: nil, reason: decision.reason)
+        }
     }
 }
 
