@@ -99,19 +99,11 @@ extension MeshLinks {
         let generation = ch.generation
         ch.connection = conn
         ch.framer = p.framer
-        ch.state = .up
-        ch.connectedSince = Date()
         ch.lastHeard = Date()
-        ch.lastError = nil
-        ch.queued.removeAll()
-        ch.acked = max(ch.acked, resume)
-        ch.sent = ch.acked
         conn.onRead = { [weak self] bytes in self?.received(bytes, on: ch, generation: generation) }
         conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }
         send(.welcome(Welcome(resume: ch.appliedIn, heartbeat: config.heartbeatInterval)), on: ch)
-        summaryDirty = true
-        log.info("link \(ch.peer) up (child resumes after \(ch.appliedIn), we resume after \(ch.acked))")
-        collectAcked(ch)
+        resumeStreams(ch, peerApplied: resume)
         pump(ch)
         // Bytes that arrived with the auth line are already in the framer.
         if ch.framer.bufferedBytes > 0 { received([], on: ch, generation: generation) }

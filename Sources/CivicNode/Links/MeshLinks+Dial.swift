@@ -72,7 +72,7 @@ extension MeshLinks {
                     guard w.resume <= ch.known else {
                         return self.refuse(ch, code: "sequence_ahead", "parent applied seq \(w.resume) but only \(ch.known) were ever sent from here")
                     }
-                    self.linkUp(ch, resume: w.resume, generation: generation)
+                    self.linkUp(ch, resume: w.resume)
                     if ch.framer.bufferedBytes > 0 { self.received([], on: ch, generation: generation) }
                     return
                 case .error(let e):
@@ -88,16 +88,9 @@ extension MeshLinks {
         send(.hello(Hello(node: unit.id, tier: unit.tier, nonce: nonce)), on: ch)
     }
 
-    private func linkUp(_ ch: PeerChannel, resume: Int, generation: Int) {
-        ch.state = .up
+    private func linkUp(_ ch: PeerChannel, resume: Int) {
         ch.reconnectAttempts = 0
-        ch.connectedSince = Date()
-        ch.lastError = nil
-        ch.queued.removeAll()
-        ch.acked = max(ch.acked, resume)
-        ch.sent = ch.acked
-        log.info("link to parent \(ch.peer) up (parent resumes after \(ch.appliedIn), we resume after \(ch.acked))")
-        collectAcked(ch)
+        resumeStreams(ch, peerApplied: resume)
         sendSummary(to: ch)
         pump(ch)
     }

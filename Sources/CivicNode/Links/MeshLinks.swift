@@ -287,6 +287,20 @@ final class MeshLinks: @unchecked Sendable {
         send(.summary(Summary(node: unit.id, at: Date(), counters: counters, children: kids)), on: parent)
     }
 
+    /// Both sides of a link agreed: mark it up and resume our stream after what the peer already applied.
+    /// Shared by the parent side (after `auth`) and the child side (after `welcome`).
+    func resumeStreams(_ ch: PeerChannel, peerApplied: Int) {
+        ch.state = .up
+        ch.connectedSince = Date()
+        ch.lastError = nil
+        ch.queued.removeAll()
+        ch.acked = max(ch.acked, peerApplied)
+        ch.sent = ch.acked
+        summaryDirty = true
+        log.info("link \(ch.peer) up (it resumes after \(ch.appliedIn), we resume after \(ch.acked))")
+        collectAcked(ch)
+    }
+
     /// Called when a connection of a channel closes.
     func closed(_ ch: PeerChannel, connectionId: Int, error: SocketError?) {
         guard ch.connection?.id == connectionId else { return }
