@@ -8,10 +8,8 @@ public enum ConfigGenerator {
         public var host: String
         public var basePort: Int
         public var dataRoot: String
-        /// Address children dial, per parent id; defaults to host:meshPort (docker-compose uses service names).
-        public var parentHostOverride: (@Sendable (String) -> String)?
-        public init(host: String = "127.0.0.1", basePort: Int = 7400, dataRoot: String = "data", parentHostOverride: (@Sendable (String) -> String)? = nil) {
-            self.host = host; self.basePort = basePort; self.dataRoot = dataRoot; self.parentHostOverride = parentHostOverride
+        public init(host: String = "127.0.0.1", basePort: Int = 7400, dataRoot: String = "data") {
+            self.host = host; self.basePort = basePort; self.dataRoot = dataRoot
         }
     }
 
@@ -25,10 +23,7 @@ public enum ConfigGenerator {
         return nodes.map { n in
             let i = index[n.id]!
             let parentId = topology.parent(of: n.id)
-            let parentAddress = parentId.map { p -> String in
-                let host = options.parentHostOverride?(p) ?? options.host
-                return "\(host):\(options.basePort + 2 * index[p]! + 1)"
-            }
+            let parentAddress = parentId.map { "\(options.host):\(options.basePort + 2 * index[$0]! + 1)" }
             return NodeConfig(
                 id: n.id, tier: n.tier, name: n.name, codes: n.codes,
                 meshListen: "\(options.host):\(options.basePort + 2 * i + 1)", httpListen: "\(options.host):\(options.basePort + 2 * i)",
