@@ -1,5 +1,5 @@
 import CivicCases
-import CivicNode
+@testable import CivicNode
 import Foundation
 import TestSupport
 import Testing
@@ -67,6 +67,11 @@ import Testing
         o = district; o["child_secrets"] = ["s990101001": String(repeating: "a", count: 20)]
         try expectInvalid(o, field: "child_secrets", "no secret")
         try expectInvalid(district, field: "max_line_bytes", "not an integer", env: ["CIVICMESH_MAX_LINE_BYTES": "lots"])
+        o = district; o["topic_threshold"] = -1
+        try expectInvalid(o, field: "topic_threshold", "≥ 0")
+        o = district; o["topic_threshold"] = "high"
+        try expectInvalid(o, field: "topic_threshold", "wrong type")
+        try expectInvalid(district, field: "topic_threshold", "not a number", env: ["CIVICMESH_TOPIC_THRESHOLD": "strict"])
         let notJSON = dir.file("broken.json")
         try Data("{".utf8).write(to: URL(fileURLWithPath: notJSON))
         #expect(throws: ConfigError.self) { try NodeConfig.load(path: notJSON, environment: [:]) }
@@ -100,6 +105,31 @@ import Testing
         withModel["mesh_listen"] = "127.0.0.1:0"
         let badModel = try CivicProcess(["node", "--config", try write(withModel, "model.json")], log: dir.file("model.log"))
         #expect(badModel.wait() == 2 && badModel.output.contains("topic_model"), "\(badModel.output)")
+    }
+}
+
+@Suite struct TopicThresholdConfigTests {
+    let dir = TempDirectory("topic-threshold")
+
+    /// The built-in example model is sure of this one; a threshold above any margin makes every guess uncertain.
+    @Test func aConfiguredThresholdReplacesTheModelsOwn() throws {
+        let city = ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 7500, dataRoot: dir.path))
+            .first { $0.tier == .city }!
+        let draft = CaseDraft(channel: .hotline, subject: "公交车司机开车玩手机", detail: "乘坐公交车时司机一路看手机，非常危险")
+        let scope = city.topology.root
+        let own = try NodeTriage.make(config: city).analyse(draft, within: scope)
+        #expect(own.category != nil && own.uncertainTopics == nil, "the example model should be sure: \(own)")
+
+        var strict = city
+        strict.topicThreshold = 1e9
+        let queued = try NodeTriage.make(config: strict).analyse(draft, within: scope)
+        #expect(queued.category == nil)
+        #expect(queued.uncertainTopics?.count == 3 && queued.uncertainTopics?.first?.hasPrefix(own.category!) == true, "\(queued)")
+
+        let path = dir.file("city.json")
+        try ConfigGenerator.encode(city).write(to: URL(fileURLWithPath: path))
+        #expect(try NodeConfig.load(path: path, environment: ["CIVICMESH_TOPIC_THRESHOLD": "2.5"]).topicThreshold == 2.5)
+        #expect(try NodeConfig.load(path: path, environment: [:]).topicThreshold == nil)
     }
 }
 

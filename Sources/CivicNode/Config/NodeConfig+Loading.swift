@@ -36,7 +36,7 @@ extension NodeConfig {
         case .maxLineBytes:
             guard let v = Int(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not an integer") }
             return v
-        case .heartbeatInterval, .heartbeatTimeout:
+        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold:
             guard let v = Double(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not a number") }
             return v
         case .childSecrets:
@@ -70,6 +70,9 @@ extension NodeConfig {
         if maxLineBytes < 1024 || maxLineBytes > 64 << 20 { throw fail("max_line_bytes", "must be between 1024 and 67108864, got \(maxLineBytes)") }
         if !(heartbeatInterval > 0) { throw fail("heartbeat_interval", "must be positive") }
         if !(heartbeatTimeout > heartbeatInterval) { throw fail("heartbeat_timeout", "must be greater than heartbeat_interval") }
+        if let topicThreshold, !(topicThreshold >= 0 && topicThreshold.isFinite) {
+            throw fail("topic_threshold", "must be a finite number ≥ 0, got \(topicThreshold)")
+        }
         if tier == .city {
             if parentId != nil || parentAddress != nil { throw fail("parent_id", "the city node has no parent") }
         } else {

@@ -23,12 +23,16 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var heartbeatTimeout: Double
     /// A topic model trained with `civicmesh classify train`; empty means the built-in example model.
     public var topicModel: String?
+    /// Replaces the model's auto-dispatch threshold (its confidence measure, a log-odds margin for trained
+    /// models; `classify train` prints it): higher sends more cases to the manual queue. Nil keeps the model's.
+    public var topicThreshold: Double?
 
     public init(
         id: String, tier: Tier, name: String, codes: [String], meshListen: String, httpListen: String,
         parentId: String? = nil, parentAddress: String? = nil, parentSecret: String? = nil,
         childSecrets: [String: String] = [:], dataDir: String, topology: Topology,
-        maxLineBytes: Int = 1 << 20, heartbeatInterval: Double = 1, heartbeatTimeout: Double = 5, topicModel: String? = nil
+        maxLineBytes: Int = 1 << 20, heartbeatInterval: Double = 1, heartbeatTimeout: Double = 5, topicModel: String? = nil,
+        topicThreshold: Double? = nil
     ) {
         self.id = id; self.tier = tier; self.name = name; self.codes = codes
         self.meshListen = meshListen; self.httpListen = httpListen
@@ -36,6 +40,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.childSecrets = childSecrets; self.dataDir = dataDir; self.topology = topology
         self.maxLineBytes = maxLineBytes; self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout; self.topicModel = topicModel
+        self.topicThreshold = topicThreshold
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -45,6 +50,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case childSecrets = "child_secrets", dataDir = "data_dir", topology
         case maxLineBytes = "max_line_bytes", heartbeatInterval = "heartbeat_interval"
         case heartbeatTimeout = "heartbeat_timeout", topicModel = "topic_model"
+        case topicThreshold = "topic_threshold"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +71,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         heartbeatInterval = try c.decodeIfPresent(Double.self, forKey: .heartbeatInterval) ?? 1
         heartbeatTimeout = try c.decodeIfPresent(Double.self, forKey: .heartbeatTimeout) ?? 5
         topicModel = try c.decodeIfPresent(String.self, forKey: .topicModel)
+        topicThreshold = try c.decodeIfPresent(Double.self, forKey: .topicThreshold)
     }
 
     /// This node's unit in the topology (its subtree).

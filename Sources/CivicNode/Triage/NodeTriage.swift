@@ -9,7 +9,7 @@ struct NodeTriage: CaseRouting {
     let triage: Triage
 
     static func make(config: NodeConfig) throws -> NodeTriage {
-        let topic: any TopicPredicting
+        var topic: any TopicPredicting
         if let path = config.topicModel, !path.isEmpty {
             // An explicit model is loaded at start, so a bad path stops the node right away.
             do { topic = TopicModelAdapter(model: try TopicModel.load(from: path)) } catch {
@@ -17,6 +17,9 @@ struct NodeTriage: CaseRouting {
             }
         } else {
             topic = DefaultTopicAdapter()
+        }
+        if let threshold = config.topicThreshold {
+            topic = TopicModelAdapter(model: (topic as? TopicModelAdapter ?? DefaultTopicAdapter.model).model.withThreshold(threshold))
         }
         return NodeTriage(triage: Triage(topology: config.topology, topic: topic))
     }
