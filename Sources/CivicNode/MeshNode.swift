@@ -12,6 +12,8 @@ public final class MeshNode: @unchecked Sendable {
     let unit: TopologyNode
     let loop: EventLoop
     let store: NodeStore
+    /// Serves reads (GET, /status) from its own connection, so they never queue behind writes.
+    let reader: NodeReader
     let log: Logger
     private(set) var links: MeshLinks!
     private var http: HTTPServer?
@@ -37,6 +39,7 @@ public final class MeshNode: @unchecked Sendable {
         let initial = try store.runAndWait { engine in
             (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters)
         }
+        reader = try NodeReader(path: config.dataDir + "/node.sqlite", nodeId: config.id, loop: loop)
         links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log)
         linksBox.value = links
         api = HTTPAPI(node: self)
@@ -54,6 +57,7 @@ public final class MeshNode: @unchecked Sendable {
         switch started {
         case .failure(let error):
             loop.stop()
+            reader.close()
             store.close()
             throw error
         case .success(let ports):
@@ -76,6 +80,7 @@ public final class MeshNode: @unchecked Sendable {
             self.links.stop()
             self.http?.close()
         }
+        reader.close()
         store.close()
         loop.stop()
         log.info("stopped")
@@ -83,7 +88,7 @@ public final class MeshNode: @unchecked Sendable {
 
     /// Assembles GET /status; `done` runs on the loop.
     func status(_ done: @escaping @Sendable (StatusReport) -> Void) {
-        store.run({ engine in try engine.manualQueue(limit: 20) }) { [self] result in
+        reader.read({ queries in try queries.manualQueue(limit: 20) }) { [self] result in
             func link(_ ch: PeerChannel) -> StatusReport.Link {
                 StatusReport.Link(id: ch.peer, name: config.topology.find(ch.peer)?.name, state: ch.state.rawValue,
                                   connectedSince: ch.state == .up ? ch.connectedSince : nil, lastHeard: ch.lastHeard, lastError: ch.lastError,

@@ -28,7 +28,7 @@ public final class CivicProcess: @unchecked Sendable {
     public init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
         guard let binary = CivicMeshBinary.path else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "civicmesh binary"]) }
         logPath = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = FileHandle(forWritingAtPath: log)!
         handle.seekToEndOfFile()
         process.executableURL = URL(fileURLWithPath: binary)

@@ -36,10 +36,7 @@ final class HTTPAPI: @unchecked Sendable {
 
     private func show(_ id: String, _ responder: HTTPResponder) {
         let nodeId = node.config.id
-        node.store.run({ engine -> CaseWithHistory? in
-            guard let c = try engine.loadCase(id) else { return nil }
-            return CaseWithHistory(case: c, history: try engine.events(of: id))
-        }) { result in
+        node.reader.read({ queries in try queries.caseWithHistory(id) }) { result in
             switch result {
             case .success(let found?): self.respond(responder, 200, found)
             case .success(nil): responder.send(APIError(404, "not_found", field: "id", "no case \(id) at \(nodeId)").response)
@@ -92,7 +89,7 @@ final class HTTPAPI: @unchecked Sendable {
             return responder.send(APIError(400, "bad_field", field: "after", "after must be the cursor a previous page returned").response)
         }
         let pageSize = limit
-        node.store.run({ engine in try engine.listCases(state: state, holder: holder, limit: pageSize, after: after) }) { result in
+        node.reader.read({ queries in try queries.listCases(state: state, holder: holder, limit: pageSize, after: after) }) { result in
             switch result {
             case .success(let page): self.respond(responder, 200, ListBody(cases: page.cases, next: page.next))
             case .failure(let error): responder.send(APIError.from(error).response)

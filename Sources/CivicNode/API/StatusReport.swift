@@ -64,21 +64,3 @@ public struct StatusReport: Codable, Sendable {
 }
 
 public let civicMeshVersion = "0.1.0"
-
-extension NodeEngine {
-    func manualQueue(limit: Int) throws -> [StatusReport.QueueEntry] {
-        let rows = try db.query("SELECT id, body FROM cases WHERE holder = ? AND state = 'pending' ORDER BY ord LIMIT ?", [.text(me.id), .integer(Int64(limit))])
-        return try rows.compactMap { row in
-            guard let c = try loadCase(row.string("id") ?? "") else { return nil }
-            let last = try events(ofLatest: c.id)
-            return StatusReport.QueueEntry(id: c.id, subject: c.subject, since: c.updatedAt, reason: last?.data["reason"],
-                                           candidates: last?.data["candidates"]?.split(separator: ",").map(String.init) ?? [],
-                                           topics: last?.data["topics"]?.split(separator: ",").map(String.init) ?? [])
-        }
-    }
-
-    private func events(ofLatest caseId: String) throws -> CaseEvent? {
-        guard let body = try db.queryOne("SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])?.string("body") else { return nil }
-        return try? jsonDecoder.decode(CaseEvent.self, from: Data(body.utf8))
-    }
-}

@@ -55,6 +55,8 @@ final class NodeEngine {
     let codec = MeshCodec()
     private let jsonEncoder = WireJSON.encoder()
     let jsonDecoder = WireJSON.decoder()
+    /// The read queries, on the writer's connection (inside its transactions).
+    let queries: CaseQueries
     private let subtreeIds: Set<String>
 
     private(set) var counters = CounterSet()
@@ -66,6 +68,7 @@ final class NodeEngine {
 
     init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, now: Date = Date()) throws {
         self.db = db
+        queries = CaseQueries(db: db, nodeId: me.id)
         self.me = me
         self.parentId = parentId
         self.casePrefix = casePrefix
@@ -361,31 +364,9 @@ final class NodeEngine {
 
     // MARK: - Reads
 
-    func loadCase(_ id: String) throws -> Case? {
-        guard let body = try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(id)])?.string("body") else { return nil }
-        return try jsonDecoder.decode(Case.self, from: Data(body.utf8))
-    }
+    func loadCase(_ id: String) throws -> Case? { try queries.loadCase(id) }
 
-    func events(of caseId: String) throws -> [CaseEvent] {
-        try db.query("SELECT body FROM events WHERE case_id = ? ORDER BY ord", [.text(caseId)]).map {
-            try jsonDecoder.decode(CaseEvent.self, from: Data(($0.string("body") ?? "").utf8))
-        }
-    }
-
-    func listCases(state: String?, holder: String?, limit: Int, after: String?) throws -> CasePage {
-        var clauses: [String] = []
-        var args: [SQLValue] = []
-        if let state { clauses.append("state = ?"); args.append(.text(state)) }
-        if let holder { clauses.append("holder = ?"); args.append(.text(holder)) }
-        if let after, let ord = Int(after) { clauses.append("ord > ?"); args.append(.integer(Int64(ord))) }
-        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        args.append(.integer(Int64(limit + 1)))
-        let rows = try db.query("SELECT ord, body FROM cases \(whereSQL) ORDER BY ord LIMIT ?", args)
-        let page = rows.prefix(limit)
-        let cases = try page.map { try jsonDecoder.decode(Case.self, from: Data(($0.string("body") ?? "").utf8)) }
-        let next = rows.count > limit ? page.last?.int("ord").map(String.init) : nil
-        return CasePage(cases: cases, next: next)
-    }
+    func events(of caseId: String) throws -> [CaseEvent] { try queries.events(of: caseId) }
 
     func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] {
         try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq > ? ORDER BY seq LIMIT ?", [.text(peer), .integer(Int64(seq)), .integer(Int64(limit))]).map {

@@ -1,0 +1,67 @@
+import CivicCases
+import CivicStore
+import CivicWire
+import Foundation
+
+/// The node's read queries on cases, events and the manual queue. The writer runs them inside its
+/// transactions; `NodeReader` runs them on its own connection for GET requests and /status.
+/// Each query uses an index (`cases.id`, `holder/state`, `events.case_id`): none scans a table.
+struct CaseQueries {
+    let db: Database
+    /// The node whose manual queue `manualQueue` reads.
+    let nodeId: String
+    let decoder = WireJSON.decoder()
+
+    func loadCase(_ id: String) throws -> Case? {
+        guard let body = try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(id)])?.string("body") else { return nil }
+        return try decoder.decode(Case.self, from: Data(body.utf8))
+    }
+
+    func events(of caseId: String) throws -> [CaseEvent] {
+        try db.query("SELECT body FROM events WHERE case_id = ? ORDER BY ord", [.text(caseId)]).map {
+            try decoder.decode(CaseEvent.self, from: Data(($0.string("body") ?? "").utf8))
+        }
+    }
+
+    func caseWithHistory(_ id: String) throws -> CaseWithHistory? {
+        guard let c = try loadCase(id) else { return nil }
+        return CaseWithHistory(case: c, history: try events(of: id))
+    }
+
+    func listCases(state: String?, holder: String?, limit: Int, after: String?) throws -> CasePage {
+        var clauses: [String] = []
+        var args: [SQLValue] = []
+        if let state { clauses.append("state = ?"); args.append(.text(state)) }
+        if let holder { clauses.append("holder = ?"); args.append(.text(holder)) }
+        if let after, let ord = Int(after) { clauses.append("ord > ?"); args.append(.integer(Int64(ord))) }
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        args.append(.integer(Int64(limit + 1)))
+        let rows = try db.query("SELECT ord, body FROM cases \(whereSQL) ORDER BY ord LIMIT ?", args)
+        let page = rows.prefix(limit)
+        let cases = try page.map { try decoder.decode(Case.self, from: Data(($0.string("body") ?? "").utf8)) }
+        let next = rows.count > limit ? page.last?.int("ord").map(String.init) : nil
+        return CasePage(cases: cases, next: next)
+    }
+
+    /// The oldest cases waiting here for an operator, with why they wait (the queueing event's data).
+    func manualQueue(limit: Int) throws -> [StatusReport.QueueEntry] {
+        let rows = try db.query(
+            "SELECT id FROM cases WHERE holder = ? AND state = 'pending' ORDER BY ord LIMIT ?",
+            [.text(nodeId), .integer(Int64(limit))])
+        return try rows.compactMap { row in
+            guard let c = try loadCase(row.string("id") ?? "") else { return nil }
+            let last = try latestEvent(of: c.id)
+            return StatusReport.QueueEntry(
+                id: c.id, subject: c.subject, since: c.updatedAt, reason: last?.data["reason"],
+                candidates: last?.data["candidates"]?.split(separator: ",").map(String.init) ?? [],
+                topics: last?.data["topics"]?.split(separator: ",").map(String.init) ?? [])
+        }
+    }
+
+    private func latestEvent(of caseId: String) throws -> CaseEvent? {
+        guard let body = try db.queryOne(
+            "SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])?.string("body")
+        else { return nil }
+        return try? decoder.decode(CaseEvent.self, from: Data(body.utf8))
+    }
+}
