@@ -82,9 +82,9 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Sets the closure called on the writer thread after each successful COMMIT, after that
-    /// batch's completions (e.g. to publish the Context's new state). Set it before the first
-    /// submit to see every commit.
+    /// Sets the closure called on the writer thread after each successful COMMIT, before that
+    /// batch's completions (e.g. to publish the Context's new state before callers are told).
+    /// Set it before the first submit to see every commit.
     public func setAfterCommit(_ body: @escaping (Context) -> Void) {
         queue.setAfterCommit(AfterCommitHook(body))
     }
@@ -146,11 +146,13 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
             let outcome = executor.execute(batch)
             carried = Array(batch[outcome.ran...])
             record(outcome, in: queue)
-            for (operation, failure) in zip(batch, outcome.failures) {
-                operation.complete(failure)
-            }
+            // The hook first: what it publishes (e.g. new outbox lines for the links) is out before any
+            // caller hears that its operation is done, so a reply never runs ahead of its own effects.
             if outcome.committed, let hook {
                 executor.runAfterCommit(hook)
+            }
+            for (operation, failure) in zip(batch, outcome.failures) {
+                operation.complete(failure)
             }
         }
     }
