@@ -95,6 +95,8 @@ public final class MeshNode: @unchecked Sendable {
                                   outboxDepth: ch.outboxDepth, lastSentSeq: ch.sent, lastAckedSeq: ch.acked, lastAppliedSeq: ch.appliedIn,
                                   summary: ch.summary)
             }
+            // The status page still answers (links and counters are in memory); the log says what the read hit.
+            if case .failure(let error) = result { log.warning("status: cannot read the manual queue: \(error)") }
             let stats = store.stats
             let report = StatusReport(
                 id: config.id, tier: config.tier, name: config.name, version: civicMeshVersion, protocolVersion: meshProtocolVersion,
@@ -105,7 +107,6 @@ public final class MeshNode: @unchecked Sendable {
             done(report)
         }
     }
-
 
     /// Runs `body` on the loop thread and waits for it (for start-up, shutdown and tests).
     func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Result<T, any Error> {

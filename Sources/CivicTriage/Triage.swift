@@ -35,9 +35,11 @@ public struct TriageInput: Sendable {
     public var phone: String?
     public var channel: String
     public var at: Date
+    /// The topic when the caller already knows it (an operator, an integrator): it decides, not the guess.
+    public var category: String?
 
     public init(subject: String, detail: String, address: String? = nil, divisionCode: String? = nil,
-                phone: String? = nil, channel: String, at: Date) {
+                phone: String? = nil, channel: String, at: Date, category: String? = nil) {
         self.subject = subject
         self.detail = detail
         self.address = address
@@ -45,13 +47,17 @@ public struct TriageInput: Sendable {
         self.phone = phone
         self.channel = channel
         self.at = at
+        self.category = category.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
     }
 }
 
 public struct TriageDecision: Sendable {
     public var place: PlaceDecision
     public var requestType: RequestTypeDecision
+    /// The model's guess, also when the topic was given (kept for audit).
     public var topic: TopicGuessSummary?
+    /// The settled topic: given with the input, or guessed confidently; nil when a person must decide.
+    public var category: String?
     /// The responsible department, only when place and topic are both certain.
     public var department: String?
     /// One line per decision, for the case's first event.
@@ -90,9 +96,15 @@ public struct Triage: Sendable {
 
         let guess = topic?.predictTopic(subject: input.subject, detail: input.detail)
         var department: String?
-        if let guess {
+        var category: String?
+        if let given = input.category {
+            category = given
+            reasons.append("topic: \(given) (given at intake)")
+            department = departmentLine(for: given, place: place, reasons: &reasons)
+        } else if let guess {
             let percent = String(format: "%.0f%%", guess.probability * 100)
             if guess.confident {
+                category = guess.label
                 reasons.append("topic: \(guess.label) (\(percent))")
                 department = departmentLine(for: guess.label, place: place, reasons: &reasons)
             } else {
@@ -102,7 +114,8 @@ public struct Triage: Sendable {
         } else {
             reasons.append("topic: no topic model; no department")
         }
-        return TriageDecision(place: place, requestType: requestType, topic: guess, department: department, reasons: reasons)
+        return TriageDecision(
+            place: place, requestType: requestType, topic: guess, category: category, department: department, reasons: reasons)
     }
 
     /// `catalogue[category][tier]` for the placed unit's tier; appends the reason line.

@@ -46,6 +46,19 @@ struct StubTopic: TopicPredicting {
         #expect(d.reasons[3].contains("街道城管执法中队") && d.reasons[3].contains("street"))
     }
 
+    @Test func aGivenTopicDecidesOverAnUnsureGuess() {
+        let triage = Triage(topology: topology, topic: StubTopic(guess: Self.unsure))
+        var given = input(address: "江岸区大智街道中山大道1234号")
+        given.category = "环境保护"
+        let d = triage.decide(given, within: nil)
+        #expect(d.category == "环境保护" && d.topic == Self.unsure, "the guess is kept for audit, the given topic decides")
+        #expect(d.department == "街道城管执法中队")
+        #expect(d.reasons[2] == "topic: 环境保护 (given at intake)")
+        #expect(triage.decide(input(address: "江岸区大智街道中山大道1234号"), within: nil).category == nil)
+        let blank = TriageInput(subject: "路灯不亮", detail: "", channel: "web", at: at, category: "  ")
+        #expect(blank.category == nil, "a blank category is no category")
+    }
+
     @Test func departmentFollowsTheTierOfThePlacedUnit() {
         let triage = Triage(topology: topology, topic: StubTopic(guess: Self.confident))
         #expect(triage.decide(input(address: "洪山区珞喻路"), within: nil).department == "区生态环境局")

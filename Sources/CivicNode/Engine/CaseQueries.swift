@@ -46,10 +46,10 @@ struct CaseQueries {
     /// The oldest cases waiting here for an operator, with why they wait (the queueing event's data).
     func manualQueue(limit: Int) throws -> [StatusReport.QueueEntry] {
         let rows = try db.query(
-            "SELECT id FROM cases WHERE holder = ? AND state = 'pending' ORDER BY ord LIMIT ?",
+            "SELECT body FROM cases WHERE holder = ? AND state = 'pending' ORDER BY ord LIMIT ?",
             [.text(nodeId), .integer(Int64(limit))])
-        return try rows.compactMap { row in
-            guard let c = try loadCase(row.string("id") ?? "") else { return nil }
+        return try rows.map { row in
+            let c = try decoder.decode(Case.self, from: Data((row.string("body") ?? "").utf8))
             let last = try latestEvent(of: c.id)
             return StatusReport.QueueEntry(
                 id: c.id, subject: c.subject, since: c.updatedAt, reason: last?.data["reason"],

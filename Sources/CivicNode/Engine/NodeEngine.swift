@@ -54,9 +54,9 @@ final class NodeEngine {
     let router: any CaseRouting
     let codec = MeshCodec()
     private let jsonEncoder = WireJSON.encoder()
-    let jsonDecoder = WireJSON.decoder()
     /// The read queries, on the writer's connection (inside its transactions).
     let queries: CaseQueries
+    var jsonDecoder: JSONDecoder { queries.decoder }
     private let subtreeIds: Set<String>
 
     private(set) var counters = CounterSet()
@@ -125,10 +125,7 @@ final class NodeEngine {
         var reasons = analysis.reasons
         if let guesses = analysis.uncertainTopics, !handledHere {
             let reason = "topic uncertain (top guesses: \(guesses.joined(separator: ", "))): an operator chooses the department"
-            let event = makeEvent(c, at: now, actor: "system", action: .queued, state: .pending, holder: me.id,
-                                  note: "manual dispatch needed: \(reason)", data: ["reason": reason, "topics": guesses.joined(separator: ",")])
-            try record(event, into: &c, origin: .local)
-            reasons.append("queued for manual dispatch at \(me.id): \(reason)")
+            reasons.append(try queueForOperator(&c, reason: reason, data: ["topics": guesses.joined(separator: ",")], at: now))
         } else if !handledHere {
             reasons.append(contentsOf: try route(&c, at: now, excluding: nil, placement: analysis.placement))
         }
@@ -228,12 +225,17 @@ final class NodeEngine {
             try record(event, into: &c, origin: .local)
             return ["dispatched to \(target): \(placement.reason)"]
         }
-        var data = ["reason": placement.reason]
-        if !placement.candidates.isEmpty { data["candidates"] = placement.candidates.joined(separator: ",") }
+        let candidates = placement.candidates.isEmpty ? [:] : ["candidates": placement.candidates.joined(separator: ",")]
+        return [try queueForOperator(&c, reason: placement.reason, data: candidates, at: now)]
+    }
+
+    /// Parks the case in this node's manual-dispatch queue; `data` (candidates, topics) is what the operator sees
+    /// besides the reason. Returns the reason line for the intake receipt.
+    private func queueForOperator(_ c: inout Case, reason: String, data: [String: String], at now: Date) throws -> String {
         let event = makeEvent(c, at: now, actor: "system", action: .queued, state: .pending, holder: me.id,
-                              note: "manual dispatch needed: \(placement.reason)", data: data)
+                              note: "manual dispatch needed: \(reason)", data: data.merging(["reason": reason]) { _, new in new })
         try record(event, into: &c, origin: .local)
-        return ["queued for manual dispatch at \(me.id): \(placement.reason)"]
+        return "queued for manual dispatch at \(me.id): \(reason)"
     }
 
     // MARK: - Applying one event

@@ -9,17 +9,18 @@ struct NodeTriage: CaseRouting {
     let triage: Triage
 
     static func make(config: NodeConfig) throws -> NodeTriage {
-        var topic: any TopicPredicting
+        var loaded: TopicModel?
         if let path = config.topicModel, !path.isEmpty {
             // An explicit model is loaded at start, so a bad path stops the node right away.
-            do { topic = TopicModelAdapter(model: try TopicModel.load(from: path)) } catch {
+            do { loaded = try TopicModel.load(from: path) } catch {
                 throw ConfigError(file: "-", field: "topic_model", problem: "cannot load \(path): \(error)")
             }
-        } else {
-            topic = DefaultTopicAdapter()
         }
+        let topic: any TopicPredicting
         if let threshold = config.topicThreshold {
-            topic = TopicModelAdapter(model: (topic as? TopicModelAdapter ?? DefaultTopicAdapter.model).model.withThreshold(threshold))
+            topic = TopicModelAdapter(model: (loaded ?? DefaultTopicAdapter.model.model).withThreshold(threshold))
+        } else {
+            topic = loaded.map { TopicModelAdapter(model: $0) } ?? DefaultTopicAdapter()
         }
         return NodeTriage(triage: Triage(topology: config.topology, topic: topic))
     }
@@ -30,32 +31,17 @@ struct NodeTriage: CaseRouting {
 
     func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis {
         let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
-                                divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue, at: Date())
+                                divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue,
+                                at: Date(), category: draft.category)
         let decision = triage.decide(input, within: scope.id)
-        var analysis = IntakeAnalysis(requestType: decision.requestType.type.rawValue)
-        analysis.placement = Placement(decision.place)
         // Every decision goes into the first event (place, type, topic, department); routing adds its own line.
-        analysis.reasons = decision.reasons
+        var analysis = IntakeAnalysis(category: decision.category, requestType: decision.requestType.type.rawValue, reasons: decision.reasons)
+        analysis.placement = Placement(decision.place)
+        if let department = decision.department { analysis.attributes["department"] = department }
         if let topic = decision.topic {
             analysis.attributes["topic_guess"] = topic.label
             analysis.attributes["topic_probability"] = String(format: "%.3f", topic.probability)
-        }
-        if let given = draft.category?.trimmingCharacters(in: .whitespaces), !given.isEmpty {
-            // The operator (or the integrator) already knows the topic: it decides, not the guess.
-            analysis.category = given
-            analysis.reasons = analysis.reasons.filter { !$0.hasPrefix("topic: ") && !$0.hasPrefix("department: ") } + ["topic: \(given) (given at intake)"]
-            let tier = decision.place.placedNodeId.flatMap { triage.topology.find($0)?.tier }
-            if let tier, let department = triage.topology.catalogue[given]?[tier.rawValue] {
-                analysis.attributes["department"] = department
-                analysis.reasons.append("department: \(department) (catalogue \(given) at \(tier.rawValue) level)")
-            }
-            return analysis
-        }
-        if let department = decision.department { analysis.attributes["department"] = department }
-        if let topic = decision.topic {
-            if topic.confident {
-                analysis.category = topic.label
-            } else if !triage.topology.catalogue.isEmpty {
+            if decision.category == nil, !triage.topology.catalogue.isEmpty {
                 // The topic picks the department; when unsure, a person decides (自动交办 only when sure).
                 analysis.uncertainTopics = topic.top.prefix(3).map { "\($0.label) \(String(format: "%.0f%%", $0.probability * 100))" }
             }
