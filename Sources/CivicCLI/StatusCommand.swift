@@ -54,8 +54,8 @@ enum StatusCommand {
             lines.append("")
             lines.append("manual dispatch queue (\(r.counters.own.manualQueue)):")
             for q in r.manualQueue {
-                var candidates = q.candidates.isEmpty ? "" : "  candidates: \(q.candidates.joined(separator: ", "))"
-                if !q.topics.isEmpty, !(q.reason ?? "").contains("top guesses") { candidates += "  topic guesses: \(q.topics.joined(separator: ", "))" }
+                // An uncertain topic's guesses are already in its reason; candidates are not.
+                let candidates = q.candidates.isEmpty ? "" : "  candidates: \(q.candidates.joined(separator: ", "))"
                 lines.append("  \(q.id)  \(q.subject)  — \(q.reason ?? "no rule placed it")\(candidates)")
             }
         }

@@ -56,7 +56,8 @@ public enum MessageCSV {
         }
     }
 
-    static func readText(path: String) throws -> String {
+    /// The file as UTF-8 text; errors name the path.
+    public static func readText(path: String) throws -> String {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -1,7 +1,7 @@
+import CivicTopic
 import Foundation
 
-/// Minimal RFC 4180 reader: quoted fields may hold commas, doubled quotes and line breaks.
-/// Enough for the shared message files; not a general-purpose CSV library.
+/// A CSV file as a header and rows, for the triage tools and tests.
 enum CSVReader {
     struct Table {
         var header: [String]
@@ -17,61 +17,16 @@ enum CSVReader {
         }
     }
 
-    enum ReadError: Error, CustomStringConvertible {
-        case unreadable(path: String, underlying: String)
-        case empty(path: String)
-        var description: String {
-            switch self {
-            case .unreadable(let path, let underlying): return "cannot read CSV \(path): \(underlying)"
-            case .empty(let path): return "CSV \(path) has no header row"
-            }
-        }
+    struct EmptyFile: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "CSV \(path) has no header row" }
     }
 
+    /// Reading and parsing are CivicTopic's `MessageCSV` (BOM, quoted line breaks, unclosed-quote errors).
     static func read(path: String) throws -> Table {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ReadError.unreadable(path: path, underlying: "\(error)")
-        }
-        var rows = parse(text)
-        guard !rows.isEmpty else { throw ReadError.empty(path: path) }
+        var rows = try MessageCSV.parseRows(try MessageCSV.readText(path: path), path: path)
+        guard !rows.isEmpty else { throw EmptyFile(path: path) }
         let header = rows.removeFirst().map { $0.trimmingCharacters(in: .whitespaces) }
         return Table(header: header, rows: rows)
-    }
-
-    /// Works on UTF-8 bytes: the delimiters are ASCII, so multi-byte characters never contain them.
-    static func parse(_ text: String) -> [[String]] {
-        let bytes = Array(text.utf8)
-        var rows: [[String]] = []
-        var row: [String] = []
-        var field: [UInt8] = []
-        var inQuotes = false
-        var i = 0
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
-        func finishField() { row.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
-        while i < bytes.count {
-            let c = bytes[i]
-            i += 1
-            if inQuotes {
-                if c == quote {
-                    if i < bytes.count, bytes[i] == quote { field.append(quote); i += 1 } else { inQuotes = false }
-                } else {
-                    field.append(c)
-                }
-                continue
-            }
-            switch c {
-            case quote: inQuotes = true
-            case comma: finishField()
-            case cr: break
-            case lf:
-                finishField()
-                rows.append(row)
-                row = []
-            default: field.append(c)
-            }
-        }
-        if !field.isEmpty || !row.isEmpty { finishField(); rows.append(row) }
-        return rows
     }
 }

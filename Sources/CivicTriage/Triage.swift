@@ -32,21 +32,14 @@ public struct TriageInput: Sendable {
     public var detail: String
     public var address: String?
     public var divisionCode: String?
-    public var phone: String?
-    public var channel: String
-    public var at: Date
     /// The topic when the caller already knows it (an operator, an integrator): it decides, not the guess.
     public var category: String?
 
-    public init(subject: String, detail: String, address: String? = nil, divisionCode: String? = nil,
-                phone: String? = nil, channel: String, at: Date, category: String? = nil) {
+    public init(subject: String, detail: String, address: String? = nil, divisionCode: String? = nil, category: String? = nil) {
         self.subject = subject
         self.detail = detail
         self.address = address
         self.divisionCode = divisionCode
-        self.phone = phone
-        self.channel = channel
-        self.at = at
         self.category = category.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
     }
 }

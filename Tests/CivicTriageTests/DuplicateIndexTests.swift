@@ -48,9 +48,13 @@ import Testing
 
     @Test func unknownPlaceNeedsAHigherSimilarity() {
         let idx = index(with: [open("C1", noise, place: nil)])
-        let similarity = TextShingles(noise).jaccard(TextShingles(reworded))
-        let match = idx.findDuplicate(text: reworded, placeId: "s420102002", phone: nil, at: t0)
-        #expect((match != nil) == (similarity >= idx.unknownPlaceThreshold))
+        let retold = "我们小区楼下的烧烤摊每天晚上经营到很晚，油烟和噪音扰民，找城管反映多次无人处理，请尽快处理。"
+        let similarity = TextShingles(noise).jaccard(TextShingles(retold))
+        // Similar enough when both places are known, not when the open case has none.
+        #expect(similarity >= idx.threshold && similarity < idx.unknownPlaceThreshold, "similarity \(similarity)")
+        #expect(idx.findDuplicate(text: retold, placeId: "s420102002", phone: nil, at: t0) == nil)
+        let placed = index(with: [open("C1", noise, place: "s420102002")])
+        #expect(placed.findDuplicate(text: retold, placeId: "s420102002", phone: nil, at: t0)?.caseId == "C1")
         #expect(idx.findDuplicate(text: noise, placeId: nil, phone: nil, at: t0)?.caseId == "C1")
     }
 
@@ -100,29 +104,15 @@ import Testing
     @Test func studyOverHotMessages() {
         let text = DuplicateStudy.run(csvPath: TestData.url("messages_hot.csv").path)
         report(text)
-        #expect(text.contains("links"))
-        #expect(text.contains("#50"))
-    }
-
-    /// Lookup cost with many open cases (printed, not asserted).
-    @Test func manyOpenCases() throws {
-        let table = try CSVReader.read(path: TestData.url("messages_hot.csv").path)
-        let texts = table.records.map { ($0["subject"] ?? "") + ($0["detail"] ?? "") }
-        var g = SeededRandom(seed: 5)
-        let idx = DuplicateIndex(window: 365 * 86400)
-        let total = 20_000
-        let addStart = Date()
-        for i in 0..<total {
-            // Splice two random messages so that the cases are distinct but realistic.
-            let a = texts.randomElement(using: &g)!, b = texts.randomElement(using: &g)!
-            idx.add(DuplicateCandidate(caseId: "C\(i)", text: String(a.prefix(60)) + String(b.suffix(80)), placeId: nil, phone: nil, createdAt: t0))
+        #expect(text.contains("#50"), "50 sampled links for a person to read")
+        // The figures reported in the note (252 links, 207 clusters at the default threshold); bounds leave
+        // room for small rule changes but catch a broken index.
+        let figures = text.split(separator: "\n").first { $0.hasPrefix("links ") }.map(String.init) ?? ""
+        let numbers = figures.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers.count >= 3, "\(figures)")
+        if numbers.count >= 3 {
+            #expect((200...320).contains(numbers[0]), "links: \(figures)")
+            #expect((150...260).contains(numbers[2]), "clusters: \(figures)")
         }
-        let addTime = Date().timeIntervalSince(addStart)
-        let findStart = Date()
-        var found = 0
-        for _ in 0..<200 where idx.findDuplicate(text: texts.randomElement(using: &g)!, placeId: nil, phone: nil, at: t0) != nil { found += 1 }
-        let findTime = Date().timeIntervalSince(findStart) / 200
-        report(String(format: "duplicate index: %d open cases, add %.0f µs/case, find %.0f µs/lookup (\(buildKind) build)", total, addTime / Double(total) * 1e6, findTime * 1e6))
-        #expect(idx.count == total)
     }
 }

@@ -11,7 +11,6 @@ struct StubTopic: TopicPredicting {
 
 @Suite struct TriageTests {
     let topology: Topology
-    let at = Date(timeIntervalSince1970: 1_700_000_000)
     static let confident = TopicGuessSummary(
         label: "环境保护", probability: 0.91,
         top: [.init(label: "环境保护", probability: 0.91), .init(label: "城乡建设", probability: 0.05)], confident: true)
@@ -29,7 +28,7 @@ struct StubTopic: TopicPredicting {
 
     func input(address: String?, code: String? = nil) -> TriageInput {
         TriageInput(subject: "投诉楼下烧烤店油烟扰民", detail: "每天晚上经营到凌晨，油烟很大", address: address,
-                    divisionCode: code, phone: "13800000000", channel: "hotline", at: at)
+                    divisionCode: code)
     }
 
     @Test func confidentPathGivesPlaceTypeTopicAndDepartment() {
@@ -55,7 +54,7 @@ struct StubTopic: TopicPredicting {
         #expect(d.department == "街道城管执法中队")
         #expect(d.reasons[2] == "topic: 环境保护 (given at intake)")
         #expect(triage.decide(input(address: "江岸区大智街道中山大道1234号"), within: nil).category == nil)
-        let blank = TriageInput(subject: "路灯不亮", detail: "", channel: "web", at: at, category: "  ")
+        let blank = TriageInput(subject: "路灯不亮", detail: "", category: "  ")
         #expect(blank.category == nil, "a blank category is no category")
     }
 
@@ -86,7 +85,7 @@ struct StubTopic: TopicPredicting {
         #expect(d.topic == nil && d.department == nil)
         #expect(d.reasons.last == "topic: no topic model; no department")
         // The message text is used when it names a place.
-        let named = TriageInput(subject: "武昌区中华路街道某工地夜间施工", detail: "噪音扰民", channel: "web", at: at)
+        let named = TriageInput(subject: "武昌区中华路街道某工地夜间施工", detail: "噪音扰民")
         #expect(triage.decide(named, within: nil).place.outcome == .placed(nodeId: "s420106006"))
     }
 

@@ -31,8 +31,7 @@ struct NodeTriage: CaseRouting {
 
     func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis {
         let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
-                                divisionCode: draft.location.division, phone: draft.citizen.phone, channel: draft.channel.rawValue,
-                                at: Date(), category: draft.category)
+                                divisionCode: draft.location.division, category: draft.category)
         let decision = triage.decide(input, within: scope.id)
         // Every decision goes into the first event (place, type, topic, department); routing adds its own line.
         var analysis = IntakeAnalysis(category: decision.category, requestType: decision.requestType.type.rawValue, reasons: decision.reasons)
