@@ -26,8 +26,9 @@ public enum TopicModelFileError: Error, Equatable, CustomStringConvertible {
 /// of everything before it. The checksum catches truncation and bit rot before any number is trusted.
 enum TopicModelFile {
     static let magic = Array("CIVTOPIC".utf8)
-    /// Version 2 marks taxonomy phrases; such files are written as 2 so that older builds, which would
-    /// ignore the phrases and predict from different features, refuse them. Without a taxonomy a file is 1.
+    /// Version 2 added per-field calibration, the confidence measure and taxonomy phrases to the header.
+    /// A build reads only its own version: version 1 files (and 1-only builds) refuse with a clear message
+    /// rather than predict from a header they half understand. Retrain with `civicmesh classify train`.
     static let version: UInt32 = 2
 
     struct Header: Codable {
@@ -36,8 +37,7 @@ enum TopicModelFile {
         var calibrationScales: [Double]
         var features: FeatureSettings
         var featureCount: Int
-        /// Absent in files written before margins existed: those thresholds are probabilities.
-        var confidenceMeasure: ConfidenceMeasure?
+        var confidenceMeasure: ConfidenceMeasure
     }
 
     static func encode(_ model: TopicModel) -> Data {
@@ -47,7 +47,7 @@ enum TopicModelFile {
             features: model.space.settings, featureCount: model.space.count,
             confidenceMeasure: model.confidenceMeasure)
         let json = Array((try? JSONEncoder().encode(header)) ?? Data())
-        appendInteger(model.space.settings.taxonomy == nil ? 1 : version, to: &bytes)
+        appendInteger(version, to: &bytes)
         appendInteger(UInt32(json.count), to: &bytes)
         bytes += json
         bytes.reserveCapacity(bytes.count + model.space.count * (12 + 4 * model.labels.count) + 64)
@@ -66,7 +66,7 @@ enum TopicModelFile {
         }
         var reader = ByteReader(bytes: bytes, position: magic.count, path: path)
         let found: UInt32 = try reader.integer()
-        guard (1...version).contains(found) else {
+        guard found == version else {
             throw TopicModelFileError.unsupportedVersion(path: path, found: found, supported: version)
         }
         guard bytes.count >= 8 + magic.count + 8 else { throw TopicModelFileError.corrupt(path: path, reason: "truncated") }
@@ -103,7 +103,7 @@ enum TopicModelFile {
         return TopicModel(
             labels: header.labels, space: space, svm: LinearSVM(weights: weights, bias: bias, classCount: classes),
             calibrationScales: header.calibrationScales, threshold: header.threshold,
-            confidenceMeasure: header.confidenceMeasure ?? .probability)
+            confidenceMeasure: header.confidenceMeasure)
     }
 
     static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {

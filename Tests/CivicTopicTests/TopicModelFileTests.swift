@@ -60,7 +60,7 @@ import Testing
         #expect(throws: TopicModelFileError.self) { try TopicModel.load(from: path) }
     }
 
-    @Test func wrongFileAndNewerVersionAreRejected() throws {
+    @Test func wrongFileAndOtherVersionsAreRejected() throws {
         defer { cleanUp() }
         let text = directory.appendingPathComponent("notes.txt").path
         try Data("subject,category\n".utf8).write(to: URL(fileURLWithPath: text))
@@ -72,6 +72,13 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: future))
         #expect(throws: TopicModelFileError.unsupportedVersion(path: future, found: 99, supported: TopicModelFile.version)) {
             try TopicModel.load(from: future)
+        }
+        // A version 1 file (single calibration scale, no confidence measure) gets a clear refusal, not "corrupt".
+        bytes[8] = 1
+        let older = directory.appendingPathComponent("v1.bin").path
+        try Data(bytes).write(to: URL(fileURLWithPath: older))
+        #expect(throws: TopicModelFileError.unsupportedVersion(path: older, found: 1, supported: TopicModelFile.version)) {
+            try TopicModel.load(from: older)
         }
         let missing = directory.appendingPathComponent("absent.bin").path
         #expect(throws: TopicModelFileError.self) { try TopicModel.load(from: missing) }
