@@ -30,7 +30,7 @@ enum BenchCommand {
             let draft = CaseDraft(channel: .hotline, citizen: Citizen(name: "bench", phone: "1380000\(String(format: "%04d", i % 10000))"),
                                   subject: SyntheticCases.subject(i), detail: SyntheticCases.detail(i),
                                   location: Location(address: "\(district.name)\(street.name)某路\(i)号"),
-                                  category: "城乡建设")  // a known topic: this measures the mesh, not the classifier
+                                  category: "城乡建设")  // a known topic: no case waits for an operator (the guess is still made, for audit)
             cityNode.intake(draft) { result in
                 switch result {
                 case .success(let receipt):

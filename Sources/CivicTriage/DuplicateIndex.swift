@@ -110,7 +110,8 @@ public final class DuplicateIndex {
 
         var best: DuplicateMatch?
         for slot in candidates {
-            guard let entry = entries[slot], entry.createdAt <= at, at.timeIntervalSince(entry.createdAt) <= window else { continue }
+            // Entries older than the window are already gone (advanceClock), so only later ones need skipping.
+            guard let entry = entries[slot], entry.createdAt <= at else { continue }
             if let a = placeId, let b = entry.placeId, a != b { continue }
             let samePlace = placeId != nil && placeId == entry.placeId
             let sameCaller = phone != nil && phone == entry.phone

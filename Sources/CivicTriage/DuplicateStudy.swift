@@ -52,8 +52,8 @@ public enum DuplicateStudy {
 
         var out: [String] = []
         out.append(String(
-            format: "duplicate study: %d messages, window 7 days, threshold %.2f (unplaced %.2f, same caller %.2f)",
-            messages.count, threshold, index.unknownPlaceThreshold, index.sameCallerThreshold))
+            format: "duplicate study: %d messages, window %g days, threshold %.2f (unplaced %.2f, same caller %.2f)",
+            messages.count, index.window / 86400, threshold, index.unknownPlaceThreshold, index.sameCallerThreshold))
         out.append("links \(links.count) (same caller \(links.filter(\.sameCaller).count)), clusters \(clusters.count), "
             + "largest cluster \(clusters.max() ?? 0), messages in clusters \(clusters.reduce(0, +))")
         out.append(String(format: "replay %.2f s, %.0f µs per message (check + add)", elapsed, elapsed / Double(max(messages.count, 1)) * 1e6))
