@@ -94,3 +94,10 @@ extension MeshNode {
         }
     }
 }
+
+extension MeshNode {
+    /// The durable sequence figures of the link to `peer`, as stored (tests and tools).
+    public func linkFigures(_ peer: String) throws -> LinkFigures {
+        try store.runAndWait { engine in engine.linkFigures(peer) }
+    }
+}

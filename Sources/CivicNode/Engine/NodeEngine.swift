@@ -52,7 +52,6 @@ final class NodeEngine {
     let parentId: String?
     let casePrefix: String
     let router: any CaseRouting
-    let codec = MeshCodec()
     private let jsonEncoder = WireJSON.encoder()
     /// The read queries, on the writer's connection (inside its transactions).
     let queries: CaseQueries
@@ -61,8 +60,8 @@ final class NodeEngine {
 
     private(set) var counters = CounterSet()
     private var countersChanged = false
-    private var links: [String: LinkRecord] = [:]
-    private var pendingLines: [OutboxLine] = []
+    /// Link sequence numbers and the outbox: owned there, never copied here.
+    let linkLedger: LinkLedger
     private var nextEventNumber: Int
     let duplicates: DuplicateRegistry
 
@@ -80,9 +79,7 @@ final class NodeEngine {
             let key = row.string("key") ?? "", value = row.int("value") ?? 0
             if row.string("scope") == "self" { counters.own[key] = value } else { counters.subtree[key] = value }
         }
-        for row in try db.query("SELECT peer, next_out, acked_out, applied_in FROM links") {
-            links[row.string("peer") ?? ""] = LinkRecord(nextOut: row.int("next_out") ?? 1, ackedOut: row.int("acked_out") ?? 0, appliedIn: row.int("applied_in") ?? 0)
-        }
+        linkLedger = try LinkLedger(db: db)
         duplicates = DuplicateRegistry()
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)
     }
@@ -154,10 +151,10 @@ final class NodeEngine {
 
     func apply(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
         guard let seq = message.durableSeq else { throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message") }
-        var link = links[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0)
-        if seq <= link.appliedIn { return .duplicate }
-        guard seq == link.appliedIn + 1 else {
-            throw ApplyError(code: "sequence_gap", message: "expected seq \(link.appliedIn + 1) from \(peer), got \(seq)")
+        switch linkLedger.classify(inbound: seq, from: peer) {
+        case .duplicate: return .duplicate
+        case .gap(let expected): throw ApplyError(code: "sequence_gap", message: "expected seq \(expected) from \(peer), got \(seq)")
+        case .next: break
         }
         let fromParent = peer == parentId
         let origin: EventOrigin = fromParent ? .parent : .child(peer)
@@ -185,8 +182,7 @@ final class NodeEngine {
         default:
             throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message")
         }
-        link.appliedIn = seq
-        try saveLink(peer, link)
+        try linkLedger.markApplied(seq, from: peer)
         return .applied
     }
 
@@ -198,12 +194,7 @@ final class NodeEngine {
         try route(&c, at: now, excluding: returnedBy)
     }
 
-    func acknowledge(peer: String, upTo seq: Int) throws {
-        guard var link = links[peer], seq > link.ackedOut else { return }
-        link.ackedOut = min(seq, link.nextOut - 1)
-        try db.execute("DELETE FROM outbox WHERE peer = ? AND seq <= ?", [.text(peer), .integer(Int64(link.ackedOut))])
-        try saveLink(peer, link)
-    }
+    func acknowledge(peer: String, upTo seq: Int) throws { try linkLedger.acknowledge(peer: peer, upTo: seq) }
 
     func storeSummary(_ summary: Summary, from peer: String) throws {
         let body = String(decoding: try jsonEncoder.encode(summary), as: UTF8.self)
@@ -297,23 +288,7 @@ final class NodeEngine {
         }
     }
 
-    private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws {
-        var link = links[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0)
-        let seq = link.nextOut
-        let line = codec.encode(make(seq))
-        try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
-        link.nextOut += 1
-        try saveLink(peer, link)
-        pendingLines.append(OutboxLine(peer: peer, seq: seq, line: line))
-    }
-
-    private func saveLink(_ peer: String, _ link: LinkRecord) throws {
-        links[peer] = link
-        try db.execute("""
-            INSERT INTO links(peer, next_out, acked_out, applied_in) VALUES(?, ?, ?, ?)
-            ON CONFLICT(peer) DO UPDATE SET next_out = excluded.next_out, acked_out = excluded.acked_out, applied_in = excluded.applied_in
-            """, [.text(peer), .integer(Int64(link.nextOut)), .integer(Int64(link.ackedOut)), .integer(Int64(link.appliedIn))])
-    }
+    private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws { try linkLedger.enqueue(to: peer, make) }
 
     private func makeEvent(_ c: Case, at: Date, actor: String, action: CaseAction, state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]) -> CaseEvent {
         CaseEvent(id: takeEventId(), caseId: c.id, at: at, node: me.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data)
@@ -336,30 +311,28 @@ final class NodeEngine {
 
     /// What the last commit produced; called after COMMIT.
     func drainCommitReport() -> CommitReport {
-        defer { pendingLines = []; countersChanged = false }
-        return CommitReport(lines: pendingLines, counters: counters, countersChanged: countersChanged)
+        defer { countersChanged = false }
+        return CommitReport(lines: linkLedger.drainPendingLines(), counters: counters, countersChanged: countersChanged)
     }
 
     struct MemorySnapshot {
         var counters: CounterSet
         var countersChanged: Bool
-        var links: [String: LinkRecord]
-        var pendingLineCount: Int
+        var links: LinkLedger.Snapshot
         var nextEventNumber: Int
         var metaDirty: Bool
     }
 
     /// In-memory mirrors of database rows, saved before an operation so a rolled-back one leaves no trace.
     func snapshot() -> MemorySnapshot {
-        MemorySnapshot(counters: counters, countersChanged: countersChanged, links: links, pendingLineCount: pendingLines.count,
+        MemorySnapshot(counters: counters, countersChanged: countersChanged, links: linkLedger.snapshot(),
                        nextEventNumber: nextEventNumber, metaDirty: metaDirty)
     }
 
     func restore(_ s: MemorySnapshot) {
         counters = s.counters
         countersChanged = s.countersChanged
-        links = s.links
-        pendingLines.removeSubrange(min(s.pendingLineCount, pendingLines.count)...)
+        linkLedger.restore(s.links)
         nextEventNumber = s.nextEventNumber
         metaDirty = s.metaDirty
     }
@@ -370,16 +343,9 @@ final class NodeEngine {
 
     func events(of caseId: String) throws -> [CaseEvent] { try queries.events(of: caseId) }
 
-    func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] {
-        try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq > ? ORDER BY seq LIMIT ?", [.text(peer), .integer(Int64(seq)), .integer(Int64(limit))]).map {
-            OutboxLine(peer: peer, seq: $0.int("seq") ?? 0, line: $0["line"].bytes ?? [])
-        }
-    }
+    func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] { try linkLedger.outbox(peer: peer, after: seq, limit: limit) }
 
-    func linkFigures(_ peer: String) -> LinkFigures {
-        let link = links[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0)
-        return LinkFigures(lastAssigned: link.nextOut - 1, lastAcked: link.ackedOut, lastApplied: link.appliedIn)
-    }
+    func linkFigures(_ peer: String) -> LinkFigures { linkLedger.figures(peer) }
 
     func storedSummaries() throws -> [String: Summary] {
         var out: [String: Summary] = [:]

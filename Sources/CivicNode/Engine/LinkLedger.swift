@@ -1,0 +1,92 @@
+import CivicStore
+import CivicWire
+import Foundation
+
+/// The one owner of every link's durable sequence numbers: the next seq to assign outbound, the last one the
+/// peer acknowledged, the last one applied from the peer — plus the outbox rows behind them.
+/// Domain code never holds a copy of a link's record: it asks this ledger to take a seq, mark one applied
+/// or drop acknowledged rows, and each call reads and writes the current record. (A copy held across an
+/// apply that itself queued a line to the same peer once wrote a stale `next_out` back and broke a link.)
+/// Runs on the store's writer thread, inside the batch's transaction.
+final class LinkLedger {
+    private let db: Database
+    private let codec = MeshCodec()
+    private var records: [String: LinkRecord] = [:]
+    /// Lines written in the current batch, handed to the link layer after COMMIT.
+    private(set) var pendingLines: [OutboxLine] = []
+
+    init(db: Database) throws {
+        self.db = db
+        for row in try db.query("SELECT peer, next_out, acked_out, applied_in FROM links") {
+            records[row.string("peer") ?? ""] = LinkRecord(nextOut: row.int("next_out") ?? 1, ackedOut: row.int("acked_out") ?? 0, appliedIn: row.int("applied_in") ?? 0)
+        }
+    }
+
+    private func record(_ peer: String) -> LinkRecord { records[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0) }
+
+    /// How an inbound durable seq relates to what was applied from `peer`.
+    enum Inbound: Equatable { case next, duplicate, gap(expected: Int) }
+
+    func classify(inbound seq: Int, from peer: String) -> Inbound {
+        let applied = record(peer).appliedIn
+        if seq <= applied { return .duplicate }
+        return seq == applied + 1 ? .next : .gap(expected: applied + 1)
+    }
+
+    func markApplied(_ seq: Int, from peer: String) throws {
+        try update(peer) { $0.appliedIn = max($0.appliedIn, seq) }
+    }
+
+    /// Writes the next durable message for `peer` into the outbox; `make` builds it around its seq.
+    func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws {
+        let seq = record(peer).nextOut
+        let line = codec.encode(make(seq))
+        try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
+        try update(peer) { $0.nextOut = seq + 1 }
+        pendingLines.append(OutboxLine(peer: peer, seq: seq, line: line))
+    }
+
+    /// The peer has everything up to `seq`: forget those outbox rows.
+    func acknowledge(peer: String, upTo seq: Int) throws {
+        let current = record(peer)
+        guard records[peer] != nil, seq > current.ackedOut else { return }
+        let acked = min(seq, current.nextOut - 1)
+        try db.execute("DELETE FROM outbox WHERE peer = ? AND seq <= ?", [.text(peer), .integer(Int64(acked))])
+        try update(peer) { $0.ackedOut = acked }
+    }
+
+    func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] {
+        try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq > ? ORDER BY seq LIMIT ?", [.text(peer), .integer(Int64(seq)), .integer(Int64(limit))]).map {
+            OutboxLine(peer: peer, seq: $0.int("seq") ?? 0, line: $0["line"].bytes ?? [])
+        }
+    }
+
+    func figures(_ peer: String) -> LinkFigures {
+        let link = record(peer)
+        return LinkFigures(lastAssigned: link.nextOut - 1, lastAcked: link.ackedOut, lastApplied: link.appliedIn)
+    }
+
+    private func update(_ peer: String, _ change: (inout LinkRecord) -> Void) throws {
+        var link = record(peer)
+        change(&link)
+        try db.execute("""
+            INSERT INTO links(peer, next_out, acked_out, applied_in) VALUES(?, ?, ?, ?)
+            ON CONFLICT(peer) DO UPDATE SET next_out = excluded.next_out, acked_out = excluded.acked_out, applied_in = excluded.applied_in
+            """, [.text(peer), .integer(Int64(link.nextOut)), .integer(Int64(link.ackedOut)), .integer(Int64(link.appliedIn))])
+        records[peer] = link
+    }
+
+    /// After COMMIT: the batch's new lines, once.
+    func drainPendingLines() -> [OutboxLine] {
+        defer { pendingLines = [] }
+        return pendingLines
+    }
+
+    /// The in-memory state, saved before an operation so a rolled-back one leaves no trace.
+    struct Snapshot { fileprivate var records: [String: LinkRecord]; fileprivate var pendingLineCount: Int }
+    func snapshot() -> Snapshot { Snapshot(records: records, pendingLineCount: pendingLines.count) }
+    func restore(_ s: Snapshot) {
+        records = s.records
+        pendingLines.removeSubrange(min(s.pendingLineCount, pendingLines.count)...)
+    }
+}

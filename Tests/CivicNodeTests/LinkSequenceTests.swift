@@ -1,0 +1,57 @@
+import CivicCases
+import CivicNode
+import Foundation
+import TestSupport
+import Testing
+
+/// Link sequence numbers stay in step on both sides whatever applying a peer's message produces —
+/// in particular when applying a message from a peer queues a message back to that same peer.
+@Suite(.serialized) final class LinkSequenceTests {
+    let dir = TempDirectory("linkseq")
+    let city: LocalCity
+
+    init() throws {
+        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
+        #expect(city.waitUntilLinked(), "every link comes up")
+    }
+
+    deinit { city.stopAll() }
+
+    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
+    func state(at node: String, _ id: String) -> String? { try? API.get(url(node, "/api/cases/\(id)")).string("case", "state") }
+
+    /// The district's view of what it sent to the city equals the city's view of what it applied from the district.
+    func linkAgrees(_ child: String, _ parent: String) throws -> Bool {
+        let up = try city.nodes[child]!.linkFigures(parent)
+        let down = try city.nodes[parent]!.linkFigures(child)
+        return up.lastAssigned == down.lastApplied && down.lastAssigned == up.lastApplied
+    }
+
+    @Test func aCaseQueuedAtADistrictKeepsTheDistrictsLinkInStep() throws {
+        let created = try API.post(url("city", "/api/cases"), ["subject": "东湖的路面塌陷了", "address": "东湖区", "category": "城乡建设"])
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require(created.string("id"))
+        #expect(created.string("case", "holder") == "d990101")
+        #expect(eventually { self.state(at: "d990101", id) == "pending" }, "the district queues it for an operator")
+        #expect(eventually { (try? self.linkAgrees("d990101", "city")) == true }, "both ends of the link agree on every seq")
+
+        let second = try API.post(url("city", "/api/cases"), ["subject": "东湖区有一处井盖缺失", "address": "东湖区", "category": "城乡建设"])
+        let secondId = try #require(second.string("id"))
+        #expect(eventually { self.state(at: "d990101", secondId) == "pending" })
+
+        let assigned = try API.post(url("d990101", "/api/cases/\(id)/assign"), ["target": "s990101001"])
+        #expect(assigned.status == 200, "\(assigned.text)")
+        #expect(eventually { self.state(at: "s990101001", id) == "dispatched" })
+        #expect(eventually { self.state(at: "city", id) == "dispatched" })
+
+        // Later cases for the district's streets still arrive, also after a restart of the district.
+        city.stop("d990101")
+        try city.start("d990101")
+        #expect(city.waitUntilLinked())
+        let later = try API.post(url("city", "/api/cases"), ["subject": "路灯不亮", "address": "东湖区湖滨街道梨花路1号", "category": "城乡建设"])
+        let laterId = try #require(later.string("id"))
+        #expect(eventually { self.state(at: "s990101001", laterId) == "dispatched" })
+        #expect(eventually { (try? self.linkAgrees("d990101", "city")) == true })
+        #expect(eventually { (try? self.city.nodes["d990101"]!.linkFigures("city").outboxDepth) == 0 }, "nothing stays in the outbox")
+    }
+}
