@@ -43,16 +43,17 @@ let package = Package(
         .executableTarget(name: "civicmesh", dependencies: ["CivicCLI"], path: "Sources/civicmesh", swiftSettings: swiftSettings),
 
         // Tests
+        .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["CivicNode", "CivicHTTP"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CivicWireTests", dependencies: ["CivicWire", "CivicCases"], path: "Tests/CivicWireTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicStoreTests", dependencies: ["CivicStore"], path: "Tests/CivicStoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicIOTests", dependencies: ["CivicIO", "CivicHTTP"], path: "Tests/CivicIOTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicHTTPTests", dependencies: ["CivicHTTP"], path: "Tests/CivicHTTPTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicCasesTests", dependencies: ["CivicCases"], path: "Tests/CivicCasesTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CivicTopicTests", dependencies: ["CivicTopic"], path: "Tests/CivicTopicTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CivicTriageTests", dependencies: ["CivicTriage"], path: "Tests/CivicTriageTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicTopicTests", dependencies: ["CivicTopic", "SharedTestData"], path: "Tests/CivicTopicTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicTriageTests", dependencies: ["CivicTriage", "SharedTestData"], path: "Tests/CivicTriageTests", swiftSettings: swiftSettings),
         .testTarget(
-            name: "CivicNodeTests", dependencies: ["CivicNode", "CivicCLI", "TestSupport"],
+            name: "CivicNodeTests", dependencies: ["CivicNode", "CivicCLI", "TestSupport", "SharedTestData"],
             path: "Tests/CivicNodeTests", swiftSettings: swiftSettings),
     ]
 )

@@ -2,6 +2,7 @@ import CivicCases
 import CivicNode
 import Foundation
 import TestSupport
+import SharedTestData
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -44,13 +45,11 @@ import Glibc
     }
 }
 
-@Suite struct TopologyToolTests {
-    static let wuhan = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/wuhan_divisions.json").path
+@Suite(.enabled(if: SharedData.available("wuhan_divisions.json"), Comment(rawValue: SharedData.missing("wuhan_divisions.json")))) struct TopologyToolTests {
+    static let wuhan = SharedData.path("wuhan_divisions.json")
 
     @Test func importingWuhanAndWritingEveryConfig() throws {
         let dir = TempDirectory("topology")
-        #expect(FileManager.default.fileExists(atPath: Self.wuhan), "../shared/data/wuhan_divisions.json is needed")
         let imported = try CivicProcess(["topology", "import", "--divisions", Self.wuhan, "--out", dir.file("wuhan.json")], log: dir.file("import.log"))
         #expect(imported.wait() == 0, "\(imported.output)")
         #expect(imported.output.contains("13 districts, 193 streets"))

@@ -1,23 +1,14 @@
 import Foundation
+import SharedTestData
 import Testing
 @testable import CivicTopic
 
 /// Sanity check on the real 12345 message set, when the shared data directory exists on this machine.
 /// The data is never copied into the project; the headline 5-fold figure comes from `classify cv`.
 @Suite struct RealDataTests {
-    static let dataPath: String? = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("shared/data/messages_labelled.csv").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
-    @Test(.enabled(if: dataPath != nil, "shared/data/messages_labelled.csv not found"))
+    @Test(.enabled(if: SharedData.available("messages_labelled.csv"), Comment(rawValue: SharedData.missing("messages_labelled.csv"))))
     func heldOutFifthReachesSanityFloor() throws {
-        let all = try MessageCSV.load(path: try #require(Self.dataPath))
+        let all = try MessageCSV.load(path: SharedData.path("messages_labelled.csv"))
         #expect(all.count > 7000)
         // A fixed subsample keeps debug-build time low; repeat subjects stay on one side of the split.
         var random = SplitMix64(seed: 3)

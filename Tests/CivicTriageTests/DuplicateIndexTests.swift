@@ -1,4 +1,5 @@
 import Foundation
+import SharedTestData
 import Testing
 @testable import CivicTriage
 
@@ -101,7 +102,7 @@ import Testing
     }
 
     /// Over the hot-topic messages: links, clusters and 50 sampled links to read.
-    @Test func studyOverHotMessages() {
+    @Test(.enabled(if: SharedData.available("messages_hot.csv"), Comment(rawValue: SharedData.missing("messages_hot.csv")))) func studyOverHotMessages() {
         let text = DuplicateStudy.run(csvPath: TestData.url("messages_hot.csv").path)
         report(text)
         #expect(text.contains("#50"), "50 sampled links for a person to read")

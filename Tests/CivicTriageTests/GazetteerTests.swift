@@ -1,9 +1,10 @@
 import CivicCases
 import Foundation
+import SharedTestData
 import Testing
 @testable import CivicTriage
 
-@Suite struct GazetteerTests {
+@Suite(.enabled(if: SharedData.available("wuhan_divisions.json", "xining_divisions.json"), Comment(rawValue: SharedData.missing("wuhan_divisions.json", "xining_divisions.json")))) struct GazetteerTests {
     let gazetteer: Gazetteer
 
     init() throws { gazetteer = Gazetteer(topology: try TestData.wuhan()) }

@@ -1,20 +1,10 @@
 import CivicCases
 import Foundation
+import SharedTestData
 
 /// Locates the shared test data (never copied into the repository) and loads it.
 enum TestData {
-    /// `<package root>/../shared/data`, found from this file's real location so that it also works
-    /// from a dev package that links the test folder.
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent()  // CivicTriageTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // package root
-            .deletingLastPathComponent()
-            .appendingPathComponent("shared/data")
-    }
-
-    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+    static func url(_ name: String) -> URL { SharedData.url(name) }
 
     static func wuhan() throws -> Topology {
         try Topology.fromDivisions(json: Data(contentsOf: url("wuhan_divisions.json")))

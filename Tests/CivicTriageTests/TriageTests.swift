@@ -1,5 +1,6 @@
 import CivicCases
 import Foundation
+import SharedTestData
 import Testing
 @testable import CivicTriage
 
@@ -9,7 +10,7 @@ struct StubTopic: TopicPredicting {
     func predictTopic(subject: String, detail: String) -> TopicGuessSummary { guess }
 }
 
-@Suite struct TriageTests {
+@Suite(.enabled(if: SharedData.available("wuhan_divisions.json"), Comment(rawValue: SharedData.missing("wuhan_divisions.json")))) struct TriageTests {
     let topology: Topology
     static let confident = TopicGuessSummary(
         label: "环境保护", probability: 0.91,
