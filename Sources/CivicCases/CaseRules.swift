@@ -2,7 +2,7 @@ import Foundation
 
 /// A rule of the case workflow was broken. Carries what an HTTP client needs to fix its request.
 public struct CaseRuleError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable { case notFound = "not_found", notHolder = "not_holder", badTransition = "bad_transition", missingField = "missing_field", badTarget = "bad_target" }
+    public enum Code: String, Sendable { case notFound = "not_found", notHolder = "not_holder", badTransition = "bad_transition", missingField = "missing_field", badTarget = "bad_target", tooLong = "too_long" }
     public var code: Code
     /// The field or rule at fault, e.g. "reply" or "resolve requires state accepted".
     public var field: String
@@ -27,9 +27,32 @@ public enum CaseCommand: Sendable, Equatable {
     case assign(target: String, category: String? = nil)
 }
 
+extension CaseEvent {
+    /// The same event, as far as the wire can tell (times travel at millisecond precision).
+    public func sameEvent(as other: CaseEvent) -> Bool {
+        var a = self, b = other
+        guard abs(a.at.timeIntervalSince(b.at)) < 0.001 else { return false }
+        a.at = b.at
+        return a == b
+    }
+}
+
 /// The workflow rules, pure: given a case, the node acting and a command, either the event to record or why not.
 /// Deadlines and supervision (分级督办) will add rules here, keyed by the same states and actions.
 public enum CaseRules {
+    /// What an event does to the case it is about — the one fold every node applies, locally or from a peer.
+    /// After intake the header changes only here: state and holder from every event, and the topic (with the
+    /// department the catalogue names for it) from an operator's assign that settles it.
+    public static func fold(_ event: CaseEvent, into c: inout Case) {
+        c.state = event.state
+        c.holder = event.holder
+        c.updatedAt = max(c.updatedAt, event.at)
+        if event.action == .assigned {
+            if let category = event.data["category"] { c.category = category }
+            if let department = event.data["department"] { c.attributes["department"] = department }
+        }
+    }
+
     /// - Parameters:
     ///   - node: the acting node; `parent` is its parent id (nil for the city); `subtree` its own topology subtree.
     public static func event(

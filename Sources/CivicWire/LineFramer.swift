@@ -28,6 +28,15 @@ public struct LineFramer: Sendable {
         self.maxLineBytes = maxLineBytes
     }
 
+    /// The same stream position under another limit: the bytes not yet returned carry over. A handshake reads
+    /// with a small limit (an unauthenticated peer must not make us hold a megabyte), the link with the full one.
+    public func withLimit(_ maxLineBytes: Int) -> LineFramer {
+        var next = LineFramer(maxLineBytes: maxLineBytes)
+        next.buffer = Array(buffer[readIndex...])
+        next.failed = failed
+        return next
+    }
+
     /// Bytes received but not yet returned as lines.
     public var bufferedBytes: Int { buffer.count - readIndex }
 

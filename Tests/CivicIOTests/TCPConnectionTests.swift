@@ -117,15 +117,16 @@ struct TCPConnectionTests {
     func connectRefused() async throws {
         let loop = try startedLoop()
         defer { loop.shutdown() }
-        // Reserve a free port, then close it so nothing listens there.
+        // Reserve a free port, then close it so nothing listens there. Other suites run in parallel and bind
+        // ephemeral ports on 127.0.0.1, which may take this one again: connect on 127.0.0.2, where none listens.
         let port = try await loop.onLoop {
-            let listener = try loop.listen(host: "127.0.0.1", port: 0) { _ in }
+            let listener = try loop.listen(host: "127.0.0.2", port: 0) { _ in }
             listener.close()
             return listener.port
         }
         let outcome = Locked<Result<Int, SocketError>?>(nil)
         try await loop.onLoop {
-            loop.connect(host: "127.0.0.1", port: port, timeout: 5) { result in
+            loop.connect(host: "127.0.0.2", port: port, timeout: 5) { result in
                 outcome.update { $0 = result.map(\.id) }
             }
         }
@@ -137,7 +138,7 @@ struct TCPConnectionTests {
         #expect(error.errno == ECONNREFUSED)
         #expect(error.isConnectionRefused)
         #expect(error.description.contains("connect"))
-        #expect(throws: SocketError.self) { try BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: 2) }
+        #expect(throws: SocketError.self) { try BlockingSocket.connect(host: "127.0.0.2", port: port, timeout: 2) }
     }
 
     @Test("a connect that gets no answer fails with ETIMEDOUT after its timeout")

@@ -122,3 +122,46 @@ import Testing
         try expectMeshStillWorks()
     }
 }
+
+/// Before a peer has proven itself, every field it sends is bounded, and what it sends is logged on one line.
+@Suite(.serialized) final class HandshakeBoundsTests {
+    let dir = TempDirectory("hsbounds")
+    let city: LocalCity
+    let mesh: HostPort
+
+    init() throws {
+        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
+        #expect(city.waitUntilLinked())
+        mesh = HostPort.parse(city.nodes["city"]!.meshAddress!)!
+    }
+
+    deinit { city.stopAll() }
+
+    func refusal(after line: String) throws -> [String: Any] {
+        let s = try BlockingSocket.connect(host: mesh.host, port: mesh.port, timeout: 5)
+        defer { s.close() }
+        try? s.write(Array((line + "\n").utf8))
+        let reply = try #require(try s.readLine(timeout: 5))
+        return try #require(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])
+    }
+
+    @Test func oversizedHandshakeFieldsAreRefusedAndNotKept() throws {
+        let bigNonce = String(repeating: "ab", count: 500_000)
+        let huge = try refusal(after: #"{"type":"hello","v":1,"node":"d990101","tier":"district","nonce":"\#(bigNonce)"}"#)
+        #expect(huge["code"] as? String == "frame_too_large", "a 1 MB hello is refused at 4 KB: \(huge)")
+        let longNonce = try refusal(after: #"{"type":"hello","v":1,"node":"d990101","tier":"district","nonce":"\#(String(repeating: "ab", count: 100))"}"#)
+        #expect(longNonce["code"] as? String == "invalid_message", "\(longNonce)")
+        let forged = try refusal(after: #"{"type":"hello","v":1,"node":"x\n2026-01-01T00:00:00.000Z info [city] forged","tier":"district","nonce":"00112233445566778899aabbccddeeff"}"#)
+        #expect(forged["code"] as? String == "unknown_node")
+        #expect(!(forged["message"] as? String ?? "").contains("\n"), "the peer's text comes back escaped: \(forged)")
+        // The real links still carry cases.
+        let c = try city.nodes["city"]!.intakeAndWait(CaseDraft(channel: .web, subject: "仍然畅通", location: Location(address: "南山区南门街道"), category: "城乡建设"))
+        #expect(eventually { (try? self.city.nodes["s990102001"]!.caseWithHistory(c.case.id)) != nil })
+    }
+
+    @Test func logLinesEscapeControlCharactersAndAreCut() {
+        #expect(Logger.clip("a\nb\rc\u{1B}[31m", 100) == "a\\nb\\rc\\u{1b}[31m")
+        let cut = Logger.clip(String(repeating: "长", count: 1000), 30)
+        #expect(cut.hasPrefix(String(repeating: "长", count: 10)) && cut.hasSuffix("(2970 more bytes)"), "\(cut)")
+    }
+}

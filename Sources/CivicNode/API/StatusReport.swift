@@ -16,11 +16,13 @@ public struct StatusReport: Codable, Sendable {
         public var lastSentSeq: Int
         public var lastAckedSeq: Int
         public var lastAppliedSeq: Int
+        /// Lines from the peer refused since start (bad JSON, not allowed by the protocol, not applicable); absent from older nodes.
+        public var refusedLines: Int?
         public var summary: Summary?
         enum CodingKeys: String, CodingKey {
             case id, name, state, connectedSince = "connected_since", lastHeard = "last_heard", lastError = "last_error"
             case outboxDepth = "outbox_depth", lastSentSeq = "last_sent_seq", lastAckedSeq = "last_acked_seq"
-            case lastAppliedSeq = "last_applied_seq", summary
+            case lastAppliedSeq = "last_applied_seq", refusedLines = "refused_lines", summary
         }
     }
 

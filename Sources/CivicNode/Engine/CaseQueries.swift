@@ -23,6 +23,16 @@ struct CaseQueries {
         }
     }
 
+    /// One stored event by id (to tell a resend from a clash).
+    func event(_ id: String) throws -> CaseEvent? {
+        guard let body = try db.queryOne("SELECT body FROM events WHERE id = ?", [.text(id)])?.string("body") else { return nil }
+        return try decoder.decode(CaseEvent.self, from: Data(body.utf8))
+    }
+
+    func eventCount(of caseId: String) throws -> Int {
+        try db.queryOne("SELECT count(*) AS n FROM events WHERE case_id = ?", [.text(caseId)])?.int("n") ?? 0
+    }
+
     func caseWithHistory(_ id: String) throws -> CaseWithHistory? {
         guard let c = try loadCase(id) else { return nil }
         return CaseWithHistory(case: c, history: try events(of: id))

@@ -58,6 +58,36 @@ public struct ApplyError: Error, CustomStringConvertible, Sendable {
     public var code: String
     public var message: String
     public var description: String { "\(code): \(message)" }
+    public init(code: String, message: String) { self.code = code; self.message = message }
+    init(_ refusal: PeerRules.Refusal) { self.init(code: refusal.code, message: refusal.message) }
+}
+
+extension CaseDraft {
+    /// Every field within CaseLimits (see there for why).
+    func checkLimits() throws(CaseRuleError) {
+        try CaseLimits.check(subject, "subject", max: CaseLimits.subject)
+        try CaseLimits.check(detail, "detail", max: CaseLimits.detail)
+        try CaseLimits.check(location.address, "address", max: CaseLimits.address)
+        try CaseLimits.check(location.division, "division", max: CaseLimits.division)
+        try CaseLimits.check(citizen.name, "citizen_name", max: CaseLimits.citizenName)
+        try CaseLimits.check(citizen.phone, "citizen_phone", max: CaseLimits.phone)
+        try CaseLimits.check(category, "category", max: CaseLimits.category)
+        try CaseLimits.check(actor, "actor", max: CaseLimits.actor)
+    }
+}
+
+extension CaseCommand {
+    func checkLimits() throws(CaseRuleError) {
+        switch self {
+        case .accept: return
+        case .progress(let note): try CaseLimits.check(note, "note", max: CaseLimits.note)
+        case .resolve(let reply): try CaseLimits.check(reply, "reply", max: CaseLimits.note)
+        case .returnUp(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
+        case .assign(let target, let category):
+            try CaseLimits.check(target, "target", max: CaseLimits.unitId)
+            try CaseLimits.check(category, "category", max: CaseLimits.category)
+        }
+    }
 }
 
 /// Result of applying a durable message from a peer.

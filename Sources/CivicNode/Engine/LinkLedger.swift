@@ -1,3 +1,4 @@
+import CivicCases
 import CivicStore
 import CivicWire
 import Foundation
@@ -37,10 +38,18 @@ final class LinkLedger {
         try update(peer) { $0.appliedIn = max($0.appliedIn, seq) }
     }
 
+    /// The largest line the current operation may write; the engine sets it per operation (see NodeEngine).
+    var lineBudget = 1 << 20
+
     /// Writes the next durable message for `peer` into the outbox; `make` builds it around its seq.
+    /// A line over the budget is refused here, inside the operation, so the operation rolls back and its
+    /// caller hears why — a line the peer would refuse must never reach the outbox, where it would block the link.
     func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws {
         let seq = record(peer).nextOut
         let line = codec.encode(make(seq))
+        guard line.count <= lineBudget else {
+            throw CaseRuleError(.tooLong, field: "case", "the case with its history would be a \(line.count)-byte mesh message to \(peer); the mesh carries at most \(lineBudget) here (max_line_bytes)")
+        }
         try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
         try update(peer) { $0.nextOut = seq + 1 }
         pendingLines.append(OutboxLine(peer: peer, seq: seq, line: line))

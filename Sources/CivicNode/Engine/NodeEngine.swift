@@ -65,7 +65,8 @@ final class NodeEngine {
     private var nextEventNumber: Int
     let duplicates: DuplicateRegistry
 
-    init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, now: Date = Date()) throws {
+    init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, maxLineBytes: Int = 1 << 20, now: Date = Date()) throws {
+        self.maxLineBytes = maxLineBytes
         self.db = db
         queries = CaseQueries(db: db, nodeId: me.id)
         self.me = me
@@ -89,8 +90,8 @@ final class NodeEngine {
     func intake(_ draft: CaseDraft, at now: Date) throws -> IntakeReceipt {
         let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !subject.isEmpty else { throw CaseRuleError(.missingField, field: "subject", "subject must not be empty") }
-        guard subject.count <= 500 else { throw CaseRuleError(.missingField, field: "subject", "subject is longer than 500 characters") }
-        guard draft.detail.count <= 20_000 else { throw CaseRuleError(.missingField, field: "detail", "detail is longer than 20000 characters") }
+        try draft.checkLimits()
+        linkLedger.lineBudget = localLineBudget
         guard me.tier != .district else {
             throw CaseRuleError(.badTransition, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
         }
@@ -98,7 +99,9 @@ final class NodeEngine {
         // Where the case belongs, as far as this node can tell: the key for "the same place" in duplicate checks.
         let place = me.tier == .street ? me.id : (analysis.placement?.target ?? draft.location.division)
         if let place { analysis.attributes["place"] = place }
-        if let match = duplicates.findDuplicate(of: draft, place: place, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen {
+        if let match = duplicates.findDuplicate(of: draft, place: place, at: now), let existing = try loadCase(match.caseId), existing.state.isOpen,
+           subtreeIds.contains(existing.holder) {
+            // Only a case held in this node's subtree: a street's stale copy of a case it returned is not its to link.
             let event = makeEvent(existing, at: now, actor: draft.actor, action: .linked, state: existing.state, holder: existing.holder,
                                   note: "repeat report via \(draft.channel.rawValue): \(subject)",
                                   data: ["reason": match.reason, "phone": draft.citizen.phone ?? "", "channel": draft.channel.rawValue])
@@ -139,9 +142,14 @@ final class NodeEngine {
     // MARK: - Operator commands
 
     func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
+        try command.checkLimits()
+        try CaseLimits.check(actor, "actor", max: CaseLimits.actor)
+        linkLedger.lineBudget = localLineBudget
         guard var c = try loadCase(caseId) else { throw CaseRuleError(.notFound, field: "id", "no case \(caseId) at \(me.id)") }
+        guard try queries.eventCount(of: caseId) < CaseLimits.maxEvents else {
+            throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
+        }
         let event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
-        if let category = event.data["category"] { c.category = category }
         try record(event, into: &c, origin: .local)
         if !c.state.isOpen { duplicates.remove(c.id) }
         return c
@@ -158,24 +166,28 @@ final class NodeEngine {
         }
         let fromParent = peer == parentId
         let origin: EventOrigin = fromParent ? .parent : .child(peer)
+        let sender: PeerRules.Sender = fromParent ? .parent : .child(peer)
+        linkLedger.lineBudget = maxLineBytes
         switch message {
         case .dispatch(let m):
             guard fromParent else { throw ApplyError(code: "wrong_direction", message: "dispatch only comes from the parent") }
             guard subtreeIds.contains(m.case.holder) else {
                 throw ApplyError(code: "invalid_case", message: "dispatch of \(m.case.id) to \(m.case.holder), which is not in \(me.id)'s subtree")
             }
-            var c = try loadCase(m.case.id) ?? m.case
-            for event in m.events where event.caseId == m.case.id {
-                try record(event, into: &c, origin: origin, header: m.case)
+            // A case new here takes the parent's header; a known one keeps ours and changes only by events.
+            let stored = try loadCase(m.case.id)
+            var c = stored ?? m.case
+            for event in m.events {
+                guard event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(event.id) is about \(event.caseId), not \(m.case.id)") }
+                try recordFromPeer(event, into: &c, known: stored != nil, from: sender, origin: origin)
             }
             try react(&c, after: m.events.last, at: now)
         case .update(let m):
-            if !fromParent, !(me.find(peer)?.contains(m.event.node) ?? false) {
-                throw ApplyError(code: "invalid_event", message: "event \(m.event.id) happened at \(m.event.node), outside \(peer)'s subtree")
-            }
             guard m.event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(m.event.id) is about \(m.event.caseId), not \(m.case.id)") }
-            var c = try loadCase(m.case.id) ?? m.case
-            let isNew = try record(m.event, into: &c, origin: origin, header: m.case)
+            let stored = try loadCase(m.case.id)
+            if stored == nil, let refusal = PeerRules.checkNewHeader(m.case, first: m.event, from: sender) { throw ApplyError(refusal) }
+            var c = stored ?? m.case
+            let isNew = try recordFromPeer(m.event, into: &c, known: stored != nil, from: sender, origin: origin)
             if isNew, m.event.action == .created { duplicates.add(c) }
             if !c.state.isOpen { duplicates.remove(c.id) }
             try react(&c, after: m.event, at: now)
@@ -184,6 +196,20 @@ final class NodeEngine {
         }
         try linkLedger.markApplied(seq, from: peer)
         return .applied
+    }
+
+    /// Records a peer's event after the protocol's checks: a new event must be one this peer may send
+    /// (PeerRules); a known id must carry the very event stored under it (a clash is refused, never skipped).
+    @discardableResult
+    private func recordFromPeer(_ event: CaseEvent, into c: inout Case, known: Bool, from sender: PeerRules.Sender, origin: EventOrigin) throws -> Bool {
+        if let stored = try queries.event(event.id) {
+            guard stored.sameEvent(as: event) else {
+                throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used by a different event at \(me.id)")
+            }
+            return false
+        }
+        if let refusal = PeerRules.check(event, stored: known ? c : nil, from: sender, me: me) { throw ApplyError(refusal) }
+        return try record(event, into: &c, origin: origin)
     }
 
     /// After a peer's events: when the case now waits on this node for routing, route it —
@@ -231,26 +257,21 @@ final class NodeEngine {
 
     // MARK: - Applying one event
 
-    /// Stores an event (once), moves the case and the counters, and queues it for the peers that need it.
-    /// Returns false when the event was already known.
+    /// Stores a new event, moves the case and the counters, and queues it for the peers that need it.
+    /// An event id that exists already is an error: ids are unique by construction, so a clash means
+    /// something forged or corrupted one, and skipping it silently would lose a change.
     @discardableResult
-    private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, header: Case? = nil) throws -> Bool {
+    private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin) throws -> Bool {
         let body = String(decoding: try jsonEncoder.encode(event), as: UTF8.self)
         try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?) ON CONFLICT(id) DO NOTHING", [.text(event.id), .text(event.caseId), .text(body)])
-        guard db.changes == 1 else { return false }
+        guard db.changes == 1 else {
+            throw ApplyError(code: "event_id_clash", message: "event id \(event.id) already exists at \(me.id)")
+        }
         let existing = try db.queryOne("SELECT state, holder FROM cases WHERE id = ?", [.text(c.id)])
         let before = existing.flatMap { row in
             row.string("state").flatMap(CaseState.init(rawValue:)).map { (state: $0, holder: row.string("holder") ?? "") }
         }
-        if let header {
-            // Header fields travel with every message; the sender knows at least as much as we do.
-            let keepState = (c.state, c.holder)
-            c = header
-            (c.state, c.holder) = keepState
-        }
-        c.state = event.state
-        c.holder = event.holder
-        c.updatedAt = max(c.updatedAt, event.at)
+        CaseRules.fold(event, into: &c)
         let caseBody = String(decoding: try jsonEncoder.encode(c), as: UTF8.self)
         try db.execute("""
             INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
@@ -301,6 +322,11 @@ final class NodeEngine {
         return "\(me.id)-\(nextEventNumber)"
     }
     private var metaDirty = false
+
+    /// The largest mesh line the peers accept. A local change (intake, an operator's action) must leave room
+    /// for what the tiers below add when they route it on; applying a peer's message may use all of it.
+    let maxLineBytes: Int
+    var localLineBudget: Int { maxLineBytes - min(64 << 10, maxLineBytes / 8) }
 
     /// Called once per batch, inside the transaction, before COMMIT.
     func flushMeta() throws {

@@ -17,8 +17,9 @@ final class NodeStore: @unchecked Sendable {
         self.loop = loop
         let parentId = config.parentId
         let prefix = config.topology.casePrefix
+        let maxLine = config.maxLineBytes
         writer = try GroupCommitWriter(path: path, maxBatch: 512, synchronousFull: true) { db in
-            try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router)
+            try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router, maxLineBytes: maxLine)
         }
         writer.setAfterCommit { engine in
             let report = engine.drainCommitReport()

@@ -10,9 +10,12 @@ final class PendingHandshake {
     var framer: LineFramer
     var step: Step = .awaitingHello
     let openedAt = Date()
-    init(connection: TCPConnection, maxLineBytes: Int) {
+    /// A hello or an auth is a few hundred bytes; nothing longer is read from a peer that has not proven itself.
+    static let maxHandshakeLineBytes = 4096
+
+    init(connection: TCPConnection) {
         self.connection = connection
-        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.framer = LineFramer(maxLineBytes: Self.maxHandshakeLineBytes)
     }
 }
 
@@ -20,7 +23,7 @@ final class PendingHandshake {
 extension MeshLinks {
     func accept(_ conn: TCPConnection) {
         guard !stopped else { conn.close(); return }
-        let p = PendingHandshake(connection: conn, maxLineBytes: config.maxLineBytes)
+        let p = PendingHandshake(connection: conn)
         pending[conn.id] = p
         conn.onRead = { [weak self] bytes in self?.pendingRead(conn.id, bytes) }
         conn.onClose = { [weak self] _ in self?.pending[conn.id] = nil }
@@ -35,7 +38,7 @@ extension MeshLinks {
                 guard let next = try p.framer.nextLine() else { return }
                 line = next
             } catch {
-                refusePending(id, code: "frame_too_large", "line longer than max_line_bytes (\(config.maxLineBytes))")
+                refusePending(id, code: "frame_too_large", "handshake line longer than \(PendingHandshake.maxHandshakeLineBytes) bytes")
                 return
             }
             let message: MeshMessage
@@ -55,13 +58,13 @@ extension MeshLinks {
                 return refusePending(id, code: "unsupported_version", "protocol version \(hello.v) is not supported; this node speaks \(meshProtocolVersion)")
             }
             guard let child = unit.children.first(where: { $0.id == hello.node }), let ch = children[child.id] else {
-                return refusePending(id, code: "unknown_node", "\(hello.node) is not a child of \(unit.id)")
+                return refusePending(id, code: "unknown_node", "\(Logger.clip(hello.node, 64)) is not a child of \(unit.id)")
             }
             guard child.tier == hello.tier else {
                 return refusePending(id, code: "wrong_tier", "\(hello.node) is a \(child.tier.rawValue), not a \(hello.tier.rawValue)")
             }
-            guard hello.nonce.count >= 16, Hex.decode(hello.nonce) != nil else {
-                return refusePending(id, code: "invalid_message", "nonce must be at least 8 random bytes in hex")
+            guard (16...128).contains(hello.nonce.utf8.count), Hex.decode(hello.nonce) != nil else {
+                return refusePending(id, code: "invalid_message", "nonce must be 8 to 64 random bytes in hex (16 to 128 hex digits)")
             }
             guard seenNonces.insert(hello.nonce) else {
                 return refusePending(id, code: "replayed_nonce", "nonce of \(hello.node) was already used: replayed handshake")
@@ -98,7 +101,7 @@ extension MeshLinks {
         ch.generation += 1
         let generation = ch.generation
         ch.connection = conn
-        ch.framer = p.framer
+        ch.framer = p.framer.withLimit(config.maxLineBytes)
         ch.lastHeard = Date()
         conn.onRead = { [weak self] bytes in self?.received(bytes, on: ch, generation: generation) }
         conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }

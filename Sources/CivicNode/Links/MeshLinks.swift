@@ -174,6 +174,7 @@ final class MeshLinks: @unchecked Sendable {
             message = try codec.decode(line)
         } catch {
             // The line is skipped; a durable message in it is never acknowledged, so its sender resends it.
+            ch.refusedLines += 1
             log.warning("bad line from \(ch.peer): \(error)")
             send(.error(ErrorMessage(code: error.code, message: error.description, fatal: false)), on: ch)
             return
@@ -243,6 +244,7 @@ final class MeshLinks: @unchecked Sendable {
             case .failure(let error):
                 guard ch.generation == generation, ch.connection != nil else { return }
                 let code = (error as? ApplyError)?.code ?? "apply_failed"
+                ch.refusedLines += 1
                 self.log.error("cannot apply \(message.type) seq \(seq) from \(peer): \(error)")
                 // Close so the peer resends from its last acknowledged message: order is kept, nothing is skipped.
                 self.send(.error(ErrorMessage(code: code, message: "\(error)", fatal: true, seq: seq)), on: ch)
@@ -315,6 +317,7 @@ final class MeshLinks: @unchecked Sendable {
 }
 
 /// Nonces seen in recent hellos, so a replayed hello is refused even before its proof is checked.
+/// Bounded in bytes: at most `capacity` nonces of at most 128 hex digits each (the handshake refuses longer ones).
 struct NonceMemory {
     let capacity: Int
     private var set = Set<String>()

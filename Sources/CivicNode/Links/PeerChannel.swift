@@ -21,6 +21,8 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     var lastSent = Date.distantPast
     var lastError: String?
     var reconnectAttempts = 0
+    /// Lines from this peer refused since start: unparseable, not allowed by the protocol, or not applicable.
+    var refusedLines = 0
 
     // Durable stream towards the peer.
     /// Highest seq committed to our outbox for this peer.

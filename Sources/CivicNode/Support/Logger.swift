@@ -27,10 +27,37 @@ public struct Logger: Sendable {
 
     public func log(_ level: Level, _ message: @autoclosure () -> String) {
         guard level >= minimum else { return }
-        let line = "\(WireClock.stamp()) \(level.label) [\(label)] \(message())\n"
+        let line = "\(WireClock.stamp()) \(level.label) [\(label)] \(Self.clip(message(), Self.maxMessageBytes))\n"
         line.utf8CString.withUnsafeBufferPointer { buf in
             _ = write(2, buf.baseAddress, buf.count - 1)
         }
+    }
+
+    /// A log line carries text from peers and clients: it is kept on one line and within this size.
+    static let maxMessageBytes = 2048
+
+    /// Escapes control characters (a newline in a peer's text must not forge a log line) and cuts to `max`
+    /// UTF-8 bytes, saying how much was cut.
+    public static func clip(_ text: String, _ max: Int) -> String {
+        var out = ""
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            let piece: String
+            switch scalar {
+            case "\n": piece = "\\n"
+            case "\r": piece = "\\r"
+            case "\t": piece = "\\t"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+                piece = "\\u{\(String(scalar.value, radix: 16))}"
+            default: piece = String(scalar)
+            }
+            if bytes + piece.utf8.count > max {
+                return out + "…(\(text.utf8.count - bytes) more bytes)"
+            }
+            out += piece
+            bytes += piece.utf8.count
+        }
+        return out
     }
 
     public func debug(_ m: @autoclosure () -> String) { log(.debug, m()) }

@@ -1,0 +1,70 @@
+import Foundation
+
+/// What a peer may tell this node about a case. Pure: the engine asks before it records a peer's event,
+/// and refuses (logs, counts, does not acknowledge) whatever the protocol does not allow that peer.
+public enum PeerRules {
+    public struct Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+        /// Stable code sent back on the wire: `invalid_event`, `not_in_subtree`, `event_id_clash`.
+        public var code: String
+        public var message: String
+        public init(_ code: String, _ message: String) { self.code = code; self.message = message }
+        public var description: String { "\(code): \(message)" }
+    }
+
+    /// Where a message came from, as the receiving node sees it.
+    public enum Sender: Equatable, Sendable {
+        case parent
+        case child(String)
+    }
+
+    /// An event id is "<node>-<n>": each node numbers its own events, so an id names the node that made it.
+    public static func idBelongs(_ event: CaseEvent) -> Bool {
+        guard event.id.hasPrefix(event.node + "-") else { return false }
+        let number = event.id.dropFirst(event.node.count + 1)
+        return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
+    }
+
+    /// A new event (one this node has not stored) from `sender`, about a case this node holds as `stored`
+    /// (nil when the case is new here).
+    /// - A child speaks only for its own subtree: the event happened there, the case was held there (or is new
+    ///   and was created there), and it leaves the case in that subtree or with this node (a return).
+    /// - The parent relays events from anywhere but this node's subtree: those can only come up from below.
+    public static func check(_ event: CaseEvent, stored: Case?, from sender: Sender, me: TopologyNode) -> Refusal? {
+        guard idBelongs(event) else {
+            return Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node) (ids are <node>-<n>)")
+        }
+        switch sender {
+        case .parent:
+            if me.contains(event.node) {
+                return Refusal("not_in_subtree", "event \(event.id) claims to come from \(event.node), inside \(me.id)'s own subtree, but arrived from the parent")
+            }
+            return nil
+        case .child(let child):
+            guard let subtree = me.find(child) else { return Refusal("not_in_subtree", "\(child) is not below \(me.id)") }
+            guard subtree.contains(event.node) else {
+                return Refusal("not_in_subtree", "event \(event.id) happened at \(event.node), outside \(child)'s subtree")
+            }
+            if let stored {
+                guard subtree.contains(stored.holder) else {
+                    return Refusal("not_in_subtree", "case \(event.caseId) is held by \(stored.holder), not in \(child)'s subtree: \(child) may not change it")
+                }
+            } else if event.action != .created {
+                return Refusal("invalid_event", "\(child) sent \(event.action.rawValue) for \(event.caseId), a case \(me.id) has never seen; a new case starts with created")
+            }
+            guard subtree.contains(event.holder) || event.holder == me.id else {
+                return Refusal("not_in_subtree", "event \(event.id) hands case \(event.caseId) to \(event.holder), outside \(child)'s subtree")
+            }
+            return nil
+        }
+    }
+
+    /// A message about a case this node does not know yet carries its header: it must be the case the event
+    /// is about, and (from a child) a case created where the child says.
+    public static func checkNewHeader(_ header: Case, first event: CaseEvent, from sender: Sender) -> Refusal? {
+        guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
+        if case .child = sender, header.intake != event.node {
+            return Refusal("invalid_event", "case \(header.id) says it entered at \(header.intake), but its created event is from \(event.node)")
+        }
+        return nil
+    }
+}
