@@ -15,11 +15,13 @@ enum CaseCommands {
     }
 
     static func assign(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url", "target", "actor", "category"])
+        let a = try Arguments(args, options: ["url", "target", "actor", "category", "reason"], flags: ["ruling"])
         guard let id = a.positional.first else { throw UsageError("assign needs a case id") }
-        var body = ["target": try a.required("target")]
+        var body: [String: Any] = ["target": try a.required("target")]
         if let actor = a["actor"] { body["actor"] = actor }
         if let category = a["category"] { body["category"] = category }
+        if let reason = a["reason"] { body["reason"] = reason }
+        if a.has("ruling") { body["ruling"] = true }
         return try call("POST", a["url"] ?? defaultURL, "/api/cases/\(id)/assign", body)
     }
 
@@ -31,7 +33,7 @@ enum CaseCommands {
         if verb == "show" { return try call("GET", url, "/api/cases/\(id)", nil) }
         var body: [String: String] = [:]
         for key in ["note", "reply", "reason", "target", "actor"] { if let v = a[key] { body[key] = v } }
-        return try call("POST", url, "/api/cases/\(id)/\(verb)", body)
+        return try call("POST", url, "/api/cases/\(id)/\(verb.replacingOccurrences(of: "-", with: "_"))", body)
     }
 
     static func list(_ args: [String]) throws -> Int32 {
@@ -41,7 +43,7 @@ enum CaseCommands {
     }
 
     /// Prints the JSON response; exit status 0 for 2xx, 1 otherwise.
-    static func call(_ method: String, _ base: String, _ path: String, _ body: [String: String]?) throws -> Int32 {
+    static func call(_ method: String, _ base: String, _ path: String, _ body: [String: Any]?) throws -> Int32 {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
         let url = base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
         let response = try HTTPClient.send(method: method, url: url, body: data.map { [UInt8]($0) },

@@ -11,6 +11,9 @@ public enum CaseAction: String, Codable, Sendable, CaseIterable {
     case resolved     // handled, reply recorded
     case returned     // 退单: back up to the parent unit
     case linked       // intake recognised it as a repeat of an open case
+    case returnAllowed = "return_allowed"  // the node that gave a ruling lets the unit return the case again
+    case recallRequested = "recall_requested"  // a dispatcher above the holder asks for the case back (with a target)
+    case handedUp = "handed_up"  // the holder hands a recalled case up towards the dispatcher that asked
 }
 
 /// One entry of a case's history (留痕). Events are immutable, globally unique by `id`,

@@ -24,7 +24,52 @@ public enum CaseCommand: Sendable, Equatable {
     case resolve(reply: String)
     case returnUp(reason: String)
     /// `category` settles the topic when intake was unsure of it (the operator read the case).
-    case assign(target: String, category: String? = nil)
+    /// A dispatcher above the holder may also recall a case held below and assign it anew: `reason` is then
+    /// required and recorded. `ruling` (裁定) settles a case that has bounced: the unit it goes to cannot
+    /// return it again until the ruling node allows it.
+    case assign(target: String, category: String? = nil, reason: String? = nil, ruling: Bool = false)
+    /// The node that gave a ruling lets the unit return the case again.
+    case allowReturn(reason: String)
+}
+
+/// Case attributes the workflow keeps (typed accessors: each key is spelled once, here).
+extension Case {
+    /// How often the case was returned (退单), counted by every node as it folds the events.
+    public var returnCount: Int {
+        get { Int(attributes["returns"] ?? "") ?? 0 }
+        set { attributes["returns"] = String(newValue) }
+    }
+    /// The unit a ruling assigned the case to, and the node that gave the ruling.
+    public var ruling: (unit: String, by: String)? {
+        get { attributes["ruling"].flatMap { u in attributes["ruled_by"].map { (u, $0) } } }
+        set {
+            attributes["ruling"] = newValue?.unit
+            attributes["ruled_by"] = newValue?.by
+        }
+    }
+    /// A recall a dispatcher above asked for and the holder has not carried out yet.
+    public var recall: (by: String, to: String, reason: String)? {
+        get {
+            guard let by = attributes["recall_by"], let to = attributes["recall_to"] else { return nil }
+            return (by, to, attributes["recall_reason"] ?? "")
+        }
+        set {
+            attributes["recall_by"] = newValue?.by
+            attributes["recall_to"] = newValue?.to
+            attributes["recall_reason"] = newValue?.reason
+        }
+    }
+}
+
+extension CaseAction {
+    /// Whether the event moves the case (state, holder). Only the holder makes such events, so they never race;
+    /// the others annotate the case from wherever they are made and leave state and holder as they are.
+    public var movesCase: Bool {
+        switch self {
+        case .linked, .returnAllowed, .recallRequested: return false
+        default: return true
+        }
+    }
 }
 
 extension CaseEvent {
@@ -44,13 +89,44 @@ public enum CaseRules {
     /// After intake the header changes only here: state and holder from every event, and the topic (with the
     /// department the catalogue names for it) from an operator's assign that settles it.
     public static func fold(_ event: CaseEvent, into c: inout Case) {
-        c.state = event.state
-        c.holder = event.holder
+        if event.action.movesCase {
+            c.state = event.state
+            c.holder = event.holder
+        }
         c.updatedAt = max(c.updatedAt, event.at)
-        if event.action == .assigned {
+        switch event.action {
+        case .assigned:
             if let category = event.data["category"] { c.category = category }
             if let department = event.data["department"] { c.attributes["department"] = department }
+            if event.data["recall"] == "done" { c.recall = nil }
+            c.ruling = event.data["ruling"] == "true" ? (unit: event.holder, by: event.node) : nil
+        case .returned:
+            c.returnCount += 1
+        case .returnAllowed:
+            c.ruling = nil
+        case .recallRequested:
+            if let to = event.data["target"] { c.recall = (by: event.node, to: to, reason: event.data["reason"] ?? "") }
+        case .resolved:
+            c.recall = nil
+        default:
+            break
         }
+    }
+
+    /// What the holder of a case with a pending recall does, if anything: the dispatcher that asked assigns the
+    /// case where it said; any holder below it hands the case up, one tier at a time. Pure; the engine runs it
+    /// after every change at the holder.
+    public static func carryOutRecall(_ c: Case, node: TopologyNode, parent: String?, eventId: () -> String, at: Date) -> CaseEvent? {
+        guard c.holder == node.id, c.state.isOpen, let recall = c.recall else { return nil }
+        if recall.by == node.id {
+            guard recall.to != node.id, let path = node.path(to: recall.to) else { return nil }
+            return CaseEvent(id: eventId(), caseId: c.id, at: at, node: node.id, actor: "system", action: .assigned, state: .dispatched, holder: recall.to,
+                             note: "recalled and assigned: \(recall.reason)",
+                             data: ["target": recall.to, "route": path.joined(separator: "→"), "reason": recall.reason, "recall": "done"])
+        }
+        guard let parent else { return nil }
+        return CaseEvent(id: eventId(), caseId: c.id, at: at, node: node.id, actor: "system", action: .handedUp, state: .returned, holder: parent,
+                         note: "handed up: \(recall.by) recalled the case (\(recall.reason))", data: ["from": node.id, "recall_by": recall.by])
     }
 
     /// - Parameters:
@@ -59,8 +135,14 @@ public enum CaseRules {
         for command: CaseCommand, on c: Case, node: TopologyNode, parent: String?, actor: String,
         eventId: String, at: Date
     ) throws(CaseRuleError) -> CaseEvent {
-        guard c.holder == node.id else {
-            throw CaseRuleError(.notHolder, field: "holder", "case \(c.id) is held by \(c.holder), not by \(node.id)")
+        // A dispatcher above the holder may recall (assign with a reason) or lift its own ruling; all else is the holder's.
+        let isAbove = c.holder != node.id && node.contains(c.holder)
+        switch command {
+        case .assign where isAbove, .allowReturn where isAbove: break
+        default:
+            guard c.holder == node.id else {
+                throw CaseRuleError(.notHolder, field: "holder", "case \(c.id) is held by \(c.holder), not by \(node.id)")
+            }
         }
         func make(_ action: CaseAction, _ state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]) -> CaseEvent {
             CaseEvent(id: eventId, caseId: c.id, at: at, node: node.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data)
@@ -96,16 +178,45 @@ public enum CaseRules {
                 throw CaseRuleError(.badTransition, field: "parent", "\(node.id) is the city: there is no unit above to return to")
             }
             try require([.dispatched, .accepted, .pending, .returned], "return")
+            if let ruling = c.ruling, ruling.unit == node.id {
+                throw CaseRuleError(.badTransition, field: "ruling", "case \(c.id) was assigned to \(node.id) by a ruling of \(ruling.by): it can be returned only after \(ruling.by) allows it")
+            }
             let text = try nonEmpty(reason, "reason")
             return make(.returned, .returned, holder: parent, note: text, data: ["reason": text, "from": node.id])
-        case .assign(let target, let category):
-            try require([.pending, .returned, .dispatched], "assign")
+        case .assign(let target, let category, let reason, let ruling):
             guard target != node.id, let path = node.path(to: target) else {
                 throw CaseRuleError(.badTarget, field: "target", "\(target) is not a unit below \(node.id)")
             }
             var data = ["target": target, "route": path.joined(separator: "→")]
+            var note: String?
+            if isAbove {
+                // A recall: the holder carries it out (only the holder moves a case), handing it up to this node,
+                // which then assigns it to `target`. Until then this is a request in the history.
+                guard c.state.isOpen else { throw CaseRuleError(.badTransition, field: "state", "case \(c.id) is \(c.state.rawValue): there is nothing to recall") }
+                guard target != c.holder else { throw CaseRuleError(.badTarget, field: "target", "case \(c.id) is already held by \(target)") }
+                guard !ruling else { throw CaseRuleError(.badTransition, field: "ruling", "a ruling is given by the holder; recall the case first") }
+                let text = try nonEmpty(reason ?? "", "reason")
+                return make(.recallRequested, c.state, holder: c.holder, note: "recall from \(c.holder) to \(target): \(text)",
+                            data: ["target": target, "reason": text, "recalled_from": c.holder])
+            } else {
+                try require([.pending, .returned, .dispatched], "assign")
+                if let reason, !reason.isEmpty { data["reason"] = reason; note = reason }
+            }
+            if ruling {
+                guard c.returnCount > 0 else {
+                    throw CaseRuleError(.badTransition, field: "ruling", "a ruling settles a case that was returned; \(c.id) never was")
+                }
+                data["ruling"] = "true"
+            }
             if let category { data["category"] = category }
-            return make(.assigned, .dispatched, holder: target, data: data)
+            return make(.assigned, .dispatched, holder: target, note: note, data: data)
+        case .allowReturn(let reason):
+            guard let ruling = c.ruling else { throw CaseRuleError(.badTransition, field: "ruling", "case \(c.id) has no ruling to lift") }
+            guard ruling.by == node.id else {
+                throw CaseRuleError(.notHolder, field: "ruling", "the ruling on \(c.id) was given by \(ruling.by); only it may allow a return")
+            }
+            let text = try nonEmpty(reason, "reason")
+            return make(.returnAllowed, c.state, holder: c.holder, note: text, data: ["reason": text])
         }
     }
 }

@@ -142,3 +142,80 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
         #expect(CaseID.dayStamp(Date(timeIntervalSince1970: 16 * 3600)) == "19700102")  // 16:00 UTC is the next day in China
     }
 }
+
+@Suite struct RecallAndRulingTests {
+    func apply(_ command: CaseCommand, _ c: Case, at node: TopologyNode, parent: String?) throws(CaseRuleError) -> CaseEvent {
+        try CaseRules.event(for: command, on: c, node: node, parent: parent, actor: "调度", eventId: "\(node.id)-9", at: Date())
+    }
+
+    @Test func aDispatcherAboveTheHolderRecallsWithAReason() throws {
+        let held = sampleCase(state: .accepted, holder: "s1")
+        do {
+            _ = try apply(.assign(target: "s2"), held, at: city, parent: nil)
+            Issue.record("a recall without a reason must fail")
+        } catch { #expect(error.field == "reason") }
+        let e = try apply(.assign(target: "s2", reason: "群众多次反映，改派梨园街道"), held, at: city, parent: nil)
+        #expect(e.action == .recallRequested && e.holder == "s1" && e.state == .accepted && e.data["target"] == "s2")
+        // The request changes nobody's hold; the holder hands the case up, tier by tier, to the city, which assigns it.
+        var c = held
+        CaseRules.fold(e, into: &c)
+        #expect(c.holder == "s1" && c.state == .accepted && c.recall?.by == "city" && c.recall?.to == "s2")
+        var n = 0
+        func next() -> String { n += 1; return "x-\(n)" }
+        #expect(CaseRules.carryOutRecall(c, node: district, parent: "city", eventId: next, at: Date()) == nil, "only the holder acts")
+        let up1 = try #require(CaseRules.carryOutRecall(c, node: street, parent: "d1", eventId: next, at: Date()))
+        #expect(up1.action == .handedUp && up1.holder == "d1")
+        CaseRules.fold(up1, into: &c)
+        let up2 = try #require(CaseRules.carryOutRecall(c, node: district, parent: "city", eventId: next, at: Date()))
+        #expect(up2.action == .handedUp && up2.holder == "city")
+        CaseRules.fold(up2, into: &c)
+        let assigned = try #require(CaseRules.carryOutRecall(c, node: city, parent: nil, eventId: next, at: Date()))
+        #expect(assigned.action == .assigned && assigned.holder == "s2" && assigned.data["route"] == "city→d1→s2")
+        CaseRules.fold(assigned, into: &c)
+        #expect(c.recall == nil && c.holder == "s2" && c.state == .dispatched)
+        #expect(CaseRules.carryOutRecall(c, node: city, parent: nil, eventId: next, at: Date()) == nil)
+        // A case resolved before the request reached its holder is not recalled.
+        var resolved = held
+        CaseRules.fold(e, into: &resolved)
+        CaseRules.fold(CaseEvent(id: "s1-5", caseId: c.id, at: Date(), node: "s1", actor: "x", action: .resolved, state: .resolved, holder: "s1"), into: &resolved)
+        #expect(resolved.recall == nil && CaseRules.carryOutRecall(resolved, node: street, parent: "d1", eventId: next, at: Date()) == nil)
+        do {
+            _ = try apply(.assign(target: "s1", reason: "x"), held, at: city, parent: nil)
+            Issue.record("recalling to the holder itself must fail")
+        } catch { #expect(error.field == "target") }
+        do {
+            _ = try apply(.assign(target: "s2", reason: "x"), sampleCase(state: .resolved, holder: "s1"), at: city, parent: nil)
+            Issue.record("a resolved case cannot be recalled")
+        } catch { #expect(error.field == "state") }
+        do {
+            _ = try apply(.assign(target: "s1", reason: "x"), sampleCase(state: .accepted, holder: "s2"), at: street, parent: "d1")
+            Issue.record("a sibling is not above the holder")
+        } catch { #expect(error.code == .notHolder) }
+    }
+
+    @Test func aRulingHoldsTheUnitUntilTheRulerAllowsAReturn() throws {
+        var c = sampleCase(state: .pending, holder: "d1")
+        do {
+            _ = try apply(.assign(target: "s1", ruling: true), c, at: district, parent: "city")
+            Issue.record("a ruling needs a case that bounced")
+        } catch { #expect(error.field == "ruling") }
+        CaseRules.fold(CaseEvent(id: "s2-1", caseId: c.id, at: Date(), node: "s2", actor: "x", action: .returned, state: .returned, holder: "d1", data: ["from": "s2"]), into: &c)
+        #expect(c.returnCount == 1)
+        let ruling = try apply(.assign(target: "s1", ruling: true), c, at: district, parent: "city")
+        CaseRules.fold(ruling, into: &c)
+        #expect(c.ruling?.unit == "s1" && c.ruling?.by == "d1")
+        do {
+            _ = try apply(.returnUp(reason: "不归我们"), c, at: street, parent: "d1")
+            Issue.record("the ruled unit may not return")
+        } catch { #expect(error.field == "ruling" && error.message.contains("d1")) }
+        do {
+            _ = try apply(.allowReturn(reason: "x"), c, at: city, parent: nil)
+            Issue.record("only the ruler lifts its ruling")
+        } catch { #expect(error.field == "ruling") }
+        let allowed = try apply(.allowReturn(reason: "确属辖区外"), c, at: district, parent: "city")
+        #expect(allowed.action == .returnAllowed && allowed.holder == "s1" && allowed.state == c.state)
+        CaseRules.fold(allowed, into: &c)
+        #expect(c.ruling == nil)
+        #expect(try apply(.returnUp(reason: "不归我们"), c, at: street, parent: "d1").action == .returned)
+    }
+}

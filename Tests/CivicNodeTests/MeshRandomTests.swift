@@ -24,7 +24,7 @@ import Testing
             print("mesh random seed \(seed): \(work.figures)")
             #expect(work.problems.isEmpty, "seed \(seed): \(work.problems.prefix(10).joined(separator: "\n"))")
             // The run did something of every kind, or it proves little.
-            for action in ["intake 201", "assign 200", "accept 200", "resolve 200", "return 200"] {
+            for action in ["intake 201", "assign 200", "accept 200", "resolve 200", "return 200", "recall 200", "raced recalls"] {
                 #expect(work.figures.answered[action, default: 0] > 0, "seed \(seed) never saw \(action): \(work.figures)")
             }
         }

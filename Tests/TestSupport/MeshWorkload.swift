@@ -89,6 +89,17 @@ public final class MeshWorkload {
         let path = "/api/cases/\(id)/"
         let below = unit.allNodes.filter { $0.id != unit.id }
         let pick = Int.random(in: 0..<10, using: &random)
+        if state != "resolved", unit.tier != .city, Int.random(in: 0..<8, using: &random) == 0 {
+            return recall(id, holder: holder, racing: pick < 5 ? holderAction(unit, state, path) : nil)
+        }
+        if (state == "pending" || state == "returned"), Int.random(in: 0..<3, using: &random) == 0, local.string("case", "attributes", "returns") != nil,
+           let target = below.randomElement(using: &random) {
+            call("ruling", holder, path + "assign", ["target": target.id, "ruling": true, "reason": "裁定"])
+            return
+        }
+        if let ruler = local.string("case", "attributes", "ruled_by"), pick < 3 {
+            call("allow_return", ruler, path + "allow_return", ["reason": "同意退回"])
+        }
         switch (unit.tier, state) {
         case (.street, "dispatched"):
             if pick < 7 { call("accept", holder, path + "accept", [:]) } else { call("return", holder, path + "return", ["reason": "不属本街道"]) }
@@ -104,6 +115,43 @@ public final class MeshWorkload {
             }
         default: break
         }
+    }
+
+    /// What the holder would do next, to race against a recall.
+    func holderAction(_ unit: TopologyNode, _ state: String, _ path: String) -> (String, String, [String: Any])? {
+        switch (unit.tier, state) {
+        case (.street, "dispatched"): return ("accept", path + "accept", [:])
+        case (.street, "accepted"): return ("resolve", path + "resolve", ["reply": "已处理"])
+        case (.district, _): return ("return", path + "return", ["reason": "不属本区"])
+        default: return nil
+        }
+    }
+
+    /// A dispatcher above the holder takes the case back and assigns it elsewhere — sometimes at the very moment
+    /// the holder acts on it, so that the two cross on the wire.
+    func recall(_ id: String, holder: String, racing action: (String, String, [String: Any])?) {
+        let chain = city.topology.root.path(to: holder) ?? []
+        let above = chain.dropLast()
+        guard let recaller = above.randomElement(using: &random), let unit = city.topology.find(recaller),
+              let target = unit.allNodes.filter({ $0.id != recaller && $0.id != holder }).randomElement(using: &random) else { return }
+        let body: [String: Any] = ["target": target.id, "reason": "改派"]
+        guard let action else { call("recall", recaller, "/api/cases/\(id)/assign", body); return }
+        let results = LockedResults()
+        var requests: [(label: String, url: String, body: [UInt8])] = []
+        for (node, label, path, b) in [(recaller, "recall", "/api/cases/\(id)/assign", body), (holder, action.0, action.1, action.2)] {
+            guard let url = url(node, path), let bytes = try? JSONSerialization.data(withJSONObject: b) else { return }
+            requests.append((label, url, [UInt8](bytes)))
+        }
+        let sendable = requests.map { SendableRequest(label: $0.label, url: $0.url, body: $0.body) }
+        DispatchQueue.concurrentPerform(iterations: sendable.count) { i in
+            let req = sendable[i]
+            if let r = try? API.request("POST", req.url, raw: req.body) { results.add(req.label, r) }
+        }
+        for (label, r) in results.all {
+            figures.answered["\(label) \(r.status)", default: 0] += 1
+            if r.status >= 500 { problems.append("\(label) answered \(r.status): \(r.text)") }
+        }
+        figures.answered["raced recalls", default: 0] += 1
     }
 
     func restartOne() throws {
@@ -158,7 +206,15 @@ public final class MeshWorkload {
                 }
                 if chain.contains(n.id) {
                     if local.state != c.state || local.holder != c.holder { problems.append("case \(id): \(n.id) has \(local.state.rawValue)@\(local.holder), the city \(c.state.rawValue)@\(c.holder)") }
-                    if localEvents.map(\.id) != eventIds { problems.append("case \(id): history at \(n.id) \(localEvents.map(\.id)) differs from the city's \(eventIds)") }
+                    // The same events; those that move the case (made only by its holder, so never concurrent) in the
+                    // same order. Annotations (a recall request, a repeat report) may interleave differently.
+                    if Set(localEvents.map(\.id)) != Set(eventIds) || localEvents.count != eventIds.count {
+                        problems.append("case \(id): history at \(n.id) \(localEvents.map(\.id)) differs from the city's \(eventIds)")
+                    }
+                    let moving = { (list: [CaseEvent]) in list.filter { $0.action.movesCase }.map(\.id) }
+                    if moving(localEvents) != moving(events) {
+                        problems.append("case \(id): the case moved in another order at \(n.id) \(moving(localEvents)) than at the city \(moving(events))")
+                    }
                     if local.subject != c.subject || local.citizen != c.citizen { problems.append("case \(id): header differs at \(n.id)") }
                 } else if !Set(localEvents.map(\.id)).isSubset(of: Set(eventIds)) {
                     problems.append("case \(id): \(n.id) knows events the city does not")
@@ -171,6 +227,15 @@ public final class MeshWorkload {
     }
 
     func parentId(of id: String) -> String? { city.configs[id]?.parentId }
+
+    struct SendableRequest: Sendable { var label: String; var url: String; var body: [UInt8] }
+
+    final class LockedResults: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [(String, JSONResponse)] = []
+        func add(_ label: String, _ r: JSONResponse) { lock.withLock { items.append((label, r)) } }
+        var all: [(String, JSONResponse)] { lock.withLock { items } }
+    }
 
     func caseIds(at node: String) throws -> [String] {
         var out: [String] = []

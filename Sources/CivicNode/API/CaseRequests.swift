@@ -22,6 +22,7 @@ enum CaseRequests {
         var reason: String?
         var target: String?
         var category: String?
+        var ruling: Bool?
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(APIError) -> T {
@@ -74,9 +75,12 @@ enum CaseRequests {
             return (.returnUp(reason: reason), actor)
         case "assign":
             guard let target = r.target else { throw APIError(422, "missing_field", field: "target", "assign needs a target unit id") }
-            return (.assign(target: target, category: r.category), actor)
+            return (.assign(target: target, category: r.category, reason: r.reason, ruling: r.ruling ?? false), actor)
+        case "allow_return":
+            guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "allow_return needs a reason") }
+            return (.allowReturn(reason: reason), actor)
         default:
-            throw APIError(404, "not_found", "no action \"\(verb)\"; use accept, progress, resolve, return or assign")
+            throw APIError(404, "not_found", field: "action", "no action \"\(verb)\"; use accept, progress, resolve, return, assign or allow_return")
         }
     }
 }

@@ -83,9 +83,11 @@ extension CaseCommand {
         case .progress(let note): try CaseLimits.check(note, "note", max: CaseLimits.note)
         case .resolve(let reply): try CaseLimits.check(reply, "reply", max: CaseLimits.note)
         case .returnUp(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
-        case .assign(let target, let category):
+        case .assign(let target, let category, let reason, _):
             try CaseLimits.check(target, "target", max: CaseLimits.unitId)
             try CaseLimits.check(category, "category", max: CaseLimits.category)
+            try CaseLimits.check(reason, "reason", max: CaseLimits.note)
+        case .allowReturn(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
         }
     }
 }

@@ -127,7 +127,7 @@ final class NodeEngine {
             let reason = "topic uncertain (top guesses: \(guesses.joined(separator: ", "))): an operator chooses the department"
             reasons.append(try queueForOperator(&c, reason: reason, data: ["topics": guesses.joined(separator: ",")], at: now))
         } else if !handledHere {
-            reasons.append(contentsOf: try route(&c, at: now, excluding: nil, placement: analysis.placement))
+            reasons.append(contentsOf: try route(&c, at: now, excluding: [], placement: analysis.placement))
         }
         return IntakeReceipt(case: c, linkedTo: nil, reasons: reasons)
     }
@@ -151,6 +151,7 @@ final class NodeEngine {
         }
         let event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
         try record(event, into: &c, origin: .local)
+        try carryOutRecall(&c, at: now)
         if !c.state.isOpen { duplicates.remove(c.id) }
         return c
     }
@@ -177,9 +178,11 @@ final class NodeEngine {
             // A case new here takes the parent's header; a known one keeps ours and changes only by events.
             let stored = try loadCase(m.case.id)
             var c = stored ?? m.case
+            var known = stored != nil
             for event in m.events {
                 guard event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(event.id) is about \(event.caseId), not \(m.case.id)") }
-                try recordFromPeer(event, into: &c, known: stored != nil, from: sender, origin: origin)
+                try recordFromPeer(event, into: &c, known: known, from: sender, origin: origin)
+                known = true
             }
             try react(&c, after: m.events.last, at: now)
         case .update(let m):
@@ -215,9 +218,19 @@ final class NodeEngine {
     /// After a peer's events: when the case now waits on this node for routing, route it —
     /// never back into the subtree that just returned it.
     private func react(_ c: inout Case, after last: CaseEvent?, at now: Date) throws {
+        if try carryOutRecall(&c, at: now) { return }
         guard c.holder == me.id, me.tier != .street, c.state == .dispatched || c.state == .returned else { return }
-        let returnedBy = last?.action == .returned ? last?.data["from"] : nil
-        try route(&c, at: now, excluding: returnedBy)
+        // Never back to any unit that has returned it: the history says who did.
+        let returners = c.returnCount > 0 ? Set(try events(of: c.id).filter { $0.action == .returned }.compactMap { $0.data["from"] }) : []
+        try route(&c, at: now, excluding: returners)
+    }
+
+    /// A pending recall is carried out by whoever holds the case, as soon as it does (CaseRules.carryOutRecall).
+    @discardableResult
+    private func carryOutRecall(_ c: inout Case, at now: Date) throws -> Bool {
+        guard let event = CaseRules.carryOutRecall(c, node: me, parent: parentId, eventId: takeEventId, at: now) else { return false }
+        try record(event, into: &c, origin: .local)
+        return true
     }
 
     func acknowledge(peer: String, upTo seq: Int) throws { try linkLedger.acknowledge(peer: peer, upTo: seq) }
@@ -231,10 +244,10 @@ final class NodeEngine {
 
     /// Sends a case this node holds down to the unit the rules choose, or queues it for an operator.
     @discardableResult
-    private func route(_ c: inout Case, at now: Date, excluding returnedBy: String?, placement known: Placement? = nil) throws -> [String] {
+    private func route(_ c: inout Case, at now: Date, excluding returners: Set<String>, placement known: Placement? = nil) throws -> [String] {
         var placement = known ?? router.place(c, within: me)
-        if let target = placement.target, let returnedBy, me.find(returnedBy)?.contains(target) ?? false {
-            placement = Placement(target: nil, candidates: [], reason: "\(placement.reason); but \(returnedBy) returned the case, so an operator decides")
+        if let target = placement.target, let returner = returners.sorted().first(where: { me.find($0)?.contains(target) ?? false }) {
+            placement = Placement(target: nil, candidates: [], reason: "\(placement.reason); but \(returner) returned the case, so an operator decides")
         }
         if let target = placement.target, target != me.id, let path = me.path(to: target) {
             let event = makeEvent(c, at: now, actor: "system", action: .dispatched, state: .dispatched, holder: target,
@@ -272,16 +285,23 @@ final class NodeEngine {
             row.string("state").flatMap(CaseState.init(rawValue:)).map { (state: $0, holder: row.string("holder") ?? "") }
         }
         CaseRules.fold(event, into: &c)
+        try saveCase(c)
+        // Counters move by what the case became (an annotating event leaves state and holder as they were).
+        var effect = event
+        (effect.state, effect.holder) = (c.state, c.holder)
+        for delta in CounterRules.deltas(before: before, event: effect, me: me.id, inSubtree: { self.subtreeIds.contains($0) }) {
+            try bump(delta)
+        }
+        try propagate(event, case: c, origin: origin)
+        return true
+    }
+
+    private func saveCase(_ c: Case) throws {
         let caseBody = String(decoding: try jsonEncoder.encode(c), as: UTF8.self)
         try db.execute("""
             INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body
             """, [.text(c.id), .text(c.state.rawValue), .text(c.holder), .text(WireDate.format(c.createdAt)), .text(WireDate.format(c.updatedAt)), .text(caseBody)])
-        for delta in CounterRules.deltas(before: before, event: event, me: me.id, inSubtree: { self.subtreeIds.contains($0) }) {
-            try bump(delta)
-        }
-        try propagate(event, case: c, origin: origin)
-        return true
     }
 
     private func bump(_ delta: CounterRules.Delta) throws {
@@ -294,19 +314,27 @@ final class NodeEngine {
     }
 
     /// Up to the parent unless it came from there; down towards the holder unless it came from there.
+    /// Only the holder moves a case (a recall from above is a request the holder carries out), so the unit that
+    /// held it before an event is always the event's sender or this node: nobody else needs telling.
     private func propagate(_ event: CaseEvent, case c: Case, origin: EventOrigin) throws {
         if let parentId, origin != .parent {
             try enqueue(to: parentId) { .update(Update(seq: $0, case: c, event: event)) }
         }
-        guard event.holder != me.id, let path = me.path(to: event.holder), path.count >= 2 else { return }
-        let child = path[1]
-        if origin == .child(child) { return }
-        if event.action == .dispatched || event.action == .assigned {
-            let history = try events(of: c.id)
-            try enqueue(to: child) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
-        } else {
-            try enqueue(to: child) { .update(Update(seq: $0, case: c, event: event)) }
+        let towardsHolder = childTowards(c.holder)
+        if let child = towardsHolder, origin != .child(child) {
+            if event.action == .dispatched || event.action == .assigned {
+                let history = try events(of: c.id)
+                try enqueue(to: child) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
+            } else {
+                try enqueue(to: child) { .update(Update(seq: $0, case: c, event: event)) }
+            }
         }
+    }
+
+    /// The child link on the way to `unit`, nil when the unit is this node or not below it.
+    private func childTowards(_ unit: String) -> String? {
+        guard unit != me.id, let path = me.path(to: unit), path.count >= 2 else { return nil }
+        return path[1]
     }
 
     private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws { try linkLedger.enqueue(to: peer, make) }
