@@ -26,14 +26,37 @@ enum CaseRequests {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(APIError) -> T {
-        guard !body.isEmpty else { throw APIError(400, "bad_json", "request body must be a JSON object") }
+        guard !body.isEmpty else { throw APIError(400, "bad_json", field: "body", "request body must be a JSON object") }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch let DecodingError.typeMismatch(expected, ctx) {
             let field = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIError(400, "bad_field", field: field, "field \"\(field)\" has the wrong type (expected \(expected))")
+            guard !field.isEmpty else { throw APIError(400, "bad_json", field: "body", "request body must be a JSON object, not \(jsonKind(of: body))") }
+            throw APIError(400, "bad_field", field: field, "field \"\(field)\" must be \(apiWords(for: expected))")
         } catch {
-            throw APIError(400, "bad_json", "request body is not a valid JSON object")
+            throw APIError(400, "bad_json", field: "body", "request body is not valid JSON")
+        }
+    }
+
+    /// A Swift type as the API's documentation names it (never a Swift type name in an answer).
+    static func apiWords(for type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is [Any].Type: return "an array"
+        default: return String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+
+    static func jsonKind(of body: [UInt8]) -> String {
+        switch body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "true or false"
+        case UInt8(ascii: "n"): return "null"
+        default: return "a number"
         }
     }
 

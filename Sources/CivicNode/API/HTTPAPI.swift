@@ -12,25 +12,32 @@ final class HTTPAPI: @unchecked Sendable {
 
     init(node: MeshNode) { self.node = node }
 
+    /// One rule for answers: 404 for a path no endpoint has, 405 (with Allow) for a known path and another method.
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
         let parts = request.path.split(separator: "/").map(String.init)
         let method = request.method
-        if parts == ["healthz"], method == "GET" {
+        let allowed: [String]
+        switch parts.count {
+        case 1 where parts[0] == "healthz" || parts[0] == "status": allowed = ["GET"]
+        case 2 where parts == ["api", "cases"]: allowed = ["GET", "POST"]
+        case 3 where parts[0] == "api" && parts[1] == "cases": allowed = ["GET"]
+        case 4 where parts[0] == "api" && parts[1] == "cases": allowed = ["POST"]
+        default:
+            return responder.send(APIError(404, "not_found", field: "path", "no endpoint \(Logger.clip(request.path, 200)); see GET /status, /healthz, /api/cases").response)
+        }
+        guard allowed.contains(method) else {
+            var response = APIError(405, "method_not_allowed", field: "method", "\(method) is not allowed on \(Logger.clip(request.path, 200)); use \(allowed.joined(separator: " or "))").response
+            response.headers.append(("Allow", allowed.joined(separator: ", ")))
+            return responder.send(response)
+        }
+        switch (parts.count, method) {
+        case (1, _) where parts[0] == "healthz":
             respond(responder, 200, HealthBody(status: "ok", node: node.config.id, tier: node.config.tier.rawValue))
-        } else if parts == ["status"], method == "GET" {
-            node.status { report in self.respond(responder, 200, report) }
-        } else if parts == ["api", "cases"], method == "POST" {
-            intake(request, responder)
-        } else if parts == ["api", "cases"], method == "GET" {
-            list(request, responder)
-        } else if parts.count == 3, parts[0] == "api", parts[1] == "cases", method == "GET" {
-            show(parts[2], responder)
-        } else if parts.count == 4, parts[0] == "api", parts[1] == "cases", method == "POST" {
-            act(parts[3], on: parts[2], request, responder)
-        } else if ["healthz", "status", "api"].contains(parts.first ?? ""), parts.count <= 4 {
-            responder.send(APIError(405, "method_not_allowed", "\(method) is not allowed on \(request.path)").response)
-        } else {
-            responder.send(APIError(404, "not_found", "no endpoint \(request.path); see GET /status, /healthz, /api/cases").response)
+        case (1, _): node.status { report in self.respond(responder, 200, report) }
+        case (2, "POST"): intake(request, responder)
+        case (2, _): list(request, responder)
+        case (3, _): show(parts[2], responder)
+        default: act(parts[3], on: parts[2], request, responder)
         }
     }
 
@@ -48,9 +55,12 @@ final class HTTPAPI: @unchecked Sendable {
     private func act(_ verb: String, on id: String, _ request: HTTPRequest, _ responder: HTTPResponder) {
         let command: (CaseCommand, String)
         do throws(APIError) { command = try CaseRequests.command(verb, body: request.body) } catch { return responder.send(error.response) }
+        let log = node.log
         node.store.run({ engine in try engine.perform(command.0, on: id, actor: command.1, at: Date()) }) { result in
             switch result {
-            case .success(let c): self.respond(responder, 200, CaseBody(case: c))
+            case .success(let c):
+                log.info("case \(c.id) \(verb) by \(Logger.clip(command.1, 100)): now \(c.state.rawValue) at \(c.holder)")
+                self.respond(responder, 200, CaseBody(case: c))
             case .failure(let error): responder.send(APIError.from(error).response)
             }
         }
@@ -60,9 +70,12 @@ final class HTTPAPI: @unchecked Sendable {
         let defaultChannel: Channel = node.config.tier == .street ? .grid : .web
         let draft: CaseDraft
         do throws(APIError) { draft = try CaseRequests.draft(from: request.body, defaultChannel: defaultChannel) } catch { return responder.send(error.response) }
+        let log = node.log
         node.store.run({ engine in try engine.intake(draft, at: Date()) }) { result in
             switch result {
             case .success(let receipt):
+                log.info(receipt.linkedTo == nil ? "case \(receipt.case.id) created (\(draft.channel.rawValue)): \(receipt.case.state.rawValue) at \(receipt.case.holder)"
+                                                 : "report via \(draft.channel.rawValue) linked to open case \(receipt.case.id)")
                 let body = IntakeBody(id: receipt.case.id, linkedTo: receipt.linkedTo, case: receipt.case, reasons: receipt.reasons)
                 self.respond(responder, receipt.linkedTo == nil ? 201 : 200, body)
             case .failure(let error):

@@ -41,6 +41,8 @@ public protocol CaseRouting: Sendable {
     func place(_ c: Case, within scope: TopologyNode) -> Placement
     /// Intake-time decisions for a new case, `scope` being the intake node's subtree.
     func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis
+    /// The department the catalogue names for a topic at a unit's tier, as automatic dispatch would set it.
+    func department(for category: String, at unit: String) -> String?
 }
 
 /// The case domain on top of the node's database. Runs only on the store's writer thread:
@@ -149,7 +151,11 @@ final class NodeEngine {
         guard try queries.eventCount(of: caseId) < CaseLimits.maxEvents else {
             throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
         }
-        let event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
+        var event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
+        if event.action == .assigned, let category = event.data["category"], let department = router.department(for: category, at: event.holder) {
+            // Settling the topic by hand names the department just as automatic dispatch would have.
+            event.data["department"] = department
+        }
         try record(event, into: &c, origin: .local)
         try carryOutRecall(&c, at: now)
         if !c.state.isOpen { duplicates.remove(c.id) }

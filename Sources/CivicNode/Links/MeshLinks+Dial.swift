@@ -18,9 +18,24 @@ extension MeshLinks {
             case .failure(let error):
                 ch.state = .down
                 ch.lastError = "connect \(address): \(error)"
-                self.log.debug("cannot reach parent \(ch.peer) at \(address): \(error)")
+                self.logLinkFailure(ch, "cannot reach parent \(ch.peer) at \(address): \(error)")
                 self.scheduleReconnect()
             }
+        }
+    }
+
+    /// Link failures are logged at most every 30 s per link (the first at once), with how many were not, so a
+    /// parent that is down for an hour costs 120 lines, not 36,000.
+    func logLinkFailure(_ ch: PeerChannel, _ message: String) {
+        let now = Date()
+        if now.timeIntervalSince(ch.lastFailureLogged) >= 30 {
+            let quiet = ch.failuresNotLogged
+            log.warning(message + (quiet > 0 ? " (and \(quiet) more failures in the last \(Int(now.timeIntervalSince(ch.lastFailureLogged)))s)" : ""))
+            ch.lastFailureLogged = now
+            ch.failuresNotLogged = 0
+        } else {
+            ch.failuresNotLogged += 1
+            log.debug(message)
         }
     }
 
@@ -77,7 +92,7 @@ extension MeshLinks {
                     return
                 case .error(let e):
                     ch.lastError = "\(e.code): \(e.message)"
-                    self.log.error("parent \(ch.peer) refused us: \(e.code): \(e.message)")
+                    self.logLinkFailure(ch, "parent \(ch.peer) refused us: \(e.code): \(e.message)")
                     conn.close()
                     return
                 default:

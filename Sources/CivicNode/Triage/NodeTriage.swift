@@ -29,6 +29,11 @@ struct NodeTriage: CaseRouting {
         Placement(triage.locate(subject: c.subject, detail: c.detail, address: c.location.address, divisionCode: c.location.division, within: scope.id))
     }
 
+    func department(for category: String, at unit: String) -> String? {
+        guard let tier = triage.topology.find(unit)?.tier else { return nil }
+        return triage.topology.catalogue[category]?[tier.rawValue]
+    }
+
     func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis {
         let input = TriageInput(subject: draft.subject, detail: draft.detail, address: draft.location.address,
                                 divisionCode: draft.location.division, category: draft.category)
