@@ -11,6 +11,10 @@ final class HTTPServerConnection: @unchecked Sendable {
     /// A request was handed to the handler and its response is not written yet.
     private(set) var inFlight = false
     private(set) var lastActivity = MonotonicClock.now()
+    /// When the first byte of the request now being read arrived; nil between requests.
+    private(set) var requestStartedAt: UInt64?
+    /// This connection's share of the server's `unfinishedBytes`.
+    private(set) var accountedBytes = 0
     private var peerFinishedSending = false
     /// False after a parse error or a response that ends the connection: nothing more is parsed.
     private var acceptsRequests = true
@@ -29,8 +33,33 @@ final class HTTPServerConnection: @unchecked Sendable {
 
     private func received(_ bytes: [UInt8]) {
         lastActivity = MonotonicClock.now()
+        if requestStartedAt == nil, !inFlight, !bytes.isEmpty { requestStartedAt = lastActivity }
+        if let server, server.unfinishedBytes + bytes.count > server.limits.maxUnfinishedBytes {
+            server.onLimit?("unfinished HTTP requests hold \(server.unfinishedBytes) bytes, the most this node keeps; refused \(connection.peerDescription)")
+            acceptsRequests = false
+            connection.write(HTTPResponse.error(503, code: "server_busy", message: "the node holds too many unfinished requests; retry shortly").serialized(keepAlive: false))
+            connection.closeAfterFlush()
+            return
+        }
         parser.append(bytes)
         processNext()
+        account()
+    }
+
+    /// Keeps the server's total of buffered, unfinished request bytes up to date.
+    private func account() {
+        guard let server else { return }
+        let now = parser.bufferedByteCount
+        server.unfinishedBytes += now - accountedBytes
+        accountedBytes = now
+    }
+
+    /// The request deadline passed: answer 408 and close.
+    func timeOut() {
+        acceptsRequests = false
+        requestStartedAt = nil
+        connection.write(HTTPResponse.error(408, code: "request_timeout", message: "the request did not arrive in time").serialized(keepAlive: false))
+        connection.closeAfterFlush()
     }
 
     /// A half-close after the request is legal: answer what is complete, then close.
@@ -56,6 +85,8 @@ final class HTTPServerConnection: @unchecked Sendable {
             return
         }
         inFlight = true
+        requestStartedAt = nil
+        account()
         // One request at a time: further pipelined bytes wait in the kernel until this one is answered.
         connection.pauseReading()
         let keepAlive = request.keepAlive && !server.isClosing
@@ -76,6 +107,7 @@ final class HTTPServerConnection: @unchecked Sendable {
             connection.closeAfterFlush()
             return
         }
+        if parser.bufferedByteCount > 0 { requestStartedAt = lastActivity }
         connection.resumeReading()
         // Requests already buffered (pipelined) produce no new read event: parse them explicitly.
         connection.loop.runSoon { [weak self] in self?.processNext() }

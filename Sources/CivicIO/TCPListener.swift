@@ -13,6 +13,8 @@ public final class TCPListener: @unchecked Sendable, LoopRegistrant {
     private var token: UInt64 = 0
     private var onAccept: ((TCPConnection) -> Void)?
     private var retryTimer: TimerHandle?
+    /// Told when accepting fails for want of resources (EMFILE, ENFILE, ENOBUFS): the owner logs it.
+    public var onAcceptFailure: ((SocketError) -> Void)?
 
     init(loop: EventLoop, host: String, port: Int, backlog: Int32, onAccept: @escaping (TCPConnection) -> Void) throws(SocketError) {
         let address = try SocketAddress.resolve(host: host, port: port)
@@ -67,7 +69,8 @@ public final class TCPListener: @unchecked Sendable, LoopRegistrant {
                 continue
             case .wouldBlock:
                 return
-            case .failed:
+            case .failed(let error):
+                onAcceptFailure?(error)
                 // EMFILE/ENFILE/ENOBUFS: the pending connections stay queued but no new edge will come
                 // for them (edge-triggered), so poll again shortly instead of waiting for the next client.
                 guard retryTimer == nil else { return }

@@ -3,6 +3,9 @@ import CivicHTTP
 import CivicIO
 import CivicWire
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One running node: event loop (sockets, links, HTTP) + store writer (SQLite, case domain).
 /// The tier is configuration; the same code runs the city, a district or a street.
@@ -48,9 +51,12 @@ public final class MeshNode: @unchecked Sendable {
         let started = onLoop { () throws -> (http: Int, mesh: Int?) in
             try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2)
             let address = HostPort.parse(config.httpListen) ?? HostPort(host: "127.0.0.1", port: 0)
-            let server = try HTTPServer(loop: loop, host: address.host, port: address.port) { [api = self.api!] request, responder in
+            let limits = Self.httpLimits(children: unit.children.count)
+            let server = try HTTPServer(loop: loop, host: address.host, port: address.port, limits: limits) { [api = self.api!] request, responder in
                 api.handle(request, responder)
             }
+            let throttle = LogThrottle()
+            server.onLimit = { [log = self.log] why in if let line = throttle.pass(String(why.prefix(24)), why) { log.warning(line) } }
             self.http = server
             return (server.port, self.links.meshPort)
         }
@@ -65,6 +71,19 @@ public final class MeshNode: @unchecked Sendable {
             meshAddress = ports.mesh.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" }
         }
         log.info("\(config.tier.rawValue) node \(config.id) (\(config.name)) serving HTTP on \(httpAddress)\(meshAddress.map { ", mesh on \($0)" } ?? "")")
+    }
+
+    /// HTTP limits that leave room under the process's fd limit for the mesh (each child's link, pending
+    /// handshakes), the databases and the listeners, so a flood of HTTP clients never locks out the mesh.
+    static func httpLimits(children: Int) -> HTTPServerLimits {
+        var limits = HTTPServerLimits()
+        var rl = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < rlim_t(Int32.max) {
+            let reserve = children * 2 + 64 + 32
+            limits.maxConnections = max(16, min(limits.maxConnections, Int(rl.rlim_cur) - reserve))
+        }
+        limits.maxConnectionsPerSource = max(4, min(limits.maxConnectionsPerSource, limits.maxConnections / 2))
+        return limits
     }
 
     /// Actual addresses, fixed at start (ports resolved when the config asked for port 0).

@@ -25,13 +25,16 @@ struct ServerFixture {
     let server: HTTPServer
     var base: String { "http://127.0.0.1:\(server.port)" }
 
-    static func start(idleTimeout: Double = 30, maxBodyBytes: Int = 1 << 20,
+    static func start(idleTimeout: Double = 30, maxBodyBytes: Int = 1 << 20, limits: HTTPServerLimits? = nil,
+                      onLimit: (@Sendable (String) -> Void)? = nil,
                       handler: @escaping @Sendable (HTTPRequest, HTTPResponder) -> Void) async throws -> ServerFixture {
         let loop = try EventLoop(name: "http-test")
         loop.startThread()
         let server = try await loop.onLoop {
-            try HTTPServer(loop: loop, host: "127.0.0.1", port: 0, idleTimeout: idleTimeout,
-                           maxBodyBytes: maxBodyBytes, handler: handler)
+            let server = try HTTPServer(loop: loop, host: "127.0.0.1", port: 0, idleTimeout: idleTimeout,
+                                        maxBodyBytes: maxBodyBytes, limits: limits, handler: handler)
+            server.onLimit = onLimit
+            return server
         }
         return ServerFixture(loop: loop, server: server)
     }

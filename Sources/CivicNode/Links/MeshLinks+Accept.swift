@@ -23,6 +23,13 @@ final class PendingHandshake {
 extension MeshLinks {
     func accept(_ conn: TCPConnection) {
         guard !stopped else { conn.close(); return }
+        guard pending.count < maxPendingHandshakes else {
+            if let line = logThrottle.pass("handshakes", "\(pending.count) mesh connections are still in their handshake, the most kept; closed \(conn.peerDescription)") {
+                log.warning(line)
+            }
+            conn.close()
+            return
+        }
         let p = PendingHandshake(connection: conn)
         pending[conn.id] = p
         conn.onRead = { [weak self] bytes in self?.pendingRead(conn.id, bytes) }

@@ -27,16 +27,7 @@ extension MeshLinks {
     /// Link failures are logged at most every 30 s per link (the first at once), with how many were not, so a
     /// parent that is down for an hour costs 120 lines, not 36,000.
     func logLinkFailure(_ ch: PeerChannel, _ message: String) {
-        let now = Date()
-        if now.timeIntervalSince(ch.lastFailureLogged) >= 30 {
-            let quiet = ch.failuresNotLogged
-            log.warning(message + (quiet > 0 ? " (and \(quiet) more failures in the last \(Int(now.timeIntervalSince(ch.lastFailureLogged)))s)" : ""))
-            ch.lastFailureLogged = now
-            ch.failuresNotLogged = 0
-        } else {
-            ch.failuresNotLogged += 1
-            log.debug(message)
-        }
+        if let line = logThrottle.pass("link \(ch.peer)", message) { log.warning(line) } else { log.debug(message) }
     }
 
     /// Exponential backoff with jitter: 0.1 s doubling to 5 s, each wait drawn from its upper half.

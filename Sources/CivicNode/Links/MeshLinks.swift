@@ -24,6 +24,9 @@ final class MeshLinks: @unchecked Sendable {
     var summaryDirty = true
     var lastSummarySent = Date.distantPast
     var pausedForBackpressure: [PeerChannel] = []
+    let logThrottle = LogThrottle()
+    /// Connections that have not finished the handshake, at most: more are closed at once (a child needs one).
+    let maxPendingHandshakes = 64
     /// How many durable messages may be in flight (sent, not acknowledged) per link.
     let window = 256
     let handshakeTimeout: Double = 5
@@ -61,6 +64,10 @@ final class MeshLinks: @unchecked Sendable {
         }
         if !unit.children.isEmpty, let address = HostPort.parse(config.meshListen) {
             listener = try loop.listen(host: address.host, port: address.port) { [weak self] conn in self?.accept(conn) }
+            listener?.onAcceptFailure = { [weak self] error in
+                guard let self, let line = self.logThrottle.pass("mesh accept", "cannot accept mesh connections: \(error)") else { return }
+                self.log.error(line)
+            }
         }
         heartbeatTimer = loop.scheduleTimer(after: config.heartbeatInterval, repeating: config.heartbeatInterval) { [weak self] in self?.tick() }
         connectParent()

@@ -23,9 +23,6 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     var reconnectAttempts = 0
     /// Lines from this peer refused since start: unparseable, not allowed by the protocol, or not applicable.
     var refusedLines = 0
-    /// Rate limit for link-failure log lines (MeshLinks.logLinkFailure).
-    var lastFailureLogged = Date.distantPast
-    var failuresNotLogged = 0
 
     // Durable stream towards the peer.
     /// Highest seq committed to our outbox for this peer.

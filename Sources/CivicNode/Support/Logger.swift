@@ -77,3 +77,25 @@ enum WireClock {
                       parts.tm_hour, parts.tm_min, parts.tm_sec, Int(tv.tv_usec / 1000))
     }
 }
+
+/// Lets one log line through per key and interval, counting the ones it held back, so a storm of the same
+/// failure (a parent down for an hour, a flood of refused connections) costs a line every `interval`
+/// seconds instead of one per event. One owner per instance (the loop thread).
+final class LogThrottle {
+    let interval: Double
+    private var last: [String: Date] = [:]
+    private var held: [String: Int] = [:]
+    init(interval: Double = 30) { self.interval = interval }
+
+    /// The line to log now (with how many were held back since the last one), or nil to stay quiet.
+    func pass(_ key: String, _ message: String, now: Date = Date()) -> String? {
+        if let previous = last[key], now.timeIntervalSince(previous) < interval {
+            held[key, default: 0] += 1
+            return nil
+        }
+        let quiet = held.removeValue(forKey: key) ?? 0
+        let since = last[key].map { Int(now.timeIntervalSince($0)) } ?? 0
+        last[key] = now
+        return quiet > 0 ? "\(message) (and \(quiet) more in the last \(since)s)" : message
+    }
+}
