@@ -13,12 +13,28 @@ final class BatchExecutor<Context>: @unchecked Sendable {
     }
 
     private let database: Database
-    private let context: Context
+    private var context: Context
+    /// Builds the context from what the database holds (the same closure that built it at start).
+    private let makeContext: (Database) throws -> Context
     private static var savepointName: String { "civic_op" }
 
-    init(database: Database, context: Context) {
+    init(database: Database, context: Context, makeContext: @escaping (Database) throws -> Context) {
         self.database = database
         self.context = context
+        self.makeContext = makeContext
+    }
+
+    /// After a batch that did not commit (a full disk, an I/O error), the database rolled back every operation
+    /// that ran, but the context may still mirror them (counters, sequence numbers, caches). It is rebuilt from
+    /// the database, so the writer can go on serving: crash-only recovery without the crash. Returns the error
+    /// if even that fails (the old context is then kept, and the next failed batch tries again).
+    func rebuildContext() -> (any Error)? {
+        do {
+            context = try makeContext(database)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// BEGIN IMMEDIATE, each operation in its own SAVEPOINT, COMMIT.

@@ -32,7 +32,7 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
         self.path = path
         self.maxBatch = maxBatch
         let database = try Database(path: path, synchronousFull: synchronousFull)
-        let executor = BatchExecutor(database: database, context: try makeContext(database))
+        let executor = BatchExecutor(database: database, context: try makeContext(database), makeContext: makeContext)
         let queue = self.queue
         let finished = self.finished
         // The thread holds the queue and executor, not `self`, so dropping the writer
@@ -150,6 +150,8 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
             // caller hears that its operation is done, so a reply never runs ahead of its own effects.
             if outcome.committed, let hook {
                 executor.runAfterCommit(hook)
+            } else if !outcome.committed, let error = executor.rebuildContext() {
+                queue.stats.withLock { $0.lastRebuildError = "\(error)" }
             }
             for (operation, failure) in zip(batch, outcome.failures) {
                 operation.complete(failure)

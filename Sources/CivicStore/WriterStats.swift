@@ -10,6 +10,8 @@ public struct WriterStats: Sendable, Hashable {
     public var largestBatch: Int = 0
     /// Batches whose BEGIN or COMMIT failed, or that SQLite rolled back midway.
     public var failedBatches: Int = 0
+    /// Why the context could not be rebuilt after the last failed batch, if it could not.
+    public var lastRebuildError: String?
     /// Submits refused because the writer was closed (never run, not in `operations`).
     public var rejectedSubmits: Int = 0
 

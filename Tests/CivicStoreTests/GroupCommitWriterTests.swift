@@ -29,6 +29,12 @@ private final class Gate: Sendable {
     }
 }
 
+/// What the writer's context mirrors of the database, in memory.
+private final class Mirror: @unchecked Sendable {
+    var count: Int
+    init(_ count: Int) { self.count = count }
+}
+
 @Suite("GroupCommitWriter")
 struct GroupCommitWriterTests {
     private func makeWriter(_ path: String, maxBatch: Int = 512) throws -> GroupCommitWriter<Void> {
@@ -160,6 +166,40 @@ struct GroupCommitWriterTests {
             let db = try Database(path: path)
             #expect(try db.query("SELECT id FROM parent").compactMap { $0.int("id") } == [3])
             #expect(try db.scalarInt("SELECT count(*) FROM child") == 0)
+        }
+    }
+
+    /// A context mirroring the database (like the node engine's counters) is rebuilt from it after a batch
+    /// that did not commit, so it never keeps what the database rolled back.
+    @Test func aFailedBatchRebuildsTheContextFromTheDatabase() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/mirror.sqlite"
+            let built = Mutex(0)
+            let writer = try GroupCommitWriter<Mirror>(path: path) { db in
+                try db.executeScript("""
+                    CREATE TABLE IF NOT EXISTS parent(id INTEGER PRIMARY KEY);
+                    CREATE TABLE IF NOT EXISTS child(id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);
+                    """)
+                built.withLock { $0 += 1 }
+                return Mirror(try db.scalarInt("SELECT count(*) FROM parent") ?? 0)
+            }
+            try writer.submitAndWait { m, db in try db.execute("INSERT INTO parent(id) VALUES (1)"); m.count += 1 }
+            let gate = Gate()
+            gate.hold(writer)
+            let done = DispatchGroup()
+            for sql in ["INSERT INTO parent(id) VALUES (2)", "INSERT INTO child(id, parent) VALUES (1, 404)"] {
+                done.enter()
+                writer.submit({ m, db in
+                    try db.execute(sql)
+                    if sql.contains("parent(id)") { m.count += 1 }
+                }, completion: { _ in done.leave() })
+            }
+            gate.release.signal()
+            done.wait()
+            let mirrored = try writer.submitAndWait { m, db in (m.count, try db.scalarInt("SELECT count(*) FROM parent") ?? -1) }
+            writer.close()
+            #expect(mirrored.0 == 1 && mirrored.1 == 1, "the mirror matches the rolled-back database: \(mirrored)")
+            #expect(built.withLock { $0 } == 2, "built at start and once after the failed batch")
         }
     }
 

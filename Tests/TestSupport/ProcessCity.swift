@@ -31,6 +31,14 @@ public final class ProcessCity: @unchecked Sendable {
     }
 
     public func configPath(_ id: String) -> String { dir.path + "/\(id).json" }
+
+    /// Moves a node's data directory (before it starts), e.g. onto a small filesystem.
+    public func setDataDir(_ id: String, _ path: String) throws {
+        guard var c = configs[id] else { return }
+        c.dataDir = path
+        configs[id] = c
+        try ConfigGenerator.encode(c).write(to: URL(fileURLWithPath: configPath(id)))
+    }
     public func url(_ id: String, _ path: String) -> String { "http://\(configs[id]!.httpListen)\(path)" }
 
     public func start(_ id: String) throws {

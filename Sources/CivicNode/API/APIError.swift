@@ -1,5 +1,6 @@
 import CivicCases
 import CivicHTTP
+import CivicStore
 import Foundation
 
 /// An error an HTTP client sees: status, a stable code, the field at fault and a readable message.
@@ -27,6 +28,12 @@ struct APIError: Error {
     static func from(_ error: any Error) -> APIError {
         if let e = error as? APIError { return e }
         if let e = error as? CaseRuleError { return APIError(e) }
+        if let storage = StorageFailure(error) {
+            switch storage.kind {
+            case .full: return APIError(507, "storage_full", field: "storage", "the node's disk is full: nothing was written; reads still work, and writing resumes by itself when there is space again")
+            case .io: return APIError(503, "storage_error", field: "storage", "the node's storage failed to write (\(error)): nothing was written; retry later")
+            }
+        }
         return APIError(500, "internal", "internal error: \(error)")
     }
 

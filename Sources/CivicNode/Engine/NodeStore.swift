@@ -11,10 +11,14 @@ final class NodeStore: @unchecked Sendable {
     // Invariant: `writer` is thread-safe; the engine it owns is touched only on the writer thread.
     private let writer: GroupCommitWriter<NodeEngine>
     private let loop: EventLoop
+    private let log: Logger
+    private let throttle: LogThrottleBox
 
     init(path: String, config: NodeConfig, unit: TopologyNode, router: any CaseRouting, loop: EventLoop,
          onCommit: @escaping @Sendable (CommitReport) -> Void) throws {
         self.loop = loop
+        self.log = Logger(label: config.id)
+        self.throttle = LogThrottleBox()
         let parentId = config.parentId
         let prefix = config.topology.casePrefix
         let maxLine = config.maxLineBytes
@@ -32,13 +36,16 @@ final class NodeStore: @unchecked Sendable {
         let loop = self.loop
         writer.submit({ engine, _ in
             try engine.guarded { try op(engine) }
-        }, completion: { [writer] result in
-            if case .failure(let error) = result, writer.stats.failedBatches > 0 {
-                // A whole batch failed to commit (disk full, I/O error): the database rolled back, but the
-                // engine's in-memory mirrors did not. Crash-only recovery: stop, and let the supervisor
-                // restart the node from what is on disk. Nothing acknowledged is lost — acks follow commits.
-                Logger(label: "store").error("a batch failed to commit (\(error)); exiting so the node restarts from disk")
-                exit(70)
+        }, completion: { [writer, log, throttle] result in
+            if case .failure(let error) = result, StorageFailure(error) != nil {
+                // The storage refused a write (disk full, I/O error): the operation, or its whole batch, left nothing
+                // behind (a failed batch also makes the writer rebuild the engine from the database), and every
+                // caller hears why. Reads go on; writing resumes by itself when the disk has room again.
+                // Nothing acknowledged is lost — acks follow commits.
+                let failed = writer.stats.failedBatches
+                if let line = throttle.pass("storage", "storage refused a write (\(error)); \(failed) whole batches failed so far; reads go on, writes resume when storage recovers") {
+                    log.error(line)
+                }
             }
             loop.execute { done(result) }
         })
@@ -66,6 +73,28 @@ extension NodeEngine {
         } catch {
             restore(saved)
             throw error
+        }
+    }
+}
+
+/// A LogThrottle shared by writer-thread completions (one at a time, in order): the lock only makes that
+/// hand-over explicit.
+final class LogThrottleBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private let throttle = LogThrottle(interval: 10)
+    func pass(_ key: String, _ message: String) -> String? { lock.withLock { throttle.pass(key, message) } }
+}
+
+/// A write the storage refused as a whole: the disk is full, or an I/O error.
+struct StorageFailure {
+    enum Kind { case full, io }
+    let kind: Kind
+    init?(_ error: any Error) {
+        guard let e = error as? SQLiteError else { return nil }
+        switch e.extendedCode & 0xFF {
+        case 13: kind = .full  // SQLITE_FULL
+        case 10, 4: kind = .io  // SQLITE_IOERR; SQLITE_ABORT when SQLite rolled the transaction back on its own
+        default: return nil
         }
     }
 }
