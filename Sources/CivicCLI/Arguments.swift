@@ -13,6 +13,12 @@ struct Arguments {
     private(set) var flags: Set<String> = []
     private(set) var positional: [String] = []
 
+    /// Parses against the options `CommandSpecs` lists for `command` (the same table `--help` prints).
+    init(_ args: [String], command: String) throws {
+        guard let spec = CommandSpec.find(command) else { throw UsageError("internal: no spec for \(command)") }
+        try self.init(args, options: spec.optionNames, flags: spec.flagNames)
+    }
+
     init(_ args: [String], options: Set<String>, flags allowedFlags: Set<String> = []) throws {
         var i = 0
         while i < args.count {
@@ -35,13 +41,26 @@ struct Arguments {
                         values[name] = args[i]
                     }
                 } else {
-                    throw UsageError("unknown option --\(name)")
+                    let hint = (options.union(allowedFlags)).min { Self.distance(name, $0) < Self.distance(name, $1) }
+                        .flatMap { Self.distance(name, $0) <= 3 ? "; did you mean --\($0)?" : nil } ?? ""
+                    throw UsageError("unknown option --\(name)\(hint)")
                 }
             } else {
                 positional.append(word)
             }
             i += 1
         }
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() { current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))) }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     subscript(_ name: String) -> String? { values[name] }

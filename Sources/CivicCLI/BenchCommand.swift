@@ -6,7 +6,7 @@ import Foundation
 /// in-process city (real TCP links on loopback, real SQLite files with synchronous=FULL).
 enum BenchCommand {
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["cases", "data"])
+        let a = try Arguments(args, command: "bench")
         let total = try a.int("cases", default: 5000)
         guard total > 0 else { throw UsageError("--cases must be positive") }
         let dir = a["data"] ?? NSTemporaryDirectory() + "civicmesh-bench-\(getpid())"

@@ -5,27 +5,7 @@ import Foundation
 /// The `civicmesh` command line. Kept nonisolated on purpose: closures made in top-level code would
 /// inherit the main actor and trap when Dispatch runs them elsewhere.
 public enum CLI {
-    static let usage = """
-        civicmesh — a mesh of city, district and street nodes for citizen requests (12345 / 311)
-
-        usage:
-          civicmesh up [--topology FILE] [--data DIR] [--base-port N] [--topic-model FILE]   run a whole city on loopback
-          civicmesh node --config FILE                                  run one node
-          civicmesh status [--url URL] [--json]                         a node's status as a tree table
-          civicmesh submit --subject TEXT [--detail T] [--address A] [--division CODE]
-                           [--channel C] [--name N] [--phone P] [--category C] [--url URL]
-          civicmesh assign CASE_ID --target NODE_ID [--category C] [--url URL]
-          civicmesh case show|accept|progress|resolve|return CASE_ID [--note T] [--reply T] [--reason T] [--url URL]
-          civicmesh cases [--state S] [--node ID] [--limit N] [--after CURSOR] [--url URL]
-          civicmesh topology import --divisions FILE [--out FILE] [--prefix P]
-          civicmesh topology configs --topology FILE --out DIR [--base-port N] [--host H]
-          civicmesh topology compose [--topology FILE] [--out DIR]      docker-compose.yml + deploy/config/*.json
-          civicmesh topology sample                                     print the built-in sample city
-          civicmesh classify train|eval|cv|text …                       topic classifier (see `classify help`)
-          civicmesh triage place [--divisions FILE | --topology FILE] "address or message"   place + request type
-          civicmesh triage duplicates --data CSV [--threshold 0.4] [--sample 50]   repeat reports in a message file
-          civicmesh bench [--cases N] [--data DIR]                      throughput city→street on a local city
-        """
+    static var usage: String { CommandSpec.overview }
 
     public static func main(_ arguments: [String]) -> Int32 {
         let args = Array(arguments.dropFirst())
@@ -34,6 +14,14 @@ public enum CLI {
             return 2
         }
         let rest = Array(args.dropFirst())
+        if command != "classify", rest.contains("--help") || rest.contains("-h") {
+            // "topology configs --help" → the spec of "topology configs"; "topology --help" → every topology verb.
+            let verb = rest.first.map { "\(command) \($0)" }
+            if let verb, let spec = CommandSpec.find(verb) { print(spec.help); return 0 }
+            if let spec = CommandSpec.find(command) { print(spec.help); return 0 }
+            let family = CommandSpec.all.filter { $0.key.hasPrefix(command + " ") }
+            if !family.isEmpty { print(family.map(\.help).joined(separator: "\n\n")); return 0 }
+        }
         do {
             switch command {
             case "node": return try NodeCommand.run(rest)

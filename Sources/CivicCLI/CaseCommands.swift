@@ -6,7 +6,7 @@ enum CaseCommands {
     static let defaultURL = "http://127.0.0.1:7400"
 
     static func submit(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url", "subject", "detail", "address", "division", "channel", "name", "phone", "category"])
+        let a = try Arguments(args, command: "submit")
         var body: [String: String] = ["subject": try a.required("subject")]
         let fields = ["detail": "detail", "address": "address", "division": "division", "channel": "channel",
                       "name": "citizen_name", "phone": "citizen_phone", "category": "category"]
@@ -15,7 +15,7 @@ enum CaseCommands {
     }
 
     static func assign(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url", "target", "actor", "category", "reason"], flags: ["ruling"])
+        let a = try Arguments(args, command: "assign")
         guard let id = a.positional.first else { throw UsageError("assign needs a case id") }
         var body: [String: Any] = ["target": try a.required("target")]
         if let actor = a["actor"] { body["actor"] = actor }
@@ -26,18 +26,18 @@ enum CaseCommands {
     }
 
     static func caseAction(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url", "note", "reply", "reason", "target", "actor"])
+        let a = try Arguments(args, command: "case")
         guard a.positional.count == 2 else { throw UsageError("case needs an action and a case id, e.g. `case show WH-20261121-000001`") }
         let (verb, id) = (a.positional[0], a.positional[1])
         let url = a["url"] ?? defaultURL
         if verb == "show" { return try call("GET", url, "/api/cases/\(id)", nil) }
         var body: [String: String] = [:]
-        for key in ["note", "reply", "reason", "target", "actor"] { if let v = a[key] { body[key] = v } }
+        for key in ["note", "reply", "reason", "actor"] { if let v = a[key] { body[key] = v } }
         return try call("POST", url, "/api/cases/\(id)/\(verb.replacingOccurrences(of: "-", with: "_"))", body)
     }
 
     static func list(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url", "state", "node", "limit", "after"])
+        let a = try Arguments(args, command: "cases")
         let query = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }.joined(separator: "&")
         return try call("GET", a["url"] ?? defaultURL, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)
     }

@@ -7,7 +7,7 @@ import Glibc
 /// `civicmesh node --config FILE`: run one node until SIGTERM or SIGINT, then stop cleanly.
 enum NodeCommand {
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["config"])
+        let a = try Arguments(args, command: "node")
         let path = try a.required("config")
         // Listen for SIGTERM/SIGINT before anything starts, so a stop request during start-up is not lost.
         let termination = TerminationSignal()
@@ -15,7 +15,8 @@ enum NodeCommand {
         let node: MeshNode
         do {
             node = try MeshNode(config: config)
-        } catch let error as ConfigError {
+        } catch var error as ConfigError {
+            if error.file == "-" { error.file = path }
             throw error
         } catch {
             printError("civicmesh: node \(config.id) cannot start: \(error)")

@@ -7,7 +7,7 @@ import Foundation
 /// `civicmesh status [--url URL] [--json]`: a node's status as a readable tree table.
 enum StatusCommand {
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["url"], flags: ["json"])
+        let a = try Arguments(args, command: "status")
         let base = a["url"] ?? CaseCommands.defaultURL
         let response = try HTTPClient.send(method: "GET", url: base + "/status", timeout: 5)
         guard response.status == 200 else {
@@ -19,11 +19,16 @@ enum StatusCommand {
             return 0
         }
         let report = try WireJSON.decoder().decode(StatusReport.self, from: Data(response.body))
-        print(render(report))
+        let depth = try a.int("depth", default: 2)
+        guard (1...2).contains(depth) else { throw UsageError("--depth must be 1 (children) or 2 (grandchildren), got \(depth)") }
+        if let under = a["under"], !report.children.contains(where: { $0.id == under }) {
+            throw UsageError("--under \(under): not a child of \(report.id) (children: \(report.children.map(\.id).joined(separator: ", ")))")
+        }
+        print(render(report, depth: depth, under: a["under"]))
         return 0
     }
 
-    static func render(_ r: StatusReport, now: Date = Date()) -> String {
+    static func render(_ r: StatusReport, now: Date = Date(), depth: Int = 2, under: String? = nil) -> String {
         var lines: [String] = []
         lines.append("\(r.id) \(r.name) [\(r.tier.rawValue)]  v\(r.version) protocol \(r.protocolVersion)  up \(duration(r.uptimeSeconds))  http \(r.http)\(r.mesh.map { "  mesh \($0)" } ?? "")")
         if let p = r.parent {
@@ -35,13 +40,15 @@ enum StatusCommand {
             lines.append("")
             let header = ["UNIT", "NAME", "LINK", "LAST HEARD", "OUTBOX", "ACKED", "APPLIED", "RECEIVED", "OPEN", "PENDING", "RESOLVED", "RETURNED"]
             var rows: [[String]] = []
-            let sorted = r.children
+            let sorted = r.children.filter { under == nil || $0.id == under }
             for (i, c) in sorted.enumerated() {
                 let branch = i == sorted.count - 1 ? "└─ " : "├─ "
                 let sub = c.summary?.counters.subtree
-                rows.append([branch + c.id, c.name ?? "", c.state, c.lastHeard.map { ago($0, now) } ?? "-", String(c.outboxDepth),
+                // Why a link is down, cut to keep the table readable (the full text is in --json).
+                let link = c.state == "up" ? c.state : c.state + (c.lastError.map { " (\(clip($0, 40)))" } ?? "")
+                rows.append([branch + c.id, c.name ?? "", link, c.lastHeard.map { ago($0, now) } ?? "-", String(c.outboxDepth),
                              "\(c.lastAckedSeq)/\(c.lastSentSeq)", String(c.lastAppliedSeq)] + figures(sub))
-                let grandchildren = c.summary?.children ?? []
+                let grandchildren = depth >= 2 ? (c.summary?.children ?? []) : []
                 for (j, g) in grandchildren.enumerated() {
                     let stem = i == sorted.count - 1 ? "   " : "│  "
                     let twig = j == grandchildren.count - 1 ? "└─ " : "├─ "
@@ -61,6 +68,8 @@ enum StatusCommand {
         }
         return lines.joined(separator: "\n")
     }
+
+    static func clip(_ text: String, _ max: Int) -> String { text.count <= max ? text : String(text.prefix(max - 1)) + "…" }
 
     static func figures(_ c: Counters?) -> [String] {
         guard let c else { return ["-", "-", "-", "-", "-"] }

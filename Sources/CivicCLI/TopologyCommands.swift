@@ -10,7 +10,7 @@ enum TopologyCommands {
         let rest = Array(args.dropFirst())
         switch sub {
         case "import":
-            let a = try Arguments(rest, options: ["divisions", "out", "prefix"])
+            let a = try Arguments(rest, command: "topology import")
             let path = try a.required("divisions")
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
             let topology = try Topology.fromDivisions(json: data, casePrefix: a["prefix"])
@@ -19,10 +19,25 @@ enum TopologyCommands {
             printError("topology: \(nodes.filter { $0.tier == .district }.count) districts, \(nodes.filter { $0.tier == .street }.count) streets, case prefix \(topology.casePrefix)")
             return 0
         case "configs":
-            let a = try Arguments(rest, options: ["topology", "out", "base-port", "host", "data-root"])
+            let a = try Arguments(rest, command: "topology configs")
             let topology = try loadTopology(try a.required("topology"))
             let out = try a.required("out")
-            let options = ConfigGenerator.Options(host: a["host"] ?? "127.0.0.1", basePort: try a.int("base-port", default: 7400), dataRoot: a["data-root"] ?? "data")
+            var hosts: [String: String] = [:]
+            if let file = a["hosts"] {
+                guard let data = FileManager.default.contents(atPath: file),
+                      let map = (try? JSONSerialization.jsonObject(with: data)) as? [String: String] else {
+                    throw UsageError("--hosts \(file) must be a readable JSON object {\"node id\": \"host\"}")
+                }
+                for id in map.keys where topology.find(id) == nil { throw UsageError("--hosts names \(id), which is not in the topology") }
+                hosts = map
+            }
+            let basePort = try a.int("base-port", default: 7400)
+            guard (1...65535).contains(basePort), basePort + 2 * topology.allNodes.count <= 65536 else {
+                throw UsageError("--base-port \(basePort) leaves no room for \(topology.allNodes.count) nodes × 2 ports below 65536")
+            }
+            let options = ConfigGenerator.Options(host: a["host"] ?? "127.0.0.1", basePort: basePort, dataRoot: a["data-root"] ?? "data",
+                                                  advertise: a["advertise"], hosts: hosts)
+            if let problem = options.problem(for: topology) { throw UsageError(problem) }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let configs = ConfigGenerator.configs(for: topology, options: options)
             for config in configs { try ConfigGenerator.encode(config).write(to: URL(fileURLWithPath: "\(out)/\(config.id).json")) }
@@ -30,7 +45,7 @@ enum TopologyCommands {
             return 0
         case "compose":
             // Writes docker-compose.yml and deploy/config/*.json under --out (default: the current directory).
-            let a = try Arguments(rest, options: ["topology", "out"])
+            let a = try Arguments(rest, command: "topology compose")
             let out = a["out"] ?? "."
             let source = a["topology"] ?? "the built-in sample topology"
             let topology = try a["topology"].map(loadTopology) ?? SampleTopology.load()

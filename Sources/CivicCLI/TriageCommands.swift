@@ -11,13 +11,13 @@ enum TriageCommands {
         switch sub {
         case "duplicates":
             // Replays a message file as new cases in time order and reports the links found.
-            let a = try Arguments(rest, options: ["data", "threshold", "sample"])
+            let a = try Arguments(rest, command: "triage duplicates")
             let threshold = Double(a["threshold"] ?? "0.4") ?? 0.4
             print(DuplicateStudy.run(csvPath: try a.required("data"), threshold: threshold, sampleSize: try a.int("sample", default: 50)))
             return 0
         case "place", "text":
             // One message (or address) through the gazetteer and the request-type rules.
-            let a = try Arguments(rest, options: ["topology", "divisions", "division", "detail"])
+            let a = try Arguments(rest, command: "triage place")
             let topology: Topology
             if let path = a["divisions"] {
                 guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }

@@ -10,7 +10,7 @@ import Glibc
 /// The configs (ports, secrets) are written once under DIR and reused, so a second run resumes the same data.
 enum UpCommand {
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, options: ["topology", "data", "base-port", "timeout", "topic-model"])
+        let a = try Arguments(args, command: "up")
         let termination = TerminationSignal()
         let dir = absolute(a["data"] ?? "civicmesh-data")
         let topology = try a["topology"].map(TopologyCommands.loadTopology) ?? SampleTopology.load()

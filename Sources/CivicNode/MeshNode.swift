@@ -30,7 +30,15 @@ public final class MeshNode: @unchecked Sendable {
         self.config = config
         self.unit = unit
         self.log = Logger(label: config.id, minimum: logLevel)
-        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        } catch {
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? (error as NSError).localizedDescription
+            throw ConfigError(file: "-", field: "data_dir", problem: "cannot create \(config.dataDir): \(reason)")
+        }
+        guard access(config.dataDir, W_OK) == 0 else {
+            throw ConfigError(file: "-", field: "data_dir", problem: "\(config.dataDir) is not writable by this user")
+        }
         let loop = try EventLoop(name: "loop-\(config.id)")
         self.loop = loop
         let linksBox = LateBox<MeshLinks>()

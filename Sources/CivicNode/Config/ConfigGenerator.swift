@@ -8,8 +8,24 @@ public enum ConfigGenerator {
         public var host: String
         public var basePort: Int
         public var dataRoot: String
-        public init(host: String = "127.0.0.1", basePort: Int = 7400, dataRoot: String = "data") {
-            self.host = host; self.basePort = basePort; self.dataRoot = dataRoot
+        /// The address children dial, when it is not `host` (which may be a listen-all address like 0.0.0.0).
+        public var advertise: String?
+        /// Per office: node id → the host its children dial (a real deployment: each office its own server).
+        public var hosts: [String: String]
+        public init(host: String = "127.0.0.1", basePort: Int = 7400, dataRoot: String = "data", advertise: String? = nil, hosts: [String: String] = [:]) {
+            self.host = host; self.basePort = basePort; self.dataRoot = dataRoot; self.advertise = advertise; self.hosts = hosts
+        }
+
+        /// The host a child dials to reach `parent`.
+        public func dialHost(of parent: String) -> String { hosts[parent] ?? advertise ?? host }
+
+        /// A listen-all address cannot be dialled: say so before 206 files carry it.
+        public func problem(for topology: Topology) -> String? {
+            let listenAll = ["0.0.0.0", "::", "[::]"]
+            for n in topology.allNodes where !n.children.isEmpty && listenAll.contains(dialHost(of: n.id)) {
+                return "children of \(n.id) would dial \(dialHost(of: n.id)), a listen-all address: give --advertise HOST or --hosts FILE"
+            }
+            return nil
         }
     }
 
@@ -23,7 +39,7 @@ public enum ConfigGenerator {
         return nodes.map { n in
             let i = index[n.id]!
             let parentId = topology.parent(of: n.id)
-            let parentAddress = parentId.map { "\(options.host):\(options.basePort + 2 * index[$0]! + 1)" }
+            let parentAddress = parentId.map { "\(options.dialHost(of: $0)):\(options.basePort + 2 * index[$0]! + 1)" }
             return NodeConfig(
                 id: n.id, tier: n.tier, name: n.name, codes: n.codes,
                 meshListen: "\(options.host):\(options.basePort + 2 * i + 1)", httpListen: "\(options.host):\(options.basePort + 2 * i)",

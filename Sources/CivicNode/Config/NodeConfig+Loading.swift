@@ -8,8 +8,17 @@ extension NodeConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, field: "-", problem: "cannot read the file")
         }
-        guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ConfigError(file: path, field: "-", problem: "not a JSON object")
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            throw ConfigError(file: path, field: "-", problem: "not valid JSON: \(JSONPosition.describe(error, in: data))")
+        }
+        guard var object = parsed as? [String: Any] else {
+            throw ConfigError(file: path, field: "-", problem: "the file must hold one JSON object ({…}), not \(parsed is [Any] ? "an array" : "a single value")")
+        }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        for key in object.keys.sorted() where !known.contains(key) {
+            let hint = Suggest.closest(to: key, among: known).map { "; did you mean \"\($0)\"?" } ?? ""
+            throw ConfigError(file: path, field: key, problem: "is not a config field\(hint)")
         }
         for key in CodingKeys.allCases {
             let envName = "CIVICMESH_" + key.rawValue.uppercased()
@@ -25,8 +34,14 @@ extension NodeConfig {
         } catch {
             throw ConfigError(file: path, field: "-", problem: "\(error)")
         }
-        try config.validate(file: path)
-        return config
+        var resolved = config
+        // A relative data_dir is where the config file is, not wherever the node happens to be started from.
+        if !resolved.dataDir.isEmpty, !resolved.dataDir.hasPrefix("/") {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            resolved.dataDir = folder.appendingPathComponent(resolved.dataDir).standardizedFileURL.path
+        }
+        try resolved.validate(file: path)
+        return resolved
     }
 
     private static func overrideValue(_ raw: String, key: CodingKeys, envName: String, file: String) throws(ConfigError) -> Any {
@@ -110,5 +125,49 @@ extension NodeConfig {
         case .dataCorrupted(let ctx): ctx.debugDescription
         @unknown default: "\(error)"
         }
+    }
+}
+
+/// Where a JSON syntax error is, as "line L, column C", from Foundation's error (it names a byte offset
+/// or a line and column, depending on the platform) or, failing that, its own message.
+enum JSONPosition {
+    static func describe(_ error: any Error, in data: Data) -> String {
+        let ns = error as NSError
+        let detail = (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+        var index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int
+        if index == nil, let range = detail.range(of: "around character ") {
+            index = Int(detail[range.upperBound...].prefix { $0.isNumber })
+        }
+        guard let index else { return detail }
+        let (line, column) = lineAndColumn(of: index, in: data)
+        return "\(detail.replacingOccurrences(of: "around character \(index)", with: "at byte \(index)")) (line \(line), column \(column))"
+    }
+
+    static func lineAndColumn(of offset: Int, in data: Data) -> (Int, Int) {
+        var line = 1, column = 1
+        for byte in data.prefix(offset) {
+            if byte == 0x0A { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+        }
+        return (line, column)
+    }
+}
+
+/// The closest known name to a misspelt one (edit distance at most 3), for "did you mean".
+enum Suggest {
+    static func closest(to word: String, among candidates: Set<String>) -> String? {
+        let scored = candidates.map { ($0, distance(Array(word.lowercased()), Array($0))) }.filter { $0.1 <= 3 }
+        return scored.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }?.0
+    }
+
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 }

@@ -1,0 +1,142 @@
+/// Every command, its options and what they do: the one source for `--help`, the overview and parsing
+/// (`Arguments(args, command:)` accepts exactly the options listed here, so help never drifts from the code).
+struct CommandSpec {
+    struct Option {
+        var name: String
+        /// The value's placeholder (`FILE`, `N`…), nil for a flag.
+        var value: String?
+        var help: String
+    }
+
+    var key: String
+    var synopsis: String
+    var summary: String
+    var options: [Option]
+
+    var optionNames: Set<String> { Set(options.filter { $0.value != nil }.map(\.name)) }
+    var flagNames: Set<String> { Set(options.filter { $0.value == nil }.map(\.name)) }
+
+    var help: String {
+        var lines = ["usage: civicmesh \(synopsis)", "", summary]
+        if !options.isEmpty {
+            lines.append("")
+            lines.append("options:")
+            let labels = options.map { "  --\($0.name)" + ($0.value.map { " \($0)" } ?? "") }
+            let width = labels.map(\.count).max() ?? 0
+            for (label, option) in zip(labels, options) {
+                lines.append(label + String(repeating: " ", count: width - label.count + 2) + option.help)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension CommandSpec {
+    static let url = Option(name: "url", value: "URL", help: "the node's HTTP address (default http://127.0.0.1:7400, the city of `up`)")
+    static let actor = Option(name: "actor", value: "NAME", help: "who acts, recorded in the case history")
+
+    static let all: [CommandSpec] = [
+        CommandSpec(key: "up", synopsis: "up [--topology FILE] [--data DIR] [--base-port N] [--timeout S] [--topic-model FILE]",
+                    summary: "Runs every node of a topology as its own process on loopback and supervises them until Ctrl-C.", options: [
+                        Option(name: "topology", value: "FILE", help: "topology JSON (default: the built-in sample city)"),
+                        Option(name: "data", value: "DIR", help: "configs, databases and logs (default ./civicmesh-data); a second run resumes it"),
+                        Option(name: "base-port", value: "N", help: "node i gets HTTP on N+2i and mesh on N+2i+1 (default 7400)"),
+                        Option(name: "timeout", value: "S", help: "seconds to wait for every link to come up (default 60)"),
+                        Option(name: "topic-model", value: "FILE", help: "a model from `classify train` for every intake node"),
+                    ]),
+        CommandSpec(key: "node", synopsis: "node --config FILE", summary: "Runs one node until SIGTERM or SIGINT.", options: [
+            Option(name: "config", value: "FILE", help: "the node's config (see README, Node configuration)"),
+        ]),
+        CommandSpec(key: "status", synopsis: "status [--url URL] [--json] [--depth N] [--under ID]",
+                    summary: "A node's status as a tree table: links, counters, children, grandchildren, manual queue.", options: [
+                        url, Option(name: "json", value: nil, help: "print the raw /status JSON"),
+                        Option(name: "depth", value: "N", help: "tree levels below the node to show: 1 children, 2 grandchildren (default 2)"),
+                        Option(name: "under", value: "ID", help: "show only this child and what is below it"),
+                    ]),
+        CommandSpec(key: "submit", synopsis: "submit --subject TEXT [--detail T] [--address A] [--division CODE] [--channel C] [--name N] [--phone P] [--category C] [--url URL]",
+                    summary: "Creates a case at the node (the city, or a street for a grid report).", options: [
+                        Option(name: "subject", value: "TEXT", help: "what the request is about (required)"),
+                        Option(name: "detail", value: "TEXT", help: "the full text"),
+                        Option(name: "address", value: "TEXT", help: "where; district and street names place the case"),
+                        Option(name: "division", value: "CODE", help: "an official division code, when known"),
+                        Option(name: "channel", value: "C", help: "hotline, web, wechat, app, sms or grid"),
+                        Option(name: "name", value: "N", help: "the citizen's name"),
+                        Option(name: "phone", value: "P", help: "the citizen's phone"),
+                        Option(name: "category", value: "C", help: "the topic, when the caller knows it (else the classifier decides)"),
+                        url,
+                    ]),
+        CommandSpec(key: "assign", synopsis: "assign CASE_ID --target NODE_ID [--category C] [--reason R] [--ruling] [--actor A] [--url URL]",
+                    summary: "Manual dispatch to a unit below the node; at a node above the holder (with --reason) a recall.", options: [
+                        Option(name: "target", value: "NODE_ID", help: "the unit that gets the case (required)"),
+                        Option(name: "category", value: "C", help: "settles the topic and names the catalogue's department"),
+                        Option(name: "reason", value: "R", help: "why; required for a recall"),
+                        Option(name: "ruling", value: nil, help: "a ruling (裁定) on a case that was returned: the target may not return it again until allowed"),
+                        actor, url,
+                    ]),
+        CommandSpec(key: "case", synopsis: "case show|accept|progress|resolve|return|allow-return CASE_ID [--note T] [--reply T] [--reason T] [--actor A] [--url URL]",
+                    summary: "Shows or acts on a case at the node that holds it.", options: [
+                        Option(name: "note", value: "T", help: "for progress"),
+                        Option(name: "reply", value: "T", help: "for resolve: the answer to the citizen"),
+                        Option(name: "reason", value: "T", help: "for return and allow-return"),
+                        actor, url,
+                    ]),
+        CommandSpec(key: "cases", synopsis: "cases [--state S] [--node ID] [--limit N] [--after CURSOR] [--url URL]",
+                    summary: "Lists the cases a node stores, a page at a time.", options: [
+                        Option(name: "state", value: "S", help: "pending, dispatched, accepted, resolved or returned"),
+                        Option(name: "node", value: "ID", help: "only cases held by this unit"),
+                        Option(name: "limit", value: "N", help: "page size, 1 to 1000 (default 50)"),
+                        Option(name: "after", value: "CURSOR", help: "the `next` of the previous page"),
+                        url,
+                    ]),
+        CommandSpec(key: "topology import", synopsis: "topology import --divisions FILE [--out FILE] [--prefix P]",
+                    summary: "Turns an official division list into a topology.", options: [
+                        Option(name: "divisions", value: "FILE", help: "the division list JSON (required)"),
+                        Option(name: "out", value: "FILE", help: "where to write (default: standard output)"),
+                        Option(name: "prefix", value: "P", help: "the case id prefix (default from the city's name)"),
+                    ]),
+        CommandSpec(key: "topology configs", synopsis: "topology configs --topology FILE --out DIR [--base-port N] [--host H] [--advertise H] [--hosts FILE] [--data-root DIR]",
+                    summary: "Writes one config per node: ports in order, one fresh secret per link.", options: [
+                        Option(name: "topology", value: "FILE", help: "the topology (required)"),
+                        Option(name: "out", value: "DIR", help: "the folder for the configs (required)"),
+                        Option(name: "base-port", value: "N", help: "node i gets HTTP on N+2i and mesh on N+2i+1 (default 7400)"),
+                        Option(name: "host", value: "H", help: "the address each node listens on (default 127.0.0.1; 0.0.0.0 for all)"),
+                        Option(name: "advertise", value: "H", help: "the host children dial to reach their parent, when it is not --host"),
+                        Option(name: "hosts", value: "FILE", help: "JSON {node id: host}: each office's own host, for its children to dial"),
+                        Option(name: "data-root", value: "DIR", help: "data_dir root, relative to each config's folder (default data)"),
+                    ]),
+        CommandSpec(key: "topology compose", synopsis: "topology compose [--topology FILE] [--out DIR]",
+                    summary: "Writes docker-compose.yml and deploy/config/*.json for a topology.", options: [
+                        Option(name: "topology", value: "FILE", help: "the topology (default: the sample city)"),
+                        Option(name: "out", value: "DIR", help: "where (default: the current folder)"),
+                    ]),
+        CommandSpec(key: "topology sample", synopsis: "topology sample", summary: "Prints the built-in sample city's topology.", options: []),
+        CommandSpec(key: "triage place", synopsis: "triage place [--divisions FILE | --topology FILE] [--division CODE] [--detail T] \"text\"",
+                    summary: "Where a message would be placed and what type it is, with the reasons.", options: [
+                        Option(name: "divisions", value: "FILE", help: "an official division list"),
+                        Option(name: "topology", value: "FILE", help: "a topology (default: the sample city)"),
+                        Option(name: "division", value: "CODE", help: "a division code given with the message"),
+                        Option(name: "detail", value: "T", help: "the message's full text, for the request type"),
+                    ]),
+        CommandSpec(key: "triage duplicates", synopsis: "triage duplicates --data CSV [--threshold T] [--sample N]",
+                    summary: "Replays a message file as new cases: repeat links, clusters, a sample to read.", options: [
+                        Option(name: "data", value: "CSV", help: "the messages (required)"),
+                        Option(name: "threshold", value: "T", help: "similarity for a repeat (default 0.4)"),
+                        Option(name: "sample", value: "N", help: "links to print for reading (default 50)"),
+                    ]),
+        CommandSpec(key: "bench", synopsis: "bench [--cases N] [--data DIR]", summary: "Throughput from intake at the city to commit at the streets, on a local in-process city.", options: [
+            Option(name: "cases", value: "N", help: "cases to post (default 5000)"),
+            Option(name: "data", value: "DIR", help: "keep the databases here (default: a temporary folder, removed)"),
+        ]),
+        CommandSpec(key: "version", synopsis: "version", summary: "Prints the version.", options: []),
+    ]
+
+    static func find(_ key: String) -> CommandSpec? { all.first { $0.key == key } }
+
+    /// The overview printed by `civicmesh help` and on a usage error.
+    static var overview: String {
+        (["civicmesh — a mesh of city, district and street nodes for citizen requests (12345 / 311)", "", "usage:"]
+            + all.map { "  civicmesh \($0.synopsis)" }
+            + ["  civicmesh classify train|eval|cv|text …   (see `civicmesh classify help`)", "",
+               "`civicmesh COMMAND --help` describes a command and its options."]).joined(separator: "\n")
+    }
+}
