@@ -36,12 +36,13 @@ extension CommandSpec {
     static let actor = Option(name: "actor", value: "NAME", help: "who acts, recorded in the case history")
 
     static let all: [CommandSpec] = [
-        CommandSpec(key: "up", synopsis: "up [--topology FILE] [--data DIR] [--base-port N] [--timeout S] [--topic-model FILE]",
-                    summary: "Runs every node of a topology as its own process on loopback and supervises them until Ctrl-C.", options: [
+        CommandSpec(key: "up", synopsis: "up [--topology FILE] [--data DIR] [--base-port N] [--timeout S] [--restart-delay S] [--topic-model FILE]",
+                    summary: "Runs every node of a topology as its own process on loopback and supervises them until Ctrl-C: a node that dies is restarted with backoff, its last log lines shown; one whose config is invalid (exit 2) stops up.", options: [
                         Option(name: "topology", value: "FILE", help: "topology JSON (default: the built-in sample city)"),
                         Option(name: "data", value: "DIR", help: "configs, databases and logs (default ./civicmesh-data); a second run resumes it"),
                         Option(name: "base-port", value: "N", help: "node i gets HTTP on N+2i and mesh on N+2i+1 (default 7400)"),
                         Option(name: "timeout", value: "S", help: "seconds to wait for every link to come up (default 60)"),
+                        Option(name: "restart-delay", value: "S", help: "first wait before restarting a node that died, doubling to 30 s (default 1)"),
                         Option(name: "topic-model", value: "FILE", help: "a model from `classify train` for every intake node"),
                     ]),
         CommandSpec(key: "node", synopsis: "node --config FILE", summary: "Runs one node until SIGTERM or SIGINT.", options: [

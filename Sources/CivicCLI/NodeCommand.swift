@@ -36,16 +36,27 @@ final class TerminationSignal: @unchecked Sendable {
     // Invariant: `sources` is written once in init and only read afterwards.
     private let done = DispatchSemaphore(value: 0)
     private var sources: [any DispatchSourceSignal] = []
+    private let fired = NSLock()
+    private var firedFlag = false
 
     init() {
         let queue = DispatchQueue(label: "signals")
         for sig in [SIGTERM, SIGINT] {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [done] in done.signal() }
+            source.setEventHandler { [weak self] in self?.fire() }
             // libdispatch installs its own handler on resume; setting SIG_IGN afterwards would silence it.
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// Whether a stop was asked for (a signal, or `fire()`), without waiting.
+    var isFired: Bool { fired.withLock { firedFlag } }
+
+    /// Asks for a stop as a signal would (e.g. a supervisor that must give up).
+    func fire() {
+        let first = fired.withLock { () -> Bool in defer { firedFlag = true }; return !firedFlag }
+        if first { done.signal() }
     }
 
     /// Blocks until one of the signals arrives.

@@ -66,6 +66,7 @@ public final class MeshNode: @unchecked Sendable {
             let throttle = LogThrottle()
             server.onLimit = { [log = self.log] why in if let line = throttle.pass(String(why.prefix(24)), why) { log.warning(line) } }
             self.http = server
+            self.links.startDialling()
             return (server.port, self.links.meshPort)
         }
         switch started {

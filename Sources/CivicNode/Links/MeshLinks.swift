@@ -17,7 +17,7 @@ final class MeshLinks: @unchecked Sendable {
     var children: [String: PeerChannel] = [:]
     var pending: [Int: PendingHandshake] = [:]
     var listener: TCPListener?
-    var seenNonces = NonceMemory(capacity: 100_000)
+    var seenNonces = NonceMemory(capacity: 20_000)  // ≤ 20,000 × 128 hex digits ≈ 2.6 MB at most
     var stopped = false
     var heartbeatTimer: TimerHandle?
     var counters = CounterSet()
@@ -70,8 +70,12 @@ final class MeshLinks: @unchecked Sendable {
             }
         }
         heartbeatTimer = loop.scheduleTimer(after: config.heartbeatInterval, repeating: config.heartbeatInterval) { [weak self] in self?.tick() }
-        connectParent()
+        // Dialling the parent waits for `startDialling()`, once every port of this node is bound: a node
+        // that cannot start must not leave a connection at its parent on each attempt.
     }
+
+    /// Starts the link up to the parent (after every listener of the node is bound).
+    func startDialling() { connectParent() }
 
     var meshPort: Int? { listener?.port }
 
