@@ -1,3 +1,4 @@
+import CivicNode
 import Foundation
 
 /// A usage error: the message is printed with the command's usage and the process exits with status 2.
@@ -41,8 +42,7 @@ struct Arguments {
                         values[name] = args[i]
                     }
                 } else {
-                    let hint = (options.union(allowedFlags)).min { Self.distance(name, $0) < Self.distance(name, $1) }
-                        .flatMap { Self.distance(name, $0) <= 3 ? "; did you mean --\($0)?" : nil } ?? ""
+                    let hint = Suggest.closest(to: name, among: options.union(allowedFlags)).map { "; did you mean --\($0)?" } ?? ""
                     throw UsageError("unknown option --\(name)\(hint)")
                 }
             } else {
@@ -50,17 +50,6 @@ struct Arguments {
             }
             i += 1
         }
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() { current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))) }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     subscript(_ name: String) -> String? { values[name] }

@@ -5,18 +5,11 @@ import TestSupport
 import Testing
 
 /// One rule for status codes and error bodies (README, "HTTP API"), and what the logs say.
-@Suite(.serialized) final class APIConsistencyTests {
-    let dir = TempDirectory("apirules")
-    let city: LocalCity
+@Suite(.serialized) final class APIConsistencyTests: OnSampleCity {
+    let sample: SampleCity
+    var city: LocalCity { sample.city }
 
-    init() throws {
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
-        #expect(city.waitUntilLinked())
-    }
-
-    deinit { city.stopAll() }
-
-    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
+    init() throws { sample = try SampleCity("apirules") }
 
     @Test func statusCodesAndErrorBodiesFollowOneRule() throws {
         let unknown = try API.get(url("city", "/api/nothing"))

@@ -6,19 +6,11 @@ import Testing
 
 /// No accepted case can produce a mesh line the peers would refuse: every field has a limit checked at
 /// intake, and a change whose line would not fit is refused to its caller before commit, never queued.
-@Suite(.serialized) final class CaseLimitsTests {
-    let dir = TempDirectory("limits")
-    let city: LocalCity
+@Suite(.serialized) final class CaseLimitsTests: OnSampleCity {
+    let sample: SampleCity
+    var city: LocalCity { sample.city }
 
-    init() throws {
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
-        #expect(city.waitUntilLinked())
-    }
-
-    deinit { city.stopAll() }
-
-    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
-    func state(at node: String, _ id: String) -> String? { try? API.get(url(node, "/api/cases/\(id)")).string("case", "state") }
+    init() throws { sample = try SampleCity("limits") }
 
     @Test func anOversizedFieldIsRefusedNamingItAndTheLinkKeepsCarryingCases() throws {
         let huge = "东湖区湖滨街道" + String(repeating: "a", count: 1_048_400 - 200)

@@ -124,18 +124,12 @@ import Testing
 }
 
 /// Before a peer has proven itself, every field it sends is bounded, and what it sends is logged on one line.
-@Suite(.serialized) final class HandshakeBoundsTests {
-    let dir = TempDirectory("hsbounds")
-    let city: LocalCity
-    let mesh: HostPort
+@Suite(.serialized) final class HandshakeBoundsTests: OnSampleCity {
+    let sample: SampleCity
+    var city: LocalCity { sample.city }
+    var mesh: HostPort { HostPort.parse(city.nodes["city"]!.meshAddress!)! }
 
-    init() throws {
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
-        #expect(city.waitUntilLinked())
-        mesh = HostPort.parse(city.nodes["city"]!.meshAddress!)!
-    }
-
-    deinit { city.stopAll() }
+    init() throws { sample = try SampleCity("hsbounds") }
 
     func refusal(after line: String) throws -> [String: Any] {
         let s = try BlockingSocket.connect(host: mesh.host, port: mesh.port, timeout: 5)

@@ -6,19 +6,11 @@ import Testing
 
 /// Link sequence numbers stay in step on both sides whatever applying a peer's message produces —
 /// in particular when applying a message from a peer queues a message back to that same peer.
-@Suite(.serialized) final class LinkSequenceTests {
-    let dir = TempDirectory("linkseq")
-    let city: LocalCity
+@Suite(.serialized) final class LinkSequenceTests: OnSampleCity {
+    let sample: SampleCity
+    var city: LocalCity { sample.city }
 
-    init() throws {
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
-        #expect(city.waitUntilLinked(), "every link comes up")
-    }
-
-    deinit { city.stopAll() }
-
-    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
-    func state(at node: String, _ id: String) -> String? { try? API.get(url(node, "/api/cases/\(id)")).string("case", "state") }
+    init() throws { sample = try SampleCity("linkseq") }
 
     /// The district's view of what it sent to the city equals the city's view of what it applied from the district.
     func linkAgrees(_ child: String, _ parent: String) throws -> Bool {

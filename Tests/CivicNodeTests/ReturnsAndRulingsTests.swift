@@ -5,20 +5,11 @@ import TestSupport
 import Testing
 
 /// Returns, recalls and rulings across the sample city, end to end.
-@Suite(.serialized) final class ReturnsAndRulingsTests {
-    let dir = TempDirectory("returns")
-    let city: LocalCity
+@Suite(.serialized) final class ReturnsAndRulingsTests: OnSampleCity {
+    let sample: SampleCity
+    var city: LocalCity { sample.city }
 
-    init() throws {
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 0.5)
-        #expect(city.waitUntilLinked())
-    }
-
-    deinit { city.stopAll() }
-
-    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
-    func show(_ node: String, _ id: String) -> JSONResponse? { try? API.get(url(node, "/api/cases/\(id)")) }
-    func at(_ node: String, _ id: String) -> String? { show(node, id).map { "\($0.string("case", "state") ?? "?")@\($0.string("case", "holder") ?? "?")" } }
+    init() throws { sample = try SampleCity("returns") }
 
     @Test func aCaseIsNeverRoutedBackToAnyUnitThatReturnedIt() throws {
         let created = try API.post(url("city", "/api/cases"), ["subject": "井盖缺失", "address": "东湖区湖滨街道湖边路3号", "category": "城乡建设"])

@@ -153,8 +153,8 @@ enum JSONPosition {
 }
 
 /// The closest known name to a misspelt one (edit distance at most 3), for "did you mean".
-enum Suggest {
-    static func closest(to word: String, among candidates: Set<String>) -> String? {
+public enum Suggest {
+    public static func closest(to word: String, among candidates: Set<String>) -> String? {
         let scored = candidates.map { ($0, distance(Array(word.lowercased()), Array($0))) }.filter { $0.1 <= 3 }
         return scored.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }?.0
     }

@@ -1,0 +1,31 @@
+import CivicNode
+import Foundation
+
+/// The sample city running in this process (real TCP links, one SQLite file per node), links up, stopped
+/// when released: the fixture most mesh tests start from.
+public final class SampleCity: @unchecked Sendable {
+    public let dir: TempDirectory
+    public let city: LocalCity
+
+    public init(_ label: String, heartbeat: Double = 0.5) throws {
+        dir = TempDirectory(label)
+        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: heartbeat)
+        guard city.waitUntilLinked() else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "the sample city's links did not come up"]) }
+    }
+
+    deinit { city.stopAll() }
+}
+
+/// Helpers for a test that runs on a `SampleCity`.
+public protocol OnSampleCity {
+    var city: LocalCity { get }
+}
+
+extension OnSampleCity {
+    public func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
+    /// The case as `node` has it, or nil.
+    public func show(_ node: String, _ id: String) -> JSONResponse? { try? API.get(url(node, "/api/cases/\(id)")) }
+    public func state(at node: String, _ id: String) -> String? { show(node, id)?.string("case", "state") }
+    /// "state@holder" as `node` has it.
+    public func at(_ node: String, _ id: String) -> String? { show(node, id).map { "\($0.string("case", "state") ?? "?")@\($0.string("case", "holder") ?? "?")" } }
+}
