@@ -105,7 +105,8 @@ public enum CaseRules {
         case .returnAllowed:
             c.ruling = nil
         case .recallRequested:
-            if let to = event.data["target"] { c.recall = (by: event.node, to: to, reason: event.data["reason"] ?? "") }
+            // A request that reaches a case already resolved has nothing left to recall.
+            if c.state.isOpen, let to = event.data["target"] { c.recall = (by: event.node, to: to, reason: event.data["reason"] ?? "") }
         case .resolved:
             c.recall = nil
         default:

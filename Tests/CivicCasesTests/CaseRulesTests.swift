@@ -179,6 +179,11 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
         CaseRules.fold(e, into: &resolved)
         CaseRules.fold(CaseEvent(id: "s1-5", caseId: c.id, at: Date(), node: "s1", actor: "x", action: .resolved, state: .resolved, holder: "s1"), into: &resolved)
         #expect(resolved.recall == nil && CaseRules.carryOutRecall(resolved, node: street, parent: "d1", eventId: next, at: Date()) == nil)
+        // …and a request arriving after the resolution leaves no pending recall behind.
+        var late = held
+        CaseRules.fold(CaseEvent(id: "s1-6", caseId: c.id, at: Date(), node: "s1", actor: "x", action: .resolved, state: .resolved, holder: "s1"), into: &late)
+        CaseRules.fold(e, into: &late)
+        #expect(late.recall == nil && late.state == .resolved)
         do {
             _ = try apply(.assign(target: "s1", reason: "x"), held, at: city, parent: nil)
             Issue.record("recalling to the holder itself must fail")
