@@ -22,7 +22,7 @@ let package = Package(
         // Wire protocol: framing, messages, SHA-256/HMAC handshake proofs
         .target(name: "CivicWire", dependencies: ["CivicCases"], path: "Sources/CivicWire", swiftSettings: swiftSettings),
         // Storage: sqlite3 wrapper and the single group-commit writer
-        .target(name: "CivicStore", dependencies: ["CSQLite"], path: "Sources/CivicStore", swiftSettings: swiftSettings),
+        .target(name: "CivicStore", dependencies: ["CSQLite", "CLinuxShims"], path: "Sources/CivicStore", swiftSettings: swiftSettings),
         // Transport: epoll event loop, TCP connections, timers
         .target(name: "CivicIO", dependencies: ["CLinuxShims"], path: "Sources/CivicIO", swiftSettings: swiftSettings),
         // HTTP/1.1: sans-IO parser and encoder, server on the event loop, tiny client

@@ -90,3 +90,8 @@ void civic_set_thread_name(const char *name) {
     truncated[sizeof truncated - 1] = '\0';
     pthread_setname_np(pthread_self(), truncated);
 }
+
+#include <fcntl.h>
+int civic_allocate_keep_size(int fd, long long length) {
+    return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)length) == 0 ? 0 : errno;
+}

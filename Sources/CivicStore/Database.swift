@@ -1,4 +1,8 @@
+import CLinuxShims
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One SQLite connection: a thin wrapper over the C API with a prepared-statement cache.
 ///
@@ -28,6 +32,7 @@ public final class Database {
     ) throws {
         self.path = path
         self.isReadOnly = readOnly
+        if !readOnly { Self.reserveSharedMemoryFile(for: path) }
         var handle: OpaquePointer?
         let access = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let flags = access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
@@ -50,6 +55,20 @@ public final class Database {
     }
 
     deinit { close() }
+
+    /// Blocks kept allocated for the WAL index (`<db>-shm`), which SQLite maps into memory.
+    public static let sharedMemoryReserve: Int = 1 << 20
+
+    /// SQLite maps `<db>-shm` into memory. On a full ext4 disk, opening a database after a crash can then
+    /// touch a page that has no block behind it and die of SIGBUS inside SQLite, on every restart. Allocating
+    /// the file's blocks ahead of time (beyond its size, which stays SQLite's business) while there is space
+    /// means that later the pages exist. Best effort: on a full disk it does nothing, as before.
+    static func reserveSharedMemoryFile(for path: String) {
+        let fd = open(path + "-shm", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        _ = civic_allocate_keep_size(fd, Int64(sharedMemoryReserve))
+    }
 
     private func configure(busyTimeoutMs: Int32, synchronousFull: Bool) throws {
         sqlite3_busy_timeout(connection, busyTimeoutMs)

@@ -20,6 +20,9 @@ extern const uint32_t civic_EPOLLET;
 /// epoll_create1(EPOLL_CLOEXEC). Returns the fd or -1 (errno set).
 int civic_epoll_create(void);
 
+/// Allocates blocks for the first `length` bytes of a file without changing its size; 0 or an errno.
+int civic_allocate_keep_size(int fd, long long length);
+
 /// epoll_ctl ADD/MOD with `token` stored in event.data.u64. Returns 0 or -1 (errno set).
 int civic_epoll_add(int epfd, int fd, uint32_t events, uint64_t token);
 int civic_epoll_modify(int epfd, int fd, uint32_t events, uint64_t token);
