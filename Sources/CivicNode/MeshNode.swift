@@ -10,7 +10,7 @@ import Glibc
 /// One running node: event loop (sockets, links, HTTP) + store writer (SQLite, case domain).
 /// The tier is configuration; the same code runs the city, a district or a street.
 public final class MeshNode: @unchecked Sendable {
-    // Invariant: `links`, `http` and `api` are touched only on the loop thread; `store` is thread-safe.
+    // Invariant: `links` and `http` are touched only on the loop thread; `store` is thread-safe.
     public let config: NodeConfig
     let unit: TopologyNode
     let loop: EventLoop
@@ -20,7 +20,6 @@ public final class MeshNode: @unchecked Sendable {
     let log: Logger
     private(set) var links: MeshLinks!
     private var http: HTTPServer?
-    private var api: HTTPAPI!
     public let startedAt = Date()
     private var isStopped = false
 
@@ -53,15 +52,16 @@ public final class MeshNode: @unchecked Sendable {
         reader = try NodeReader(path: config.dataDir + "/node.sqlite", nodeId: config.id, loop: loop)
         links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log)
         linksBox.value = links
-        api = HTTPAPI(node: self)
+        let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, log: log,
+                                                    status: { [weak self] done in self?.status(done) }))
         loop.startThread()
         // Start listening on the loop; the bound ports come back (they differ from the config's when it says 0).
         let started = onLoop { () throws -> (http: Int, mesh: Int?) in
             try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2)
             let address = HostPort.parse(config.httpListen) ?? HostPort(host: "127.0.0.1", port: 0)
             let limits = Self.httpLimits(children: unit.children.count)
-            let server = try HTTPServer(loop: loop, host: address.host, port: address.port, limits: limits) { [api = self.api!] request, responder in
-                api.handle(request, responder)
+            let server = try HTTPServer(loop: loop, host: address.host, port: address.port, limits: limits) { request, responder in
+                router.handle(request, responder)
             }
             let throttle = LogThrottle()
             server.onLimit = { [log = self.log] why in if let line = throttle.pass(String(why.prefix(24)), why) { log.warning(line) } }

@@ -1,0 +1,82 @@
+import CivicCases
+import CivicHTTP
+import CivicWire
+import Foundation
+
+/// What the node's HTTP routes need, and nothing more (no back-reference to the node).
+struct NodeServices: Sendable {
+    let config: NodeConfig
+    /// Writes: every change answers after its commit.
+    let store: NodeStore
+    /// Reads on their own connection, never queued behind writes.
+    let reader: NodeReader
+    let log: Logger
+    /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.
+    let status: @Sendable (@escaping @Sendable (StatusReport) -> Void) -> Void
+}
+
+/// The node's HTTP API: one route table, one file per resource, middleware around every request.
+enum NodeRoutes {
+    static func router(_ services: NodeServices) -> HTTPRouter {
+        let router = HTTPRouter { status, request, allowed in
+            let path = Logger.clip(request.path, 200)
+            if status == 405 {
+                return APIError(405, "method_not_allowed", field: "method", "\(request.method) is not allowed on \(path); use \(allowed.joined(separator: " or "))").response
+            }
+            return APIError(404, "not_found", field: "path", "no endpoint \(path); see GET /status, /healthz, /api/cases").response
+        }
+        router.use(RequestLogMiddleware(log: services.log))
+        StatusRoutes.add(to: router, services)
+        CaseRoutes.add(to: router.group("/api/cases"), services)
+        return router
+    }
+}
+
+/// Logs each request at debug level with its route template, status and time (never its body).
+struct RequestLogMiddleware: HTTPMiddleware {
+    let log: Logger
+    func handle(_ request: HTTPRequest, _ context: RequestContext, _ responder: HTTPResponder,
+                next: @escaping (HTTPRequest, RequestContext, HTTPResponder) -> Void) {
+        let started = Date()
+        let (log, method, route) = (log, request.method, context.route)
+        next(request, context, HTTPResponder { response in
+            log.debug("http #\(context.requestNumber) \(method) \(route) → \(response.status) in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+            responder.send(response)
+        })
+    }
+}
+
+/// The one way a handler answers: a value as JSON, or an error mapped by `APIError.from`.
+struct Reply {
+    static let encoder = WireJSON.encoder()
+
+    static func json<T: Encodable>(_ responder: HTTPResponder, _ status: Int, _ body: T) {
+        do {
+            responder.send(.json(status, [UInt8](try encoder.encode(body))))
+        } catch {
+            responder.send(APIError(500, "internal", "cannot encode response: \(error)").response)
+        }
+    }
+
+    static func error(_ responder: HTTPResponder, _ error: any Error) { responder.send(APIError.from(error).response) }
+
+    /// Answers `result` (after a commit or a read): the value with `status`, or its error.
+    static func result<T: Encodable>(_ responder: HTTPResponder, _ result: Result<T, any Error>, status: Int = 200) {
+        switch result {
+        case .success(let value): json(responder, status, value)
+        case .failure(let e): error(responder, e)
+        }
+    }
+}
+
+struct HealthBody: Encodable { var status: String; var node: String; var tier: String }
+struct CaseBody: Encodable { var `case`: Case }
+struct CaseWithHistory: Codable, Sendable { var `case`: Case; var history: [CaseEvent] }
+struct ListBody: Encodable { var cases: [Case]; var next: String? }
+struct IntakeBody: Encodable {
+    var id: String
+    var linkedTo: String?
+    var `case`: Case
+    var reasons: [String]
+    enum CodingKeys: String, CodingKey { case id, linkedTo = "linked_to", `case`, reasons }
+}
