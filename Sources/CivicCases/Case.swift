@@ -5,21 +5,38 @@ public enum Channel: String, Codable, Sendable, CaseIterable {
     case hotline, web, wechat, app, sms, grid
 }
 
-/// Where a case is in its life. Later work adds states (closed, reopened…) as new cases,
-/// and old nodes treat an unknown state as opaque text they store and forward.
-public enum CaseState: String, Codable, Sendable, CaseIterable {
+/// Where a case is in its life. Open on purpose: a state this release does not know (one a newer node
+/// introduced) is kept as its text, stored and forwarded, counted as "other", and treated as open — so a
+/// new state rolls out district by district instead of needing every node upgraded at once.
+public struct CaseState: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
     /// Waiting in a node's manual-dispatch queue for an operator.
-    case pending
+    public static let pending = CaseState("pending")
     /// Sent to a unit, not yet signed for (签收).
-    case dispatched
-    /// Signed for by the street handling it.
-    case accepted
+    public static let dispatched = CaseState("dispatched")
+    /// Signed for by the unit handling it.
+    public static let accepted = CaseState("accepted")
     /// Handled; the reply to the citizen is recorded.
-    case resolved
+    public static let resolved = CaseState("resolved")
     /// Sent back (退单) to the parent of the unit that held it, which re-routes it.
-    case returned
+    public static let returned = CaseState("returned")
+
+    /// The states this release knows.
+    public static let allCases: [CaseState] = [.pending, .dispatched, .accepted, .resolved, .returned]
+    public static func known(_ raw: String) -> CaseState? { allCases.first { $0.rawValue == raw } }
+    public var isKnown: Bool { Self.allCases.contains(self) }
 
     public var isOpen: Bool { self != .resolved }
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }
 
 public struct Citizen: Codable, Sendable, Equatable {

@@ -1,19 +1,37 @@
 import Foundation
 
-/// What happened to a case. New actions are additions that come with a new protocol minor version (docs/protocol.md).
-public enum CaseAction: String, Codable, Sendable, CaseIterable {
-    case created      // entered the mesh (intake or grid report)
-    case dispatched   // sent down to a unit by routing rules (自动交办)
-    case assigned     // sent down to a unit by an operator (manual dispatch)
-    case queued       // no rule could place it: waits in the holder's manual queue
-    case accepted     // 签收
-    case progress     // a note while handling
-    case resolved     // handled, reply recorded
-    case returned     // 退单: back up to the parent unit
-    case linked       // intake recognised it as a repeat of an open case
-    case returnAllowed = "return_allowed"  // the node that gave a ruling lets the unit return the case again
-    case recallRequested = "recall_requested"  // a dispatcher above the holder asks for the case back (with a target)
-    case handedUp = "handed_up"  // the holder hands a recalled case up towards the dispatcher that asked
+/// What happened to a case. Open on purpose, like `CaseState`: an action this release does not know is kept
+/// as its text, stored, forwarded and acknowledged, and never moves the case (an action that does must be
+/// sent only to peers that declared it in their handshake `features`; docs/protocol.md §6).
+public struct CaseAction: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public static let created = CaseAction("created")        // entered the mesh (intake or grid report)
+    public static let dispatched = CaseAction("dispatched")  // sent down to a unit by routing rules (自动交办)
+    public static let assigned = CaseAction("assigned")      // sent down to a unit by an operator (manual dispatch)
+    public static let queued = CaseAction("queued")          // no rule could place it: waits in the holder's manual queue
+    public static let accepted = CaseAction("accepted")      // 签收
+    public static let progress = CaseAction("progress")      // a note while handling
+    public static let resolved = CaseAction("resolved")      // handled, reply recorded
+    public static let returned = CaseAction("returned")      // 退单: back up to the parent unit
+    public static let linked = CaseAction("linked")          // intake recognised it as a repeat of an open case
+    public static let returnAllowed = CaseAction("return_allowed")      // the node that gave a ruling lets the unit return the case again
+    public static let recallRequested = CaseAction("recall_requested")  // a dispatcher above the holder asks for the case back (with a target)
+    public static let handedUp = CaseAction("handed_up")                // the holder hands a recalled case up towards the dispatcher that asked
+
+    /// The actions this release knows.
+    public static let allCases: [CaseAction] = [.created, .dispatched, .assigned, .queued, .accepted, .progress, .resolved, .returned,
+                                                .linked, .returnAllowed, .recallRequested, .handedUp]
+    public var isKnown: Bool { Self.allCases.contains(self) }
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }
 
 /// One entry of a case's history (留痕). Events are immutable, globally unique by `id`,

@@ -64,8 +64,10 @@ public enum CounterRules {
             func contains(_ id: String) -> Bool { scope == "self" ? id == me : inSubtree(id) }
             let wasIn = before.map { contains($0.holder) } ?? false
             let isIn = contains(event.holder)
-            if let before, wasIn { out.append(Delta(scope: scope, key: "state.\(before.state.rawValue)", amount: -1)) }
-            if isIn { out.append(Delta(scope: scope, key: "state.\(event.state.rawValue)", amount: 1)) }
+            // A state this release does not know is counted as "other".
+            func key(_ state: CaseState) -> String { "state." + (state.isKnown ? state.rawValue : "other") }
+            if let before, wasIn { out.append(Delta(scope: scope, key: key(before.state), amount: -1)) }
+            if isIn { out.append(Delta(scope: scope, key: key(event.state), amount: 1)) }
             if isIn && !wasIn { out.append(Delta(scope: scope, key: "received", amount: 1)) }
             if contains(event.node) {
                 if event.action == .resolved { out.append(Delta(scope: scope, key: "resolved", amount: 1)) }

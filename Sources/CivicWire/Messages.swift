@@ -4,6 +4,14 @@ import Foundation
 /// The protocol version this build speaks. Peers with another major version are refused at the handshake.
 public let meshProtocolVersion = 1
 
+/// What this release can do beyond the base of protocol 1, announced in `hello` and `challenge`. A link
+/// uses a feature only when both ends named it (the intersection is kept per link): that is how a new
+/// message type, or a new case action that moves a case, rolls out without upgrading a whole city at once.
+/// - `open-vocabulary`: unknown case actions and states are stored, forwarded and acknowledged.
+/// - `recall`: `recall_requested` / `handed_up` (docs/protocol.md §3.2.2).
+/// - `ruling`: `assigned` with `data.ruling`, and `return_allowed`.
+public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling"]
+
 /// Every message on a mesh link, one JSON object per line. See docs/protocol.md.
 public enum MeshMessage: Sendable, Equatable {
     case hello(Hello)
@@ -51,8 +59,10 @@ public struct Hello: Codable, Sendable, Equatable {
     public var tier: Tier
     /// 16 random bytes, lowercase hex.
     public var nonce: String
-    public init(v: Int = meshProtocolVersion, node: String, tier: Tier, nonce: String) {
-        self.v = v; self.node = node; self.tier = tier; self.nonce = nonce
+    /// Optional (absent from the first release): the sender's `meshFeatures`.
+    public var features: [String]?
+    public init(v: Int = meshProtocolVersion, node: String, tier: Tier, nonce: String, features: [String]? = meshFeatures) {
+        self.v = v; self.node = node; self.tier = tier; self.nonce = nonce; self.features = features
     }
 }
 
@@ -62,9 +72,17 @@ public struct Challenge: Codable, Sendable, Equatable {
     public var node: String
     public var nonce: String
     public var proof: String
-    public init(v: Int = meshProtocolVersion, node: String, nonce: String, proof: String) {
-        self.v = v; self.node = node; self.nonce = nonce; self.proof = proof
+    /// Optional: the parent's `meshFeatures`.
+    public var features: [String]?
+    public init(v: Int = meshProtocolVersion, node: String, nonce: String, proof: String, features: [String]? = meshFeatures) {
+        self.v = v; self.node = node; self.nonce = nonce; self.proof = proof; self.features = features
     }
+}
+
+/// The features both ends of a link named, in this release's order; at most 32 names of 64 bytes are read.
+public func negotiatedFeatures(_ theirs: [String]?) -> [String] {
+    let offered = Set((theirs ?? []).prefix(32).filter { $0.utf8.count <= 64 })
+    return meshFeatures.filter(offered.contains)
 }
 
 /// Child → parent: the child's proof, and the last durable seq it applied from the parent.

@@ -40,7 +40,7 @@ enum CaseRoutes {
             limit = v
         }
         let state = request.query["state"].flatMap { $0.isEmpty ? nil : $0 }
-        if let state, CaseState(rawValue: state) == nil {
+        if let state, CaseState.known(state) == nil {
             return responder.send(APIError(400, "bad_field", field: "state", "state must be one of \(CaseState.allCases.map(\.rawValue).joined(separator: ", "))").response)
         }
         let holder = request.query["node"].flatMap { $0.isEmpty ? nil : $0 }

@@ -18,11 +18,13 @@ public struct StatusReport: Codable, Sendable {
         public var lastAppliedSeq: Int
         /// Lines from the peer refused since start (bad JSON, not allowed by the protocol, not applicable); absent from older nodes.
         public var refusedLines: Int?
+        /// Features both ends of the link named in the handshake; absent from older nodes.
+        public var features: [String]?
         public var summary: Summary?
         enum CodingKeys: String, CodingKey {
             case id, name, state, connectedSince = "connected_since", lastHeard = "last_heard", lastError = "last_error"
             case outboxDepth = "outbox_depth", lastSentSeq = "last_sent_seq", lastAckedSeq = "last_acked_seq"
-            case lastAppliedSeq = "last_applied_seq", refusedLines = "refused_lines", summary
+            case lastAppliedSeq = "last_applied_seq", refusedLines = "refused_lines", features, summary
         }
     }
 

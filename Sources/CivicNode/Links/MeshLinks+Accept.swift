@@ -5,7 +5,7 @@ import Foundation
 
 /// A child connection that has not proven who it is yet. Nothing it sends is applied.
 final class PendingHandshake {
-    enum Step { case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String) }
+    enum Step { case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String, features: [String]) }
     let connection: TCPConnection
     var framer: LineFramer
     var step: Step = .awaitingHello
@@ -78,9 +78,9 @@ extension MeshLinks {
             }
             let parentNonce = HandshakeProof.freshNonce()
             let proof = HandshakeProof.make(role: "parent", secret: ch.secret, child: child.id, parent: unit.id, childNonce: hello.nonce, parentNonce: parentNonce)
-            p.step = .awaitingAuth(child: child.id, childNonce: hello.nonce, parentNonce: parentNonce)
+            p.step = .awaitingAuth(child: child.id, childNonce: hello.nonce, parentNonce: parentNonce, features: negotiatedFeatures(hello.features))
             p.connection.write(codec.encode(.challenge(Challenge(node: unit.id, nonce: parentNonce, proof: proof))))
-        case (.awaitingAuth(let childId, let childNonce, let parentNonce), .auth(let auth)):
+        case (.awaitingAuth(let childId, let childNonce, let parentNonce, let features), .auth(let auth)):
             guard let ch = children[childId] else { return }
             guard HandshakeProof.verify(auth.proof, role: "child", secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) else {
                 return refusePending(id, code: "bad_proof", "proof for \(childId) does not match the link secret (wrong secret or replayed proof)")
@@ -89,6 +89,7 @@ extension MeshLinks {
                 return refusePending(id, code: "sequence_ahead", "\(childId) says it applied seq \(auth.resume) but only \(ch.known) were ever sent: its data does not belong to this link")
             }
             pending[id] = nil
+            ch.features = features
             adopt(p, as: ch, resume: auth.resume)
         case (.awaitingHello, _):
             refusePending(id, code: "handshake_required", "first message must be hello, got \(message.type)")

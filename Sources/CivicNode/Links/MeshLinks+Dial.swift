@@ -72,6 +72,7 @@ extension MeshLinks {
                         return self.refuse(ch, code: "bad_proof", "\(c.node) did not prove the link secret of \(ch.peer)")
                     }
                     challenged = true
+                    ch.features = negotiatedFeatures(c.features)
                     let proof = HandshakeProof.make(role: "child", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce)
                     self.send(.auth(Auth(proof: proof, resume: ch.appliedIn)), on: ch)
                 case .welcome(let w) where challenged:

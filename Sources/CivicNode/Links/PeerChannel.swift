@@ -23,6 +23,8 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     var reconnectAttempts = 0
     /// Lines from this peer refused since start: unparseable, not allowed by the protocol, or not applicable.
     var refusedLines = 0
+    /// Features both ends named in the handshake (see `meshFeatures`); set when the link comes up.
+    var features: [String] = []
 
     // Durable stream towards the peer.
     /// Highest seq committed to our outbox for this peer.
