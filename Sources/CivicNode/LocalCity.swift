@@ -79,12 +79,12 @@ extension MeshNode {
 
     /// Runs an engine operation and waits for its commit (benchmarks and tests).
     public func intakeAndWait(_ draft: CaseDraft) throws -> IntakeReceipt {
-        try store.runAndWait { engine in try engine.intake(draft, at: Date()) }
+        try store.runAndWait { [clock] engine in try engine.intake(draft, at: clock.now()) }
     }
 
     /// Submits an intake without waiting; `done` runs after the commit, on the node's loop.
     public func intake(_ draft: CaseDraft, done: @escaping @Sendable (Result<IntakeReceipt, any Error>) -> Void) {
-        store.run({ engine in try engine.intake(draft, at: Date()) }, done: done)
+        store.run({ [clock] engine in try engine.intake(draft, at: clock.now()) }, done: done)
     }
 
     public func caseWithHistory(_ id: String) throws -> (Case, [CaseEvent])? {

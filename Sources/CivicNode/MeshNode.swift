@@ -24,7 +24,11 @@ public final class MeshNode: @unchecked Sendable {
     private var isStopped = false
 
     /// Opens the database (creating the data directory) and starts serving. Throws on any start-up problem.
-    public init(config: NodeConfig, router: (any CaseRouting)? = nil, logLevel: Logger.Level = .info) throws {
+    /// Where every case operation of this node reads the time (a manual or faster clock in tests).
+    public let clock: any CaseClock
+
+    public init(config: NodeConfig, router: (any CaseRouting)? = nil, logLevel: Logger.Level = .info, clock: any CaseClock = SystemClock()) throws {
+        self.clock = clock
         guard let unit = config.unit else { throw ConfigError(file: "-", field: "id", problem: "node \(config.id) is not in its topology") }
         self.config = config
         self.unit = unit
@@ -42,7 +46,7 @@ public final class MeshNode: @unchecked Sendable {
         self.loop = loop
         let linksBox = LateBox<MeshLinks>()
         let routing = try router ?? NodeTriage.make(config: config)
-        store = try NodeStore(path: config.dataDir + "/node.sqlite", config: config, unit: unit, router: routing, loop: loop) { report in
+        store = try NodeStore(path: config.dataDir + "/node.sqlite", config: config, unit: unit, router: routing, loop: loop, clock: clock) { report in
             loop.execute { linksBox.value?.committed(report) }
         }
         let peers = [config.parentId].compactMap { $0 } + unit.children.map(\.id)
@@ -50,9 +54,9 @@ public final class MeshNode: @unchecked Sendable {
             (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters)
         }
         reader = try NodeReader(path: config.dataDir + "/node.sqlite", nodeId: config.id, loop: loop)
-        links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log)
+        links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log, clock: clock)
         linksBox.value = links
-        let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, log: log,
+        let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, log: log, clock: clock,
                                                     status: { [weak self] done in self?.status(done) }))
         loop.startThread()
         // Start listening on the loop; the bound ports come back (they differ from the config's when it says 0).

@@ -17,8 +17,8 @@ enum CaseRoutes {
         let defaultChannel: Channel = services.config.tier == .street ? .grid : .web
         let draft: CaseDraft
         do throws(APIError) { draft = try CaseRequests.draft(from: request.body, defaultChannel: defaultChannel) } catch { return responder.send(error.response) }
-        let log = services.log
-        services.store.run({ engine in try engine.intake(draft, at: Date()) }) { result in
+        let (log, clock) = (services.log, services.clock)
+        services.store.run({ engine in try engine.intake(draft, at: clock.now()) }) { result in
             switch result {
             case .success(let receipt):
                 log.info(receipt.linkedTo == nil ? "case \(receipt.case.id) created (\(draft.channel.rawValue)): \(receipt.case.state.rawValue) at \(receipt.case.holder)"
@@ -68,8 +68,8 @@ enum CaseRoutes {
     static func act(_ verb: String, on id: String, _ request: HTTPRequest, _ responder: HTTPResponder, _ services: NodeServices) {
         let command: (CaseCommand, String)
         do throws(APIError) { command = try CaseRequests.command(verb, body: request.body) } catch { return responder.send(error.response) }
-        let log = services.log
-        services.store.run({ engine in try engine.perform(command.0, on: id, actor: command.1, at: Date()) }) { result in
+        let (log, clock) = (services.log, services.clock)
+        services.store.run({ engine in try engine.perform(command.0, on: id, actor: command.1, at: clock.now()) }) { result in
             if case .success(let c) = result {
                 log.info("case \(c.id) \(verb) by \(Logger.clip(command.1, 100)): now \(c.state.rawValue) at \(c.holder)")
             }

@@ -11,6 +11,7 @@ struct NodeServices: Sendable {
     /// Reads on their own connection, never queued behind writes.
     let reader: NodeReader
     let log: Logger
+    let clock: any CaseClock
     /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.
     let status: @Sendable (@escaping @Sendable (StatusReport) -> Void) -> Void
 }

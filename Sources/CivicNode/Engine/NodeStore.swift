@@ -14,7 +14,7 @@ final class NodeStore: @unchecked Sendable {
     private let log: Logger
     private let throttle: LogThrottleBox
 
-    init(path: String, config: NodeConfig, unit: TopologyNode, router: any CaseRouting, loop: EventLoop,
+    init(path: String, config: NodeConfig, unit: TopologyNode, router: any CaseRouting, loop: EventLoop, clock: any CaseClock = SystemClock(),
          onCommit: @escaping @Sendable (CommitReport) -> Void) throws {
         self.loop = loop
         self.log = Logger(label: config.id)
@@ -23,7 +23,7 @@ final class NodeStore: @unchecked Sendable {
         let prefix = config.topology.casePrefix
         let maxLine = config.maxLineBytes
         writer = try GroupCommitWriter(path: path, maxBatch: 512, synchronousFull: true) { db in
-            try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router, maxLineBytes: maxLine)
+            try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router, maxLineBytes: maxLine, now: clock.now())
         }
         writer.setAfterCommit { engine in
             let report = engine.drainCommitReport()

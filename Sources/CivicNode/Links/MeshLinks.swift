@@ -31,7 +31,11 @@ final class MeshLinks: @unchecked Sendable {
     let window = 256
     let handshakeTimeout: Double = 5
 
-    init(config: NodeConfig, unit: TopologyNode, loop: EventLoop, store: NodeStore, log: Logger) {
+    /// The case domain's time (heartbeats and link timers keep the wall clock).
+    let clock: any CaseClock
+
+    init(config: NodeConfig, unit: TopologyNode, loop: EventLoop, store: NodeStore, log: Logger, clock: any CaseClock = SystemClock()) {
+        self.clock = clock
         self.config = config
         self.unit = unit
         self.loop = loop
@@ -244,7 +248,8 @@ final class MeshLinks: @unchecked Sendable {
             return
         }
         let generation = ch.generation, peer = ch.peer
-        store.run({ engine in try engine.apply(message, from: peer, at: Date()) }) { [weak self] result in
+        let clock = self.clock
+        store.run({ engine in try engine.apply(message, from: peer, at: clock.now()) }) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success:

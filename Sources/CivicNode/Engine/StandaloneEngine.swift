@@ -1,0 +1,63 @@
+import CivicCases
+import CivicStore
+import CivicWire
+import Foundation
+
+/// One node's case engine on its own database, driven synchronously: each call is one committed
+/// transaction, as the node's writer runs it (guarded, meta flushed),
+/// but with no threads and no sockets. What it would send is returned, for the caller to carry.
+/// For tests and tools that need a city of engines in milliseconds (TestSupport's `EngineMesh`).
+public final class StandaloneEngine {
+    public let nodeId: String
+    let db: Database
+    let engine: NodeEngine
+    let codec = MeshCodec()
+
+    public init(config: NodeConfig, path: String, clock: any CaseClock) throws {
+        guard let unit = config.unit else { throw ConfigError(file: "-", field: "id", problem: "node \(config.id) is not in its topology") }
+        nodeId = config.id
+        db = try Database(path: path, synchronousFull: false)
+        let routing = try NodeTriage.make(config: config)
+        let (parent, prefix, maxLine) = (config.parentId, config.topology.casePrefix, config.maxLineBytes)
+        engine = try NodeEngine(db: db, me: unit, parentId: parent, casePrefix: prefix, router: routing, maxLineBytes: maxLine, now: clock.now())
+    }
+
+    /// One transaction: the operation's effects and the lines it produced, or its error and nothing kept.
+    private func run<R>(_ body: (NodeEngine) throws -> R) throws -> (R, [OutboxLine]) {
+        // `guarded` restores the engine's mirrors when the operation throws; the transaction rolls back with it.
+        let result = try db.transaction { try engine.guarded { try body(engine) } }
+        return (result, engine.drainCommitReport().lines)
+    }
+
+    public func intake(_ draft: CaseDraft, at now: Date) throws -> (IntakeReceipt, [OutboxLine]) {
+        try run { try $0.intake(draft, at: now) }
+    }
+
+    public func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> (Case, [OutboxLine]) {
+        try run { try $0.perform(command, on: caseId, actor: actor, at: now) }
+    }
+
+    /// Applies a line a peer sent; returns the lines that produced (to this node's own peers).
+    public func receive(_ line: [UInt8], from peer: String, at now: Date) throws -> (ApplyOutcome, [OutboxLine]) {
+        let message = try codec.decode(line)
+        return try run { try $0.apply(message, from: peer, at: now) }
+    }
+
+    public func acknowledge(peer: String, upTo seq: Int) throws {
+        _ = try run { try $0.acknowledge(peer: peer, upTo: seq) }
+    }
+
+    public func caseWithHistory(_ id: String) throws -> (Case, [CaseEvent])? {
+        guard let c = try engine.loadCase(id) else { return nil }
+        return (c, try engine.events(of: id))
+    }
+
+    public func linkFigures(_ peer: String) -> LinkFigures { engine.linkFigures(peer) }
+    public var counters: CounterSet { engine.counters }
+    /// Lines still unacknowledged towards `peer` (what a reconnect would resend).
+    public func unacknowledged(to peer: String) throws -> [OutboxLine] {
+        try engine.outbox(peer: peer, after: engine.linkFigures(peer).lastAcked, limit: 1 << 20)
+    }
+
+    public func close() { db.close() }
+}
