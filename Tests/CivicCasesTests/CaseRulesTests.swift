@@ -224,3 +224,40 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
         #expect(try apply(.returnUp(reason: "不归我们"), c, at: street, parent: "d1").action == .returned)
     }
 }
+
+@Suite struct RoutingAndPropagationRulesTests {
+    let s3 = TopologyNode(id: "s3", tier: .street, name: "南门街道")
+    var city2: TopologyNode {
+        TopologyNode(id: "city", tier: .city, name: "江城市", children: [district, TopologyNode(id: "d2", tier: .district, name: "南山区", children: [s3])])
+    }
+
+    @Test func routingDispatchesAPlacedCaseAndQueuesTheRest() {
+        #expect(RoutingRules.decide(Placement(target: "s2", reason: "address"), returners: [], me: city2) == .dispatch(target: "s2", path: ["city", "d1", "s2"], reason: "address"))
+        #expect(RoutingRules.decide(Placement(target: nil, candidates: ["s1", "s3"], reason: "ambiguous"), returners: [], me: city2) == .queue(reason: "ambiguous", candidates: ["s1", "s3"]))
+        #expect(RoutingRules.decide(Placement(target: "nowhere", reason: "x"), returners: [], me: city2) == .queue(reason: "x", candidates: []))
+        #expect(RoutingRules.decide(Placement(target: "city", reason: "x"), returners: [], me: city2) == .queue(reason: "x", candidates: []), "never to itself")
+    }
+
+    @Test func routingNeverSendsACaseBackIntoTheSubtreeOfAUnitThatReturnedIt() {
+        guard case .queue(let reason, _) = RoutingRules.decide(Placement(target: "s1", reason: "address"), returners: ["d1"], me: city2) else {
+            Issue.record("a target inside a returner's subtree must be queued"); return
+        }
+        #expect(reason.contains("d1 returned the case"))
+        #expect(RoutingRules.decide(Placement(target: "s3", reason: "address"), returners: ["d1", "s1"], me: city2) == .dispatch(target: "s3", path: ["city", "d2", "s3"], reason: "address"))
+    }
+
+    func event(_ action: CaseAction, holder: String) -> CaseEvent {
+        CaseEvent(id: "x-1", caseId: "c", at: Date(), node: "d1", actor: "x", action: action, state: .dispatched, holder: holder)
+    }
+
+    @Test func propagationGoesUpUnlessFromTheParentAndDownTowardsTheHolderUnlessFromThere() {
+        let held = sampleCase(state: .dispatched, holder: "s1")
+        #expect(PropagationRules.sends(event(.dispatched, holder: "s1"), case: held, me: district, parent: "city", origin: .parent) == [.dispatch("s1")])
+        #expect(PropagationRules.sends(event(.accepted, holder: "s1"), case: held, me: district, parent: "city", origin: .child("s1")) == [.update("city")])
+        #expect(PropagationRules.sends(event(.linked, holder: "s1"), case: held, me: district, parent: "city", origin: .parent) == [.update("s1")])
+        #expect(PropagationRules.sends(event(.assigned, holder: "s1"), case: held, me: district, parent: "city", origin: .local) == [.update("city"), .dispatch("s1")])
+        let atDistrict = sampleCase(state: .pending, holder: "d1")
+        #expect(PropagationRules.sends(event(.queued, holder: "d1"), case: atDistrict, me: district, parent: "city", origin: .local) == [.update("city")])
+        #expect(PropagationRules.sends(event(.queued, holder: "city"), case: sampleCase(state: .pending, holder: "city"), me: city, parent: nil, origin: .local).isEmpty)
+    }
+}

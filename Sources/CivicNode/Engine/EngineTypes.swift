@@ -2,12 +2,7 @@ import CivicCases
 import CivicWire
 import Foundation
 
-/// Where an event came from, which decides where it travels next.
-enum EventOrigin: Equatable {
-    case local
-    case parent
-    case child(String)
-}
+typealias EventOrigin = PropagationRules.Origin
 
 /// A request to create a case, after HTTP/CLI parsing.
 public struct CaseDraft: Sendable, Codable, Equatable {

@@ -3,18 +3,6 @@ import CivicStore
 import CivicWire
 import Foundation
 
-/// Where a routing rule places a case inside a node's subtree.
-public struct Placement: Sendable, Equatable {
-    /// The unit chosen, nil when no rule could place the case.
-    public var target: String?
-    /// Units that fit equally well (ambiguous) — shown to the operator.
-    public var candidates: [String]
-    public var reason: String
-    public init(target: String?, candidates: [String] = [], reason: String) {
-        self.target = target; self.candidates = candidates; self.reason = reason
-    }
-}
-
 /// What intake learned about a new case before routing it.
 public struct IntakeAnalysis: Sendable, Equatable {
     /// The topic when it is settled (given by the caller, or predicted confidently).
@@ -251,18 +239,15 @@ final class NodeEngine {
     /// Sends a case this node holds down to the unit the rules choose, or queues it for an operator.
     @discardableResult
     private func route(_ c: inout Case, at now: Date, excluding returners: Set<String>, placement known: Placement? = nil) throws -> [String] {
-        var placement = known ?? router.place(c, within: me)
-        if let target = placement.target, let returner = returners.sorted().first(where: { me.find($0)?.contains(target) ?? false }) {
-            placement = Placement(target: nil, candidates: [], reason: "\(placement.reason); but \(returner) returned the case, so an operator decides")
-        }
-        if let target = placement.target, target != me.id, let path = me.path(to: target) {
+        switch RoutingRules.decide(known ?? router.place(c, within: me), returners: returners, me: me) {
+        case .dispatch(let target, let path, let reason):
             let event = makeEvent(c, at: now, actor: "system", action: .dispatched, state: .dispatched, holder: target,
-                                  note: placement.reason, data: ["route": path.joined(separator: "→"), "reason": placement.reason])
+                                  note: reason, data: ["route": path.joined(separator: "→"), "reason": reason])
             try record(event, into: &c, origin: .local)
-            return ["dispatched to \(target): \(placement.reason)"]
+            return ["dispatched to \(target): \(reason)"]
+        case .queue(let reason, let candidates):
+            return [try queueForOperator(&c, reason: reason, data: candidates.isEmpty ? [:] : ["candidates": candidates.joined(separator: ",")], at: now)]
         }
-        let candidates = placement.candidates.isEmpty ? [:] : ["candidates": placement.candidates.joined(separator: ",")]
-        return [try queueForOperator(&c, reason: placement.reason, data: candidates, at: now)]
     }
 
     /// Parks the case in this node's manual-dispatch queue; `data` (candidates, topics) is what the operator sees
@@ -323,24 +308,14 @@ final class NodeEngine {
     /// Only the holder moves a case (a recall from above is a request the holder carries out), so the unit that
     /// held it before an event is always the event's sender or this node: nobody else needs telling.
     private func propagate(_ event: CaseEvent, case c: Case, origin: EventOrigin) throws {
-        if let parentId, origin != .parent {
-            try enqueue(to: parentId) { .update(Update(seq: $0, case: c, event: event)) }
-        }
-        let towardsHolder = childTowards(c.holder)
-        if let child = towardsHolder, origin != .child(child) {
-            if event.action == .dispatched || event.action == .assigned {
+        for send in PropagationRules.sends(event, case: c, me: me, parent: parentId, origin: origin) {
+            switch send {
+            case .update(let peer): try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
+            case .dispatch(let peer):
                 let history = try events(of: c.id)
-                try enqueue(to: child) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
-            } else {
-                try enqueue(to: child) { .update(Update(seq: $0, case: c, event: event)) }
+                try enqueue(to: peer) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
             }
         }
-    }
-
-    /// The child link on the way to `unit`, nil when the unit is this node or not below it.
-    private func childTowards(_ unit: String) -> String? {
-        guard unit != me.id, let path = me.path(to: unit), path.count >= 2 else { return nil }
-        return path[1]
     }
 
     private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws { try linkLedger.enqueue(to: peer, make) }
