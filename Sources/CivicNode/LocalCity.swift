@@ -84,7 +84,7 @@ extension MeshNode {
 
     /// Submits an intake without waiting; `done` runs after the commit, on the node's loop.
     public func intake(_ draft: CaseDraft, done: @escaping @Sendable (Result<IntakeReceipt, any Error>) -> Void) {
-        store.run({ [clock] engine in try engine.intake(draft, at: clock.now()) }, done: done)
+        intakes.submit(draft, done: done)
     }
 
     public func caseWithHistory(_ id: String) throws -> (Case, [CaseEvent])? {

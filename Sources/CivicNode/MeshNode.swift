@@ -15,6 +15,8 @@ public final class MeshNode: @unchecked Sendable {
     let unit: TopologyNode
     let loop: EventLoop
     let store: NodeStore
+    /// Triage off the writer thread, then the intake on it.
+    let intakes: IntakePipeline
     /// Serves reads (GET, /status) from its own connection, so they never queue behind writes.
     let reader: NodeReader
     let log: Logger
@@ -49,6 +51,7 @@ public final class MeshNode: @unchecked Sendable {
         store = try NodeStore(path: config.dataDir + "/node.sqlite", config: config, unit: unit, router: routing, loop: loop, clock: clock) { report in
             loop.execute { linksBox.value?.committed(report) }
         }
+        intakes = IntakePipeline(store: store, routing: routing, unit: unit, clock: clock)
         let peers = [config.parentId].compactMap { $0 } + unit.children.map(\.id)
         let initial = try store.runAndWait { engine in
             (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters)
@@ -56,7 +59,7 @@ public final class MeshNode: @unchecked Sendable {
         reader = try NodeReader(path: config.dataDir + "/node.sqlite", nodeId: config.id, loop: loop)
         links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log, clock: clock)
         linksBox.value = links
-        let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, log: log, clock: clock,
+        let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
                                                     status: { [weak self] done in self?.status(done) }))
         loop.startThread()
         // Start listening on the loop; the bound ports come back (they differ from the config's when it says 0).

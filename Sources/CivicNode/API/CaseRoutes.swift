@@ -17,8 +17,8 @@ enum CaseRoutes {
         let defaultChannel: Channel = services.config.tier == .street ? .grid : .web
         let draft: CaseDraft
         do throws(APIError) { draft = try CaseRequests.draft(from: request.body, defaultChannel: defaultChannel) } catch { return responder.send(error.response) }
-        let (log, clock) = (services.log, services.clock)
-        services.store.run({ engine in try engine.intake(draft, at: clock.now()) }) { result in
+        let log = services.log
+        services.intakes.submit(draft) { result in
             switch result {
             case .success(let receipt):
                 log.info(receipt.linkedTo == nil ? "case \(receipt.case.id) created (\(draft.channel.rawValue)): \(receipt.case.state.rawValue) at \(receipt.case.holder)"

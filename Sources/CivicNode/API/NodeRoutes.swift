@@ -10,6 +10,8 @@ struct NodeServices: Sendable {
     let store: NodeStore
     /// Reads on their own connection, never queued behind writes.
     let reader: NodeReader
+    /// New cases: triage off the writer, then the intake on it.
+    let intakes: IntakePipeline
     let log: Logger
     let clock: any CaseClock
     /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.

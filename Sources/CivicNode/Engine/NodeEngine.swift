@@ -77,7 +77,9 @@ final class NodeEngine {
 
     // MARK: - Intake
 
-    func intake(_ draft: CaseDraft, at now: Date) throws -> IntakeReceipt {
+    /// - Parameter precomputed: triage computed before, off the writer thread (`IntakePipeline`); computed
+    ///   here when absent. It needs no database, so the writer need not spend its time on it.
+    func intake(_ draft: CaseDraft, at now: Date, analysis precomputed: IntakeAnalysis? = nil) throws -> IntakeReceipt {
         let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !subject.isEmpty else { throw CaseRuleError(.missingField, field: "subject", "subject must not be empty") }
         try draft.checkLimits()
@@ -85,7 +87,7 @@ final class NodeEngine {
         guard me.tier != .district else {
             throw CaseRuleError(.badTransition, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
         }
-        var analysis = router.analyse(draft, within: me)
+        var analysis = precomputed ?? router.analyse(draft, within: me)
         // Where the case belongs, as far as this node can tell: the key for "the same place" in duplicate checks.
         let place = me.tier == .street ? me.id : (analysis.placement?.target ?? draft.location.division)
         if let place { analysis.attributes["place"] = place }
@@ -110,7 +112,7 @@ final class NodeEngine {
         if !analysis.reasons.isEmpty { data["triage"] = analysis.reasons.joined(separator: "\n") }
         let created = makeEvent(c, at: now, actor: draft.actor, action: .created, state: c.state, holder: me.id,
                                 note: handledHere ? "reported at \(me.name); handled here" : nil, data: data)
-        try record(created, into: &c, origin: .local)
+        try record(created, into: &c, origin: .local, known: false)
         duplicates.add(c)
         var reasons = analysis.reasons
         if let guesses = analysis.uncertainTopics, !handledHere {
@@ -206,7 +208,7 @@ final class NodeEngine {
             return false
         }
         if let refusal = PeerRules.check(event, stored: known ? c : nil, from: sender, me: me) { throw ApplyError(refusal) }
-        return try record(event, into: &c, origin: origin)
+        return try record(event, into: &c, origin: origin, known: known)
     }
 
     /// After a peer's events: when the case now waits on this node for routing, route it —
@@ -265,16 +267,15 @@ final class NodeEngine {
     /// An event id that exists already is an error: ids are unique by construction, so a clash means
     /// something forged or corrupted one, and skipping it silently would lose a change.
     @discardableResult
-    private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin) throws -> Bool {
+    /// - Parameter known: whether `c` is the case as stored (false for a case this event brings): the state and
+    ///   holder before the event are then `c`'s, without reading them back.
+    private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool = true) throws -> Bool {
         let body = String(decoding: try jsonEncoder.encode(event), as: UTF8.self)
         try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?) ON CONFLICT(id) DO NOTHING", [.text(event.id), .text(event.caseId), .text(body)])
         guard db.changes == 1 else {
             throw ApplyError(code: "event_id_clash", message: "event id \(event.id) already exists at \(me.id)")
         }
-        let existing = try db.queryOne("SELECT state, holder FROM cases WHERE id = ?", [.text(c.id)])
-        let before = existing.flatMap { row in
-            row.string("state").flatMap(CaseState.init(rawValue:)).map { (state: $0, holder: row.string("holder") ?? "") }
-        }
+        let before = known ? (state: c.state, holder: c.holder) : nil
         CaseRules.fold(event, into: &c)
         try saveCase(c)
         // Counters move by what the case became (an annotating event leaves state and holder as they were).
