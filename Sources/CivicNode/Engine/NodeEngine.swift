@@ -201,14 +201,17 @@ final class NodeEngine {
     /// (PeerRules); a known id must carry the very event stored under it (a clash is refused, never skipped).
     @discardableResult
     private func recordFromPeer(_ event: CaseEvent, into c: inout Case, known: Bool, from sender: PeerRules.Sender, origin: EventOrigin) throws -> Bool {
-        if let stored = try queries.event(event.id) {
-            guard stored.sameEvent(as: event) else {
+        // Insert first: a new event costs one statement, and only a known id is read back (to tell a resend from a
+        // clash). A refused event is rolled back with the operation.
+        guard try insertEvent(event) else {
+            guard let stored = try queries.event(event.id), stored.sameEvent(as: event) else {
                 throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used by a different event at \(me.id)")
             }
             return false
         }
         if let refusal = PeerRules.check(event, stored: known ? c : nil, from: sender, me: me) { throw ApplyError(refusal) }
-        return try record(event, into: &c, origin: origin, known: known)
+        try applyRecorded(event, into: &c, origin: origin, known: known)
+        return true
     }
 
     /// After a peer's events: when the case now waits on this node for routing, route it —
@@ -270,11 +273,22 @@ final class NodeEngine {
     /// - Parameter known: whether `c` is the case as stored (false for a case this event brings): the state and
     ///   holder before the event are then `c`'s, without reading them back.
     private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool = true) throws -> Bool {
-        let body = String(decoding: try jsonEncoder.encode(event), as: UTF8.self)
-        try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?) ON CONFLICT(id) DO NOTHING", [.text(event.id), .text(event.caseId), .text(body)])
-        guard db.changes == 1 else {
+        guard try insertEvent(event) else {
             throw ApplyError(code: "event_id_clash", message: "event id \(event.id) already exists at \(me.id)")
         }
+        try applyRecorded(event, into: &c, origin: origin, known: known)
+        return true
+    }
+
+    /// Stores the event; false when its id is already there.
+    private func insertEvent(_ event: CaseEvent) throws -> Bool {
+        let body = String(decoding: try jsonEncoder.encode(event), as: UTF8.self)
+        try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?) ON CONFLICT(id) DO NOTHING", [.text(event.id), .text(event.caseId), .text(body)])
+        return db.changes == 1
+    }
+
+    /// A stored event moves the case, the counters and the peers.
+    private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool) throws {
         let before = known ? (state: c.state, holder: c.holder) : nil
         CaseRules.fold(event, into: &c)
         try saveCase(c)
@@ -285,7 +299,6 @@ final class NodeEngine {
             try bump(delta)
         }
         try propagate(event, case: c, origin: origin)
-        return true
     }
 
     private func saveCase(_ c: Case) throws {
