@@ -43,28 +43,45 @@ extension Database {
         }
     }
 
-    /// Brings the schema up to date: `steps[i]` is the script that moves `PRAGMA user_version`
-    /// from i to i+1. Each step commits with its version bump, so an interrupted or failing
-    /// migration resumes at the first step not yet applied.
-    public func migrate(_ steps: [String]) throws {
+    /// Brings the schema up to date with named, ordered migrations. The names applied are recorded in
+    /// `schema_migrations`, each committed with its own step, so an interrupted or failing migration resumes
+    /// at the first one not yet applied. The applied names must be a prefix of `migrations`, in order: a
+    /// database migrated by a newer program (a name this one does not know) is refused, not guessed at.
+    /// A database from before named migrations (`PRAGMA user_version` = n) counts its first n as applied.
+    public func migrate(_ migrations: [Migration]) throws {
+        let names = migrations.map(\.name)
+        precondition(Set(names).count == names.count, "migration names must be unique")
         while true {
-            // Read the version inside the write transaction, so two processes migrating the
-            // same file at once cannot both apply a step.
+            // Read what is applied inside the write transaction, so two processes migrating the same file at
+            // once cannot both apply a step.
             let finished: Bool = try transaction {
-                let version = try scalarInt("PRAGMA user_version") ?? 0
-                guard version <= steps.count else {
-                    throw SQLiteError(
-                        extendedCode: SQLITE_ERROR,
-                        message: "schema version \(version) is newer than this program knows (\(steps.count))",
-                        sql: "PRAGMA user_version", path: path)
+                try execute("CREATE TABLE IF NOT EXISTS schema_migrations(position INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+                var applied = try query("SELECT name FROM schema_migrations ORDER BY position").compactMap { $0.string("name") }
+                if applied.isEmpty, let legacy = try scalarInt("PRAGMA user_version"), legacy > 0 {
+                    guard legacy <= migrations.count else { throw newerSchema("schema version \(legacy)", known: migrations.count) }
+                    for (i, name) in names.prefix(legacy).enumerated() {
+                        try execute("INSERT INTO schema_migrations(position, name) VALUES(?, ?)", [.integer(Int64(i)), .text(name)])
+                    }
+                    applied = Array(names.prefix(legacy))
                 }
-                guard version < steps.count else { return true }
-                try executeScript(steps[version])
-                try execute("PRAGMA user_version = \(version + 1)")
+                guard applied.count <= names.count, Array(names.prefix(applied.count)) == applied else {
+                    let unknown = applied.enumerated().first { $0.offset >= names.count || names[$0.offset] != $0.element }?.element ?? "?"
+                    throw newerSchema("migration \"\(unknown)\"", known: names.count)
+                }
+                guard applied.count < migrations.count else { return true }
+                let next = migrations[applied.count]
+                try executeScript(next.sql)
+                try execute("INSERT INTO schema_migrations(position, name) VALUES(?, ?)", [.integer(Int64(applied.count)), .text(next.name)])
+                try execute("PRAGMA user_version = \(applied.count + 1)")
                 return false
             }
             if finished { return }
         }
+    }
+
+    private func newerSchema(_ what: String, known: Int) -> SQLiteError {
+        SQLiteError(extendedCode: SQLITE_ERROR, message: "the database has \(what), which this program does not know (it knows \(known) migrations): it was migrated by a newer release",
+                    sql: "schema_migrations", path: path)
     }
 
     /// Rolls back unless SQLite already did: "If certain kinds of errors occur within a

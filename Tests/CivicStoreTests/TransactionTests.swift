@@ -84,36 +84,48 @@ struct TransactionTests {
         }
     }
 
-    @Test func migrationsRunOnceAndResume() throws {
+    @Test func namedMigrationsRunOnceInOrderAndResume() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/migrate.sqlite"
             var steps = [
-                "CREATE TABLE district(id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
-                "CREATE TABLE street(id INTEGER PRIMARY KEY); INSERT INTO district(name) VALUES ('东城');",
+                Migration("districts", "CREATE TABLE district(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"),
+                Migration("streets", "CREATE TABLE street(id INTEGER PRIMARY KEY); INSERT INTO district(name) VALUES ('东城');"),
             ]
             let db = try Database(path: path)
             try db.migrate(steps)
-            #expect(try db.scalarInt("PRAGMA user_version") == 2)
+            #expect(try db.query("SELECT name FROM schema_migrations ORDER BY position").compactMap { $0.string("name") } == ["districts", "streets"])
             // Running again applies nothing (a second CREATE TABLE would fail, a second INSERT would show).
             try db.migrate(steps)
             #expect(try db.scalarInt("SELECT count(*) FROM district") == 1)
 
-            // A failing step is rolled back whole and the version stays put.
-            steps.append("CREATE TABLE ward(id INTEGER PRIMARY KEY); INSERT INTO nowhere VALUES (1);")
+            // A failing step is rolled back whole and is not recorded.
+            steps.append(Migration("wards", "CREATE TABLE ward(id INTEGER PRIMARY KEY); INSERT INTO nowhere VALUES (1);"))
             #expect(throws: SQLiteError.self) { try db.migrate(steps) }
-            #expect(try db.scalarInt("PRAGMA user_version") == 2)
+            #expect(try db.scalarInt("SELECT count(*) FROM schema_migrations") == 2)
             #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'ward'") == 0)
             db.close()
 
-            // A later run (new process, fixed step) resumes at step 3 only.
-            steps[2] = "CREATE TABLE ward(id INTEGER PRIMARY KEY);"
+            // A later run (new process, fixed step) resumes at the third only.
+            steps[2] = Migration("wards", "CREATE TABLE ward(id INTEGER PRIMARY KEY);")
             let reopened = try Database(path: path)
             try reopened.migrate(steps)
-            #expect(try reopened.scalarInt("PRAGMA user_version") == 3)
+            #expect(try reopened.scalarInt("SELECT count(*) FROM schema_migrations") == 3)
             #expect(try reopened.scalarInt("SELECT count(*) FROM district") == 1)
 
-            // A database newer than the program is refused.
-            #expect(throws: SQLiteError.self) { try reopened.migrate(Array(steps.prefix(2))) }
+            // A database migrated by a newer program, or in another order, is refused, naming the step.
+            let error = try #require(throws: SQLiteError.self) { try reopened.migrate(Array(steps.prefix(2))) }
+            #expect(error.message.contains("\"wards\""), "\(error)")
+            #expect(throws: SQLiteError.self) { try reopened.migrate([steps[1], steps[0], steps[2]]) }
+        }
+    }
+
+    @Test func aDatabaseFromBeforeNamedMigrationsCountsItsVersionAsApplied() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/legacy.sqlite")
+            try db.executeScript("CREATE TABLE district(id INTEGER PRIMARY KEY); PRAGMA user_version = 1;")
+            try db.migrate([Migration("districts", "CREATE TABLE district(id INTEGER PRIMARY KEY);"), Migration("streets", "CREATE TABLE street(id INTEGER PRIMARY KEY);")])
+            #expect(try db.query("SELECT name FROM schema_migrations ORDER BY position").compactMap { $0.string("name") } == ["districts", "streets"])
+            #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'street'") == 1)
         }
     }
 }

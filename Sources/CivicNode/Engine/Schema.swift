@@ -1,8 +1,10 @@
-/// The node database, one file per node. Each step runs once, in order (PRAGMA user_version).
+import CivicStore
+
+/// The node database, one file per node. Each named step runs once, in order (`schema_migrations`).
 /// Tables are keyed so that every status and list request is an index lookup, never a scan.
 enum Schema {
-    static let migrations: [String] = [
-        """
+    static let migrations: [Migration] = [
+        Migration("cases, events, outbox, links, counters, summaries", """
         CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         -- ord: the order in which this node learned of a case; paging cursor for lists.
         CREATE TABLE cases(
@@ -30,6 +32,16 @@ enum Schema {
         CREATE TABLE counters(scope TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY(scope, key)) WITHOUT ROWID;
         -- Last summary each child sent, so a restarted node still shows it.
         CREATE TABLE summaries(peer TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
-        """,
+        """),
+        // What replaying the log by action, time or node needs (reports, rebuilding a projection), as columns
+        // with indexes instead of a parse of every body.
+        Migration("events: action, at and node columns", """
+        ALTER TABLE events ADD COLUMN action TEXT;
+        ALTER TABLE events ADD COLUMN at TEXT;
+        ALTER TABLE events ADD COLUMN node TEXT;
+        UPDATE events SET action = json_extract(body, '$.action'), at = json_extract(body, '$.at'), node = json_extract(body, '$.node');
+        CREATE INDEX events_by_action ON events(action, at);
+        CREATE INDEX events_by_node ON events(node, at);
+        """),
     ]
 }
