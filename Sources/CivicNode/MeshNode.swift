@@ -25,10 +25,12 @@ public final class MeshNode: @unchecked Sendable {
     public let startedAt = Date()
     private var isStopped = false
 
-    /// Opens the database (creating the data directory) and starts serving. Throws on any start-up problem.
     /// Where every case operation of this node reads the time (a manual or faster clock in tests).
     public let clock: any CaseClock
+    /// Loop, writer, reader and network, started in order and stopped in reverse.
+    private let components = ComponentGroup()
 
+    /// Opens the database (creating the data directory) and starts serving. Throws on any start-up problem.
     public init(config: NodeConfig, router: (any CaseRouting)? = nil, logLevel: Logger.Level = .info, clock: any CaseClock = SystemClock()) throws {
         self.clock = clock
         guard let unit = config.unit else { throw ConfigError(file: "-", field: "id", problem: "node \(config.id) is not in its topology") }
@@ -61,9 +63,34 @@ public final class MeshNode: @unchecked Sendable {
         linksBox.value = links
         let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
                                                     status: { [weak self] done in self?.status(done) }))
-        loop.startThread()
-        // Start listening on the loop; the bound ports come back (they differ from the config's when it says 0).
-        let started = onLoop { () throws -> (http: Int, mesh: Int?) in
+        let (store, reader) = (self.store, self.reader)
+        var ports: (http: Int, mesh: Int?) = (0, nil)
+        // The writer and the reader opened their connections above; they stop after the network and before
+        // the loop, so completions still in flight reach a running loop.
+        let network = NodeComponent(name: "mesh and HTTP", start: { [unowned self] in
+            ports = try self.startNetwork(initial: initial, router: router).get()
+        }, stop: { [unowned self] in
+            _ = self.onLoop {
+                self.links.stop()
+                self.http?.close()
+            }
+        })
+        try components.start([
+            NodeComponent(name: "event loop", start: { loop.startThread() }, stop: { loop.stop() }),
+            NodeComponent(name: "store writer", start: {}, stop: { store.close() }),
+            NodeComponent(name: "reader", start: {}, stop: { reader.close() }),
+            network,
+        ])
+        httpAddress = "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(ports.http)"
+        meshAddress = ports.mesh.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" }
+        log.info("\(config.tier.rawValue) node \(config.id) (\(config.name)) serving HTTP on \(httpAddress)\(meshAddress.map { ", mesh on \($0)" } ?? "")")
+    }
+
+    /// Binds every port of the node, then dials its parent; the bound ports come back (they differ from the
+    /// config's when it says 0).
+    private func startNetwork(initial: ([String: LinkFigures], [String: Summary], CounterSet), router: HTTPRouter) -> Result<(http: Int, mesh: Int?), any Error> {
+        let (config, unit, loop) = (self.config, self.unit, self.loop)
+        return onLoop { () throws -> (http: Int, mesh: Int?) in
             try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2)
             let address = HostPort.parse(config.httpListen) ?? HostPort(host: "127.0.0.1", port: 0)
             let limits = Self.httpLimits(children: unit.children.count)
@@ -76,17 +103,6 @@ public final class MeshNode: @unchecked Sendable {
             self.links.startDialling()
             return (server.port, self.links.meshPort)
         }
-        switch started {
-        case .failure(let error):
-            loop.stop()
-            reader.close()
-            store.close()
-            throw error
-        case .success(let ports):
-            httpAddress = "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(ports.http)"
-            meshAddress = ports.mesh.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" }
-        }
-        log.info("\(config.tier.rawValue) node \(config.id) (\(config.name)) serving HTTP on \(httpAddress)\(meshAddress.map { ", mesh on \($0)" } ?? "")")
     }
 
     /// HTTP limits that leave room under the process's fd limit for the mesh (each child's link, pending
@@ -111,13 +127,7 @@ public final class MeshNode: @unchecked Sendable {
     public func stop() {
         guard !isStopped else { return }
         isStopped = true
-        _ = onLoop {
-            self.links.stop()
-            self.http?.close()
-        }
-        reader.close()
-        store.close()
-        loop.stop()
+        components.stopAll()
         log.info("stopped")
     }
 

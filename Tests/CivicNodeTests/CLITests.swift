@@ -52,3 +52,28 @@ import Testing
         #expect(text.contains("JC-1  咨询  — no place  candidates: d1, d2"))
     }
 }
+
+@Suite struct ComponentGroupTests {
+    @Test func componentsStartInOrderStopInReverseAndAFailedStartStopsThoseRunning() {
+        var log: [String] = []
+        func component(_ name: String, fails: Bool = false) -> NodeComponent {
+            NodeComponent(name: name, start: {
+                if fails { throw CocoaError(.fileWriteUnknown) }
+                log.append("start \(name)")
+            }, stop: { log.append("stop \(name)") })
+        }
+        let group = ComponentGroup()
+        #expect(throws: Never.self) { try group.start([component("loop"), component("writer"), component("network")]) }
+        #expect(group.names == ["loop", "writer", "network"])
+        group.stopAll()
+        #expect(log == ["start loop", "start writer", "start network", "stop network", "stop writer", "stop loop"])
+        log = []
+        do {
+            try ComponentGroup().start([component("loop"), component("writer"), component("network", fails: true)])
+            Issue.record("the start must fail")
+        } catch let error as ComponentStartError {
+            #expect(error.component == "network")
+        } catch { Issue.record("\(error)") }
+        #expect(log == ["start loop", "start writer", "stop writer", "stop loop"])
+    }
+}
