@@ -124,4 +124,27 @@ import Testing
         let up = mesh.engine("d990103").linkFigures("city"), down = mesh.engine("city").linkFigures("d990103")
         #expect(up.lastApplied == down.lastAssigned && down.outboxDepth == 0)
     }
+
+    @Test func aRolledBackOperationLeavesNoTraceInAnyInMemoryMirror() throws {
+        // Lines of at most 4 KiB: a case with a 3 KB detail is recorded, then its dispatch does not fit, and
+        // the whole intake is refused after it had already touched the counters, the event counter, the link
+        // ledger and the repeat-report index.
+        let mesh = try EngineMesh { $0.maxLineBytes = 4096 }
+        let city = mesh.engine("city")
+        let small = try mesh.intake(at: "city", draft("路灯不亮", address: "东湖区湖滨街道"))
+        let (counters, index, link) = (city.counters, city.duplicateIndexCount, city.linkFigures("d990101"))
+        let big = CaseDraft(channel: .hotline, subject: "井盖缺失", detail: String(repeating: "详", count: 1000), location: Location(address: "东湖区湖滨街道"), category: "城乡建设")
+        #expect(throws: CaseRuleError.self) { try mesh.intake(at: "city", big) }
+        #expect(city.counters == counters, "counters")
+        #expect(city.duplicateIndexCount == index, "the repeat-report index")
+        #expect(city.linkFigures("d990101") == link, "link sequence numbers")
+        #expect(try mesh.deliver().isEmpty)
+        let next = try mesh.intake(at: "city", draft("噪音扰民", address: "东湖区湖滨街道", category: "环境保护"))
+        let ids = try #require(try mesh.caseAt("city", next.case.id)).1.map(\.id)
+        let previous = try #require(try mesh.caseAt("city", small.case.id)).1.map(\.id)
+        #expect(ids.first == "city-\(previous.count + 1)", "the refused intake's event ids are taken again: \(previous) then \(ids)")
+        #expect(try mesh.stateAt("s990101001", next.case.id) == nil)
+        try mesh.deliver()
+        #expect(try mesh.stateAt("s990101001", next.case.id) == "dispatched@s990101001")
+    }
 }

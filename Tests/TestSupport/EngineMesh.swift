@@ -25,11 +25,12 @@ public final class EngineMesh {
     private var wire: [(from: String, to: String, line: OutboxLine)] = []
     public private(set) var delivered = 0
 
-    public init(topology: Topology = SampleTopology.load(), clock: ManualClock = ManualClock()) throws {
+    public init(topology: Topology = SampleTopology.load(), clock: ManualClock = ManualClock(), configure: (inout NodeConfig) -> Void = { _ in }) throws {
         self.topology = topology
         self.clock = clock
         dir = TempDirectory("enginemesh")
-        let generated = ConfigGenerator.configs(for: topology, options: .init(basePort: 0, dataRoot: dir.path))
+        var generated = ConfigGenerator.configs(for: topology, options: .init(basePort: 0, dataRoot: dir.path))
+        for i in generated.indices { configure(&generated[i]) }
         configs = Dictionary(uniqueKeysWithValues: generated.map { ($0.id, $0) })
         for id in topology.allNodes.map(\.id) { try open(id) }
     }

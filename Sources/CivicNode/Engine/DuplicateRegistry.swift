@@ -11,20 +11,28 @@ final class DuplicateRegistry {
     let window: TimeInterval
     private let index: DuplicateIndex
 
-    init(window: TimeInterval = 7 * 86400) {
+    private let scope: OperationScope
+
+    init(window: TimeInterval = 7 * 86400, scope: OperationScope = OperationScope()) {
         self.window = window
         self.index = DuplicateIndex(window: window)
+        self.scope = scope
     }
 
     static func text(subject: String, detail: String) -> String { subject + " " + detail }
 
     func add(_ c: Case) {
         guard c.state.isOpen else { return }
+        scope.onRollback { [index] in index.remove(caseId: c.id) }
         index.add(DuplicateCandidate(caseId: c.id, text: Self.text(subject: c.subject, detail: c.detail),
                                      placeId: c.attributes["place"] ?? c.location.division, phone: c.citizen.phone, createdAt: c.createdAt))
     }
 
-    func remove(_ caseId: String) { index.remove(caseId: caseId) }
+    /// - Parameter c: the case, so that a rolled-back removal can put it back.
+    func remove(_ c: Case) {
+        index.remove(caseId: c.id)
+        scope.onRollback { [weak self] in self?.add(c) }
+    }
 
     /// - Parameter place: the unit the new report was placed at (or its division code), nil when unknown.
     func findDuplicate(of draft: CaseDraft, place: String?, at now: Date) -> DuplicateMatch? {

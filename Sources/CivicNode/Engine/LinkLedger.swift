@@ -16,8 +16,11 @@ final class LinkLedger {
     /// Lines written in the current batch, handed to the link layer after COMMIT.
     private(set) var pendingLines: [OutboxLine] = []
 
-    init(db: Database) throws {
+    private let scope: OperationScope
+
+    init(db: Database, scope: OperationScope) throws {
         self.db = db
+        self.scope = scope
         for row in try db.query("SELECT peer, next_out, acked_out, applied_in FROM links") {
             records[row.string("peer") ?? ""] = LinkRecord(nextOut: row.int("next_out") ?? 1, ackedOut: row.int("acked_out") ?? 0, appliedIn: row.int("applied_in") ?? 0)
         }
@@ -53,6 +56,7 @@ final class LinkLedger {
         try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
         try update(peer) { $0.nextOut = seq + 1 }
         pendingLines.append(OutboxLine(peer: peer, seq: seq, line: line))
+        scope.onRollback { [unowned self] in _ = pendingLines.popLast() }
     }
 
     /// The peer has everything up to `seq`: forget those outbox rows.
@@ -76,6 +80,7 @@ final class LinkLedger {
     }
 
     private func update(_ peer: String, _ change: (inout LinkRecord) -> Void) throws {
+        let previous = records[peer]
         var link = record(peer)
         change(&link)
         try db.execute("""
@@ -83,19 +88,12 @@ final class LinkLedger {
             ON CONFLICT(peer) DO UPDATE SET next_out = excluded.next_out, acked_out = excluded.acked_out, applied_in = excluded.applied_in
             """, [.text(peer), .integer(Int64(link.nextOut)), .integer(Int64(link.ackedOut)), .integer(Int64(link.appliedIn))])
         records[peer] = link
+        scope.onRollback { [unowned self] in records[peer] = previous }
     }
 
     /// After COMMIT: the batch's new lines, once.
     func drainPendingLines() -> [OutboxLine] {
         defer { pendingLines = [] }
         return pendingLines
-    }
-
-    /// The in-memory state, saved before an operation so a rolled-back one leaves no trace.
-    struct Snapshot { fileprivate var records: [String: LinkRecord]; fileprivate var pendingLineCount: Int }
-    func snapshot() -> Snapshot { Snapshot(records: records, pendingLineCount: pendingLines.count) }
-    func restore(_ s: Snapshot) {
-        records = s.records
-        pendingLines.removeSubrange(min(s.pendingLineCount, pendingLines.count)...)
     }
 }

@@ -48,6 +48,8 @@ final class NodeEngine {
     var jsonDecoder: JSONDecoder { queries.decoder }
     private let subtreeIds: Set<String>
 
+    /// Undo for every in-memory mirror an operation changes (see OperationScope).
+    let scope = OperationScope()
     private(set) var counters = CounterSet()
     private var countersChanged = false
     /// Link sequence numbers and the outbox: owned there, never copied here.
@@ -70,8 +72,8 @@ final class NodeEngine {
             let key = row.string("key") ?? "", value = row.int("value") ?? 0
             if row.string("scope") == "self" { counters.own[key] = value } else { counters.subtree[key] = value }
         }
-        linkLedger = try LinkLedger(db: db)
-        duplicates = DuplicateRegistry()
+        linkLedger = try LinkLedger(db: db, scope: scope)
+        duplicates = DuplicateRegistry(scope: scope)
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)
     }
 
@@ -148,7 +150,7 @@ final class NodeEngine {
         }
         try record(event, into: &c, origin: .local)
         try carryOutRecall(&c, at: now)
-        if !c.state.isOpen { duplicates.remove(c.id) }
+        if !c.state.isOpen { duplicates.remove(c) }
         return c
     }
 
@@ -188,7 +190,7 @@ final class NodeEngine {
             var c = stored ?? m.case
             let isNew = try recordFromPeer(m.event, into: &c, known: stored != nil, from: sender, origin: origin)
             if isNew, m.event.action == .created { duplicates.add(c) }
-            if !c.state.isOpen { duplicates.remove(c.id) }
+            if !c.state.isOpen { duplicates.remove(c) }
             try react(&c, after: m.event, at: now)
         default:
             throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message")
@@ -315,8 +317,14 @@ final class NodeEngine {
             INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
             ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
             """, [.text(delta.scope), .text(delta.key), .integer(Int64(delta.amount))])
-        if delta.scope == "self" { counters.own[delta.key] += delta.amount } else { counters.subtree[delta.key] += delta.amount }
+        let (own, key, amount) = (delta.scope == "self", delta.key, delta.amount)
+        if own { counters.own[key] += amount } else { counters.subtree[key] += amount }
+        let wasChanged = countersChanged
         countersChanged = true
+        scope.onRollback { [unowned self] in
+            if own { counters.own[key] -= amount } else { counters.subtree[key] -= amount }
+            countersChanged = wasChanged
+        }
     }
 
     /// Up to the parent unless it came from there; down towards the holder unless it came from there.
@@ -340,10 +348,15 @@ final class NodeEngine {
     }
 
     private func takeEventId() -> String {
-        defer { nextEventNumber += 1 }
+        let (number, wasDirty) = (nextEventNumber, metaDirty)
+        nextEventNumber += 1
         // Persisted lazily: the meta row is written in the same transaction (see flushMeta).
         metaDirty = true
-        return "\(me.id)-\(nextEventNumber)"
+        scope.onRollback { [unowned self] in
+            nextEventNumber = number
+            metaDirty = wasDirty
+        }
+        return "\(me.id)-\(number)"
     }
     private var metaDirty = false
 
@@ -363,28 +376,6 @@ final class NodeEngine {
     func drainCommitReport() -> CommitReport {
         defer { countersChanged = false }
         return CommitReport(lines: linkLedger.drainPendingLines(), counters: counters, countersChanged: countersChanged)
-    }
-
-    struct MemorySnapshot {
-        var counters: CounterSet
-        var countersChanged: Bool
-        var links: LinkLedger.Snapshot
-        var nextEventNumber: Int
-        var metaDirty: Bool
-    }
-
-    /// In-memory mirrors of database rows, saved before an operation so a rolled-back one leaves no trace.
-    func snapshot() -> MemorySnapshot {
-        MemorySnapshot(counters: counters, countersChanged: countersChanged, links: linkLedger.snapshot(),
-                       nextEventNumber: nextEventNumber, metaDirty: metaDirty)
-    }
-
-    func restore(_ s: MemorySnapshot) {
-        counters = s.counters
-        countersChanged = s.countersChanged
-        linkLedger.restore(s.links)
-        nextEventNumber = s.nextEventNumber
-        metaDirty = s.metaDirty
     }
 
     // MARK: - Reads

@@ -63,15 +63,17 @@ final class NodeStore: @unchecked Sendable {
 }
 
 extension NodeEngine {
-    /// Runs one operation so that, if it throws, the engine's in-memory mirrors match the rolled-back database.
+    /// Runs one operation so that, if it throws, every in-memory mirror matches the rolled-back database
+    /// (each registered its undo with `scope` as it changed).
     func guarded<R>(_ body: () throws -> R) throws -> R {
-        let saved = snapshot()
+        scope.begin()
         do {
             let result = try body()
             try flushMeta()
+            scope.commit()
             return result
         } catch {
-            restore(saved)
+            scope.rollback()
             throw error
         }
     }

@@ -53,6 +53,8 @@ public final class StandaloneEngine {
     }
 
     public func linkFigures(_ peer: String) -> LinkFigures { engine.linkFigures(peer) }
+    /// Open cases the repeat-report index holds (a mirror of the cases table).
+    public var duplicateIndexCount: Int { engine.duplicates.count }
     public var counters: CounterSet { engine.counters }
     /// Lines still unacknowledged towards `peer` (what a reconnect would resend).
     public func unacknowledged(to peer: String) throws -> [OutboxLine] {
