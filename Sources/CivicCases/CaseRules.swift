@@ -61,6 +61,20 @@ extension Case {
     }
 }
 
+extension Case {
+    /// The attributes `CaseRules.fold` derives from events. A header that travels with its events (a dispatch
+    /// to a node new to the case, a replay of the log) drops them first: folding the events again would
+    /// otherwise count a return twice.
+    public static let foldedAttributeKeys: Set<String> = ["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason"]
+
+    /// The case without what its events fold into it: the base the events are folded onto.
+    public var withoutFoldedAttributes: Case {
+        var c = self
+        c.attributes = attributes.filter { !Self.foldedAttributeKeys.contains($0.key) }
+        return c
+    }
+}
+
 extension CaseAction {
     /// Whether the event moves the case (state, holder). Only the holder makes such events, so they never race;
     /// the others annotate the case from wherever they are made and leave state and holder as they are.

@@ -50,8 +50,11 @@ final class NodeEngine {
 
     /// Undo for every in-memory mirror an operation changes (see OperationScope).
     let scope = OperationScope()
-    private(set) var counters = CounterSet()
-    private var countersChanged = false
+    let caseRows: CaseRowProjection
+    let counterProjection: CounterProjection
+    /// Every read model the engine keeps from the events, in the order each recorded event reaches them.
+    private(set) var projections: [any Projection] = []
+    var counters: CounterSet { counterProjection.counters }
     /// Link sequence numbers and the outbox: owned there, never copied here.
     let linkLedger: LinkLedger
     private var nextEventNumber: Int
@@ -68,10 +71,9 @@ final class NodeEngine {
         self.subtreeIds = Set(me.allNodes.map(\.id))
         try db.migrate(Schema.migrations)
         nextEventNumber = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'next_event'")?.string("value") ?? "1") ?? 1
-        for row in try db.query("SELECT scope, key, value FROM counters") {
-            let key = row.string("key") ?? "", value = row.int("value") ?? 0
-            if row.string("scope") == "self" { counters.own[key] = value } else { counters.subtree[key] = value }
-        }
+        caseRows = CaseRowProjection(db: db)
+        counterProjection = try CounterProjection(db: db, scope: scope, me: me.id, subtree: subtreeIds)
+        projections = [caseRows, counterProjection]
         linkLedger = try LinkLedger(db: db, scope: scope)
         duplicates = DuplicateRegistry(scope: scope)
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)
@@ -173,9 +175,10 @@ final class NodeEngine {
             guard subtreeIds.contains(m.case.holder) else {
                 throw ApplyError(code: "invalid_case", message: "dispatch of \(m.case.id) to \(m.case.holder), which is not in \(me.id)'s subtree")
             }
-            // A case new here takes the parent's header; a known one keeps ours and changes only by events.
+            // A case new here takes the parent's header, less what the events fold in (they are all here and are
+            // folded below); a known one keeps ours and changes only by events.
             let stored = try loadCase(m.case.id)
-            var c = stored ?? m.case
+            var c = stored ?? m.case.withoutFoldedAttributes
             var known = stored != nil
             for event in m.events {
                 guard event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(event.id) is about \(event.caseId), not \(m.case.id)") }
@@ -292,39 +295,10 @@ final class NodeEngine {
 
     /// A stored event moves the case, the counters and the peers.
     private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool) throws {
-        let before = known ? (state: c.state, holder: c.holder) : nil
+        let before = known ? c : nil
         CaseRules.fold(event, into: &c)
-        try saveCase(c)
-        // Counters move by what the case became (an annotating event leaves state and holder as they were).
-        var effect = event
-        (effect.state, effect.holder) = (c.state, c.holder)
-        for delta in CounterRules.deltas(before: before, event: effect, me: me.id, inSubtree: { self.subtreeIds.contains($0) }) {
-            try bump(delta)
-        }
+        for projection in projections { try projection.apply(event, before: before, after: c) }
         try propagate(event, case: c, origin: origin)
-    }
-
-    private func saveCase(_ c: Case) throws {
-        let caseBody = String(decoding: try jsonEncoder.encode(c), as: UTF8.self)
-        try db.execute("""
-            INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body
-            """, [.text(c.id), .text(c.state.rawValue), .text(c.holder), .text(WireDate.format(c.createdAt)), .text(WireDate.format(c.updatedAt)), .text(caseBody)])
-    }
-
-    private func bump(_ delta: CounterRules.Delta) throws {
-        try db.execute("""
-            INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
-            ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
-            """, [.text(delta.scope), .text(delta.key), .integer(Int64(delta.amount))])
-        let (own, key, amount) = (delta.scope == "self", delta.key, delta.amount)
-        if own { counters.own[key] += amount } else { counters.subtree[key] += amount }
-        let wasChanged = countersChanged
-        countersChanged = true
-        scope.onRollback { [unowned self] in
-            if own { counters.own[key] -= amount } else { counters.subtree[key] -= amount }
-            countersChanged = wasChanged
-        }
     }
 
     /// Up to the parent unless it came from there; down towards the holder unless it came from there.
@@ -374,8 +348,39 @@ final class NodeEngine {
 
     /// What the last commit produced; called after COMMIT.
     func drainCommitReport() -> CommitReport {
-        defer { countersChanged = false }
-        return CommitReport(lines: linkLedger.drainPendingLines(), counters: counters, countersChanged: countersChanged)
+        defer { counterProjection.changed = false }
+        return CommitReport(lines: linkLedger.drainPendingLines(), counters: counters, countersChanged: counterProjection.changed)
+    }
+
+    // MARK: - Replay
+
+    /// Rebuilds every projection from the event log: each is emptied, then every stored case is folded again
+    /// from its header and its events, one case at a time, in the order the events were applied here.
+    /// For a projection added to an existing node, or one whose tables were lost or damaged.
+    func rebuildProjections() throws {
+        for projection in projections { try projection.reset() }
+        var current: Case?
+        for row in try db.query("SELECT body FROM events ORDER BY case_id, ord") {
+            let event = try jsonDecoder.decode(CaseEvent.self, from: Data((row.string("body") ?? "").utf8))
+            if current?.id != event.caseId {
+                if let done = current { try caseRows.save(done) }
+                current = try loadCase(event.caseId)
+                guard current != nil else { continue }
+                // The header as stored; its state is re-derived from the first event on.
+                var fresh = current!.withoutFoldedAttributes
+                fresh.updatedAt = fresh.createdAt
+                current = fresh
+                CaseRules.fold(event, into: &current!)
+                for projection in projections where projection !== caseRows { try projection.apply(event, before: nil, after: current!) }
+                continue
+            }
+            guard var c = current else { continue }
+            let before = c
+            CaseRules.fold(event, into: &c)
+            for projection in projections where projection !== caseRows { try projection.apply(event, before: before, after: c) }
+            current = c
+        }
+        if let done = current { try caseRows.save(done) }
     }
 
     // MARK: - Reads

@@ -61,5 +61,14 @@ public final class StandaloneEngine {
         try engine.outbox(peer: peer, after: engine.linkFigures(peer).lastAcked, limit: 1 << 20)
     }
 
+    /// Rebuilds every projection (case rows, counters) by replaying the event log, in one transaction.
+    public func rebuildProjections() throws { _ = try run { try $0.rebuildProjections() } }
+
+    /// Every case this node stores, as its row has it.
+    public func allCases() throws -> [Case] { try engine.queries.listCases(state: nil, holder: nil, limit: 1 << 30, after: nil).cases }
+
+    /// Damages the counters table (for a test of the replay).
+    public func corruptCountersForTest() throws { _ = try db.execute("UPDATE counters SET value = value + 7") }
+
     public func close() { db.close() }
 }

@@ -1,0 +1,92 @@
+import CivicCases
+import CivicStore
+import CivicWire
+import Foundation
+
+/// A read model kept from the event log: the engine records an event once and hands it to every projection,
+/// each owning its tables (and any in-memory mirror, which registers its undo with the operation scope).
+/// Each can be rebuilt by replaying the `events` table (`NodeEngine.rebuildProjections`). Later: the
+/// deadline index, unit statistics, topic statistics — one file each, added to `NodeEngine.projections`.
+protocol Projection: AnyObject {
+    var name: String { get }
+    /// One recorded event; `before` is the case as it was here (nil when the event brought it), `after` as
+    /// the event leaves it.
+    func apply(_ event: CaseEvent, before: Case?, after: Case) throws
+    /// Empties the projection's tables and mirrors, before a replay.
+    func reset() throws
+}
+
+/// The `cases` table: each case as its latest event here left it.
+final class CaseRowProjection: Projection {
+    let name = "cases"
+    private let db: Database
+    private let encoder = WireJSON.encoder()
+    init(db: Database) { self.db = db }
+
+    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws { try save(c) }
+
+    func save(_ c: Case) throws {
+        let body = String(decoding: try encoder.encode(c), as: UTF8.self)
+        try db.execute("""
+            INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body
+            """, [.text(c.id), .text(c.state.rawValue), .text(c.holder), .text(WireDate.format(c.createdAt)), .text(WireDate.format(c.updatedAt)), .text(body)])
+    }
+
+    /// Case rows are not dropped: a header (subject, citizen, place) is not in the events, and a replay
+    /// re-folds each stored case's state from its events instead (see `NodeEngine.rebuildProjections`).
+    func reset() throws {}
+}
+
+/// The `counters` table and its mirror for `/status` and summaries: never a scan of the cases.
+final class CounterProjection: Projection {
+    let name = "counters"
+    private let db: Database
+    private let scope: OperationScope
+    private let me: String
+    private let inSubtree: (String) -> Bool
+    private(set) var counters = CounterSet()
+    /// Whether the counters moved since the last commit report.
+    var changed = false
+
+    init(db: Database, scope: OperationScope, me: String, subtree: Set<String>) throws {
+        self.db = db
+        self.scope = scope
+        self.me = me
+        inSubtree = { subtree.contains($0) }
+        for row in try db.query("SELECT scope, key, value FROM counters") {
+            let key = row.string("key") ?? "", value = row.int("value") ?? 0
+            if row.string("scope") == "self" { counters.own[key] = value } else { counters.subtree[key] = value }
+        }
+    }
+
+    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws {
+        // Counters move by what the case became (an annotating event leaves state and holder as they were).
+        var effect = event
+        (effect.state, effect.holder) = (c.state, c.holder)
+        for delta in CounterRules.deltas(before: before.map { (state: $0.state, holder: $0.holder) }, event: effect, me: me, inSubtree: inSubtree) {
+            try bump(delta)
+        }
+    }
+
+    private func bump(_ delta: CounterRules.Delta) throws {
+        try db.execute("""
+            INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
+            ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
+            """, [.text(delta.scope), .text(delta.key), .integer(Int64(delta.amount))])
+        let (own, key, amount) = (delta.scope == "self", delta.key, delta.amount)
+        if own { counters.own[key] += amount } else { counters.subtree[key] += amount }
+        let wasChanged = changed
+        changed = true
+        scope.onRollback { [unowned self] in
+            if own { counters.own[key] -= amount } else { counters.subtree[key] -= amount }
+            changed = wasChanged
+        }
+    }
+
+    func reset() throws {
+        try db.execute("DELETE FROM counters")
+        counters = CounterSet()
+        changed = true
+    }
+}
