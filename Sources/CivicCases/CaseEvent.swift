@@ -49,12 +49,16 @@ public struct CaseEvent: Codable, Sendable, Equatable {
     public var state: CaseState
     public var holder: String
     public var note: String?
-    /// Structured details: reasons, target unit, reply to the citizen, candidates…
+    /// Structured details by key (reason, target unit, reply to the citizen…); read and written through the
+    /// typed keys of `EventKey` (`event[.reason]`). Unknown keys are kept.
     public var data: [String: String]
+    /// Lists by key (route, candidates, topic guesses, triage reasons): `event[.route]`. Omitted from the JSON
+    /// when empty; a peer that predates it ignores the field.
+    public var lists: [String: [String]]
 
     public init(
         id: String, caseId: String, at: Date, node: String, actor: String, action: CaseAction,
-        state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]
+        state: CaseState, holder: String, note: String? = nil, data: [EventKey: String] = [:], lists: [EventListKey: [String]] = [:]
     ) {
         self.id = id
         self.caseId = caseId
@@ -65,10 +69,26 @@ public struct CaseEvent: Codable, Sendable, Equatable {
         self.state = state
         self.holder = holder
         self.note = note
-        self.data = data
+        self.data = Dictionary(uniqueKeysWithValues: data.map { ($0.key.rawValue, $0.value) })
+        self.lists = Dictionary(uniqueKeysWithValues: lists.filter { !$0.value.isEmpty }.map { ($0.key.rawValue, $0.value) })
     }
 
-    enum CodingKeys: String, CodingKey { case id, caseId = "case", at, node, actor, action, state, holder, note, data }
+    enum CodingKeys: String, CodingKey { case id, caseId = "case", at, node, actor, action, state, holder, note, data, lists }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(caseId, forKey: .caseId)
+        try c.encode(at, forKey: .at)
+        try c.encode(node, forKey: .node)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(action, forKey: .action)
+        try c.encode(state, forKey: .state)
+        try c.encode(holder, forKey: .holder)
+        try c.encodeIfPresent(note, forKey: .note)
+        try c.encode(data, forKey: .data)
+        if !lists.isEmpty { try c.encode(lists, forKey: .lists) }
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -82,5 +102,6 @@ public struct CaseEvent: Codable, Sendable, Equatable {
         holder = try c.decode(String.self, forKey: .holder)
         note = try c.decodeIfPresent(String.self, forKey: .note)
         data = try c.decodeIfPresent([String: String].self, forKey: .data) ?? [:]
+        lists = try c.decodeIfPresent([String: [String]].self, forKey: .lists) ?? [:]
     }
 }

@@ -110,17 +110,17 @@ public enum CaseRules {
         c.updatedAt = max(c.updatedAt, event.at)
         switch event.action {
         case .assigned:
-            if let category = event.data["category"] { c.category = category }
-            if let department = event.data["department"] { c.attributes["department"] = department }
-            if event.data["recall"] == "done" { c.recall = nil }
-            c.ruling = event.data["ruling"] == "true" ? (unit: event.holder, by: event.node) : nil
+            if let category = event[.category] { c.category = category }
+            if let department = event[.department] { c.attributes["department"] = department }
+            if event[.recall] == "done" { c.recall = nil }
+            c.ruling = event[.ruling] == "true" ? (unit: event.holder, by: event.node) : nil
         case .returned:
             c.returnCount += 1
         case .returnAllowed:
             c.ruling = nil
         case .recallRequested:
             // A request that reaches a case already resolved has nothing left to recall.
-            if c.state.isOpen, let to = event.data["target"] { c.recall = (by: event.node, to: to, reason: event.data["reason"] ?? "") }
+            if c.state.isOpen, let to = event[.target] { c.recall = (by: event.node, to: to, reason: event[.reason] ?? "") }
         case .resolved:
             c.recall = nil
         default:
@@ -137,11 +137,11 @@ public enum CaseRules {
             guard recall.to != node.id, let path = node.path(to: recall.to) else { return nil }
             return CaseEvent(id: eventId(), caseId: c.id, at: at, node: node.id, actor: "system", action: .assigned, state: .dispatched, holder: recall.to,
                              note: "recalled and assigned: \(recall.reason)",
-                             data: ["target": recall.to, "route": path.joined(separator: "→"), "reason": recall.reason, "recall": "done"])
+                             data: [.target: recall.to, .reason: recall.reason, .recall: "done"], lists: [.route: path])
         }
         guard let parent else { return nil }
         return CaseEvent(id: eventId(), caseId: c.id, at: at, node: node.id, actor: "system", action: .handedUp, state: .returned, holder: parent,
-                         note: "handed up: \(recall.by) recalled the case (\(recall.reason))", data: ["from": node.id, "recall_by": recall.by])
+                         note: "handed up: \(recall.by) recalled the case (\(recall.reason))", data: [.from: node.id, .recallBy: recall.by])
     }
 
     /// - Parameters:
@@ -159,8 +159,8 @@ public enum CaseRules {
                 throw CaseRuleError(.notHolder, field: "holder", "case \(c.id) is held by \(c.holder), not by \(node.id)")
             }
         }
-        func make(_ action: CaseAction, _ state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]) -> CaseEvent {
-            CaseEvent(id: eventId, caseId: c.id, at: at, node: node.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data)
+        func make(_ action: CaseAction, _ state: CaseState, holder: String, note: String? = nil, data: [EventKey: String] = [:], lists: [EventListKey: [String]] = [:]) -> CaseEvent {
+            CaseEvent(id: eventId, caseId: c.id, at: at, node: node.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data, lists: lists)
         }
         func require(_ states: [CaseState], _ verb: String) throws(CaseRuleError) {
             guard states.contains(c.state) else {
@@ -187,7 +187,7 @@ public enum CaseRules {
         case .resolve(let reply):
             try require([.accepted], "resolve")
             let text = try nonEmpty(reply, "reply")
-            return make(.resolved, .resolved, holder: node.id, note: text, data: ["reply": text])
+            return make(.resolved, .resolved, holder: node.id, note: text, data: [.reply: text])
         case .returnUp(let reason):
             guard let parent else {
                 throw CaseRuleError(.badTransition, field: "parent", "\(node.id) is the city: there is no unit above to return to")
@@ -197,12 +197,12 @@ public enum CaseRules {
                 throw CaseRuleError(.badTransition, field: "ruling", "case \(c.id) was assigned to \(node.id) by a ruling of \(ruling.by): it can be returned only after \(ruling.by) allows it")
             }
             let text = try nonEmpty(reason, "reason")
-            return make(.returned, .returned, holder: parent, note: text, data: ["reason": text, "from": node.id])
+            return make(.returned, .returned, holder: parent, note: text, data: [.reason: text, .from: node.id])
         case .assign(let target, let category, let reason, let ruling):
             guard target != node.id, let path = node.path(to: target) else {
                 throw CaseRuleError(.badTarget, field: "target", "\(target) is not a unit below \(node.id)")
             }
-            var data = ["target": target, "route": path.joined(separator: "→")]
+            var data: [EventKey: String] = [.target: target]
             var note: String?
             if isAbove {
                 // A recall: the holder carries it out (only the holder moves a case), handing it up to this node,
@@ -212,26 +212,26 @@ public enum CaseRules {
                 guard !ruling else { throw CaseRuleError(.badTransition, field: "ruling", "a ruling is given by the holder; recall the case first") }
                 let text = try nonEmpty(reason ?? "", "reason")
                 return make(.recallRequested, c.state, holder: c.holder, note: "recall from \(c.holder) to \(target): \(text)",
-                            data: ["target": target, "reason": text, "recalled_from": c.holder])
+                            data: [.target: target, .reason: text, .recalledFrom: c.holder])
             } else {
                 try require([.pending, .returned, .dispatched], "assign")
-                if let reason, !reason.isEmpty { data["reason"] = reason; note = reason }
+                if let reason, !reason.isEmpty { data[.reason] = reason; note = reason }
             }
             if ruling {
                 guard c.returnCount > 0 else {
                     throw CaseRuleError(.badTransition, field: "ruling", "a ruling settles a case that was returned; \(c.id) never was")
                 }
-                data["ruling"] = "true"
+                data[.ruling] = "true"
             }
-            if let category { data["category"] = category }
-            return make(.assigned, .dispatched, holder: target, note: note, data: data)
+            if let category { data[.category] = category }
+            return make(.assigned, .dispatched, holder: target, note: note, data: data, lists: [.route: path])
         case .allowReturn(let reason):
             guard let ruling = c.ruling else { throw CaseRuleError(.badTransition, field: "ruling", "case \(c.id) has no ruling to lift") }
             guard ruling.by == node.id else {
                 throw CaseRuleError(.notHolder, field: "ruling", "the ruling on \(c.id) was given by \(ruling.by); only it may allow a return")
             }
             let text = try nonEmpty(reason, "reason")
-            return make(.returnAllowed, c.state, holder: c.holder, note: text, data: ["reason": text])
+            return make(.returnAllowed, c.state, holder: c.holder, note: text, data: [.reason: text])
         }
     }
 }

@@ -72,7 +72,7 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
 
     @Test func assignReachesAnyUnitBelowWithItsRoute() throws {
         let e = try apply(.assign(target: "s2"), sampleCase(state: .pending, holder: "city"), at: city, parent: nil)
-        #expect(e.action == .assigned && e.state == .dispatched && e.holder == "s2" && e.data["route"] == "city→d1→s2")
+        #expect(e.action == .assigned && e.state == .dispatched && e.holder == "s2" && e[.route] == ["city", "d1", "s2"])
         do {
             _ = try apply(.assign(target: "nowhere"), sampleCase(state: .pending, holder: "city"), at: city, parent: nil)
             Issue.record("unknown target must fail")
@@ -170,7 +170,7 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
         #expect(up2.action == .handedUp && up2.holder == "city")
         CaseRules.fold(up2, into: &c)
         let assigned = try #require(CaseRules.carryOutRecall(c, node: city, parent: nil, eventId: next, at: Date()))
-        #expect(assigned.action == .assigned && assigned.holder == "s2" && assigned.data["route"] == "city→d1→s2")
+        #expect(assigned.action == .assigned && assigned.holder == "s2" && assigned[.route] == ["city", "d1", "s2"])
         CaseRules.fold(assigned, into: &c)
         #expect(c.recall == nil && c.holder == "s2" && c.state == .dispatched)
         #expect(CaseRules.carryOutRecall(c, node: city, parent: nil, eventId: next, at: Date()) == nil)

@@ -46,10 +46,13 @@ import Testing
         let actions = history.compactMap { $0["action"] as? String }
         #expect(actions == ["created", "dispatched", "accepted", "progress", "resolved"])
         #expect(history.last?["data"] as? [String: String] == ["reply": "路灯已修复，感谢反映"])
-        let triage = (history.first?["data"] as? [String: String])?["triage"] ?? ""
+        // Lists travel as JSON arrays, one entry per decision (never a joined string).
+        let triage = (history.first?["lists"] as? [String: [String]])?["triage"] ?? []
         for line in ["place: address matched", "type: complaint", "topic: 城乡建设 (given at intake)", "department: 街道城建科"] {
-            #expect(triage.contains(line), "the first event records every intake decision: \(triage)")
+            #expect(triage.contains { $0.hasPrefix(line) }, "the first event records every intake decision: \(triage)")
         }
+        let route = (history.dropFirst().first?["lists"] as? [String: [String]])?["route"]
+        #expect(route == ["city", "d990101", "s990101001"], "the dispatch names its route node by node")
         #expect(eventually { self.city.nodes["city"]!.counters.subtree.resolved >= 1 })
     }
 

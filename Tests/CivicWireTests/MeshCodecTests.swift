@@ -12,7 +12,7 @@ import Testing
                      detail: "晚上\n施工", location: Location(address: "东湖区湖滨街道", division: nil), intake: "city", createdAt: at,
                      state: .dispatched, holder: "s1")
         let e = CaseEvent(id: "city-2", caseId: c.id, at: at, node: "city", actor: "system", action: .dispatched, state: .dispatched,
-                          holder: "s1", note: "address matched", data: ["route": "city→d1→s1"])
+                          holder: "s1", note: "address matched", data: [.reason: "address matched"], lists: [.route: ["city", "d1", "s1"]])
         return (c, e)
     }
 
@@ -32,6 +32,21 @@ import Testing
             #expect(!line.dropLast().contains(0x0A), "a message must be exactly one line: \(m.type)")
             #expect(try codec.decode(Array(line.dropLast())) == m)
         }
+    }
+
+    @Test func eventListsTravelAsJSONArraysAndAreOptional() throws {
+        let (_, e) = sample()
+        let json = try #require(try JSONSerialization.jsonObject(with: WireJSON.encoder().encode(e)) as? [String: Any])
+        #expect(json["lists"] as? [String: [String]] == ["route": ["city", "d1", "s1"]])
+        #expect(json["data"] as? [String: String] == ["reason": "address matched"])
+        // An event from a peer that predates lists, and one without any, have none; an empty list is never sent.
+        let old = #"{"id":"d1-1","case":"X","at":"2026-11-21T06:24:00.123Z","node":"d1","action":"accepted","state":"accepted","holder":"s1","data":{}}"#
+        let decoded = try WireJSON.decoder().decode(CaseEvent.self, from: Data(old.utf8))
+        #expect(decoded[.route] == [] && decoded.lists.isEmpty)
+        var bare = decoded
+        bare[.candidates] = []
+        let bareJSON = String(decoding: try WireJSON.encoder().encode(bare), as: UTF8.self)
+        #expect(!bareJSON.contains("lists"), "\(bareJSON)")
     }
 
     @Test func badLinesNameWhatWasWrong() {

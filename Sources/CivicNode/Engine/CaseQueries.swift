@@ -62,9 +62,8 @@ struct CaseQueries {
             let c = try decoder.decode(Case.self, from: Data((row.string("body") ?? "").utf8))
             let last = try latestEvent(of: c.id)
             return StatusReport.QueueEntry(
-                id: c.id, subject: c.subject, since: c.updatedAt, reason: last?.data["reason"],
-                candidates: last?.data["candidates"]?.split(separator: ",").map(String.init) ?? [],
-                topics: last?.data["topics"]?.split(separator: ",").map(String.init) ?? [])
+                id: c.id, subject: c.subject, since: c.updatedAt, reason: last?[.reason],
+                candidates: last?[.candidates] ?? [], topics: last?[.topics] ?? [])
         }
     }
 

@@ -100,7 +100,7 @@ final class NodeEngine {
             // Only a case held in this node's subtree: a street's stale copy of a case it returned is not its to link.
             let event = makeEvent(existing, at: now, actor: draft.actor, action: .linked, state: existing.state, holder: existing.holder,
                                   note: "repeat report via \(draft.channel.rawValue): \(subject)",
-                                  data: ["reason": match.reason, "phone": draft.citizen.phone ?? "", "channel": draft.channel.rawValue])
+                                  data: [.reason: match.reason, .phone: draft.citizen.phone ?? "", .channel: draft.channel.rawValue])
             var updated = existing
             try record(event, into: &updated, origin: .local)
             return IntakeReceipt(case: updated, linkedTo: existing.id, reasons: [match.reason])
@@ -112,16 +112,15 @@ final class NodeEngine {
                      location: draft.location, category: analysis.category, requestType: analysis.requestType,
                      intake: me.id, createdAt: now, state: handledHere ? .accepted : .pending, holder: me.id, attributes: analysis.attributes)
         if handledHere, c.location.division == nil { c.location.division = me.codes.first }
-        var data: [String: String] = ["channel": draft.channel.rawValue]
-        if !analysis.reasons.isEmpty { data["triage"] = analysis.reasons.joined(separator: "\n") }
         let created = makeEvent(c, at: now, actor: draft.actor, action: .created, state: c.state, holder: me.id,
-                                note: handledHere ? "reported at \(me.name); handled here" : nil, data: data)
+                                note: handledHere ? "reported at \(me.name); handled here" : nil,
+                                data: [.channel: draft.channel.rawValue], lists: [.triage: analysis.reasons])
         try record(created, into: &c, origin: .local, known: false)
         duplicates.add(c)
         var reasons = analysis.reasons
         if let guesses = analysis.uncertainTopics, !handledHere {
             let reason = "topic uncertain (top guesses: \(guesses.joined(separator: ", "))): an operator chooses the department"
-            reasons.append(try queueForOperator(&c, reason: reason, data: ["topics": guesses.joined(separator: ",")], at: now))
+            reasons.append(try queueForOperator(&c, reason: reason, lists: [.topics: guesses], at: now))
         } else if !handledHere {
             reasons.append(contentsOf: try route(&c, at: now, excluding: [], placement: analysis.placement))
         }
@@ -146,9 +145,9 @@ final class NodeEngine {
             throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
         }
         var event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
-        if event.action == .assigned, let category = event.data["category"], let department = router.department(for: category, at: event.holder) {
+        if event.action == .assigned, let category = event[.category], let department = router.department(for: category, at: event.holder) {
             // Settling the topic by hand names the department just as automatic dispatch would have.
-            event.data["department"] = department
+            event[.department] = department
         }
         try record(event, into: &c, origin: .local)
         try carryOutRecall(&c, at: now)
@@ -225,7 +224,7 @@ final class NodeEngine {
         if try carryOutRecall(&c, at: now) { return }
         guard c.holder == me.id, me.tier != .street, c.state == .dispatched || c.state == .returned else { return }
         // Never back to any unit that has returned it: the history says who did.
-        let returners = c.returnCount > 0 ? Set(try events(of: c.id).filter { $0.action == .returned }.compactMap { $0.data["from"] }) : []
+        let returners = c.returnCount > 0 ? Set(try events(of: c.id).filter { $0.action == .returned }.compactMap { $0[.from] }) : []
         try route(&c, at: now, excluding: returners)
     }
 
@@ -252,19 +251,19 @@ final class NodeEngine {
         switch RoutingRules.decide(known ?? router.place(c, within: me), returners: returners, me: me) {
         case .dispatch(let target, let path, let reason):
             let event = makeEvent(c, at: now, actor: "system", action: .dispatched, state: .dispatched, holder: target,
-                                  note: reason, data: ["route": path.joined(separator: "→"), "reason": reason])
+                                  note: reason, data: [.reason: reason], lists: [.route: path])
             try record(event, into: &c, origin: .local)
             return ["dispatched to \(target): \(reason)"]
         case .queue(let reason, let candidates):
-            return [try queueForOperator(&c, reason: reason, data: candidates.isEmpty ? [:] : ["candidates": candidates.joined(separator: ",")], at: now)]
+            return [try queueForOperator(&c, reason: reason, lists: [.candidates: candidates], at: now)]
         }
     }
 
-    /// Parks the case in this node's manual-dispatch queue; `data` (candidates, topics) is what the operator sees
+    /// Parks the case in this node's manual-dispatch queue; `lists` (candidates, topics) is what the operator sees
     /// besides the reason. Returns the reason line for the intake receipt.
-    private func queueForOperator(_ c: inout Case, reason: String, data: [String: String], at now: Date) throws -> String {
+    private func queueForOperator(_ c: inout Case, reason: String, lists: [EventListKey: [String]] = [:], at now: Date) throws -> String {
         let event = makeEvent(c, at: now, actor: "system", action: .queued, state: .pending, holder: me.id,
-                              note: "manual dispatch needed: \(reason)", data: data.merging(["reason": reason]) { _, new in new })
+                              note: "manual dispatch needed: \(reason)", data: [.reason: reason], lists: lists)
         try record(event, into: &c, origin: .local)
         return "queued for manual dispatch at \(me.id): \(reason)"
     }
@@ -317,8 +316,9 @@ final class NodeEngine {
 
     private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws { try linkLedger.enqueue(to: peer, make) }
 
-    private func makeEvent(_ c: Case, at: Date, actor: String, action: CaseAction, state: CaseState, holder: String, note: String? = nil, data: [String: String] = [:]) -> CaseEvent {
-        CaseEvent(id: takeEventId(), caseId: c.id, at: at, node: me.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data)
+    private func makeEvent(_ c: Case, at: Date, actor: String, action: CaseAction, state: CaseState, holder: String, note: String? = nil,
+                           data: [EventKey: String] = [:], lists: [EventListKey: [String]] = [:]) -> CaseEvent {
+        CaseEvent(id: takeEventId(), caseId: c.id, at: at, node: me.id, actor: actor, action: action, state: state, holder: holder, note: note, data: data, lists: lists)
     }
 
     private func takeEventId() -> String {
