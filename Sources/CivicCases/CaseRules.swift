@@ -2,7 +2,9 @@ import Foundation
 
 /// A rule of the case workflow was broken. Carries what an HTTP client needs to fix its request.
 public struct CaseRuleError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable { case notFound = "not_found", notHolder = "not_holder", badTransition = "bad_transition", missingField = "missing_field", badTarget = "bad_target", tooLong = "too_long" }
+    public enum Code: String, Sendable { case notFound = "not_found", notHolder = "not_holder", badTransition = "bad_transition", missingField = "missing_field", badTarget = "bad_target", tooLong = "too_long",
+                                        /// the action belongs to another tier (a district takes no intake; only a street signs for cases)
+                                        wrongTier = "wrong_tier" }
     public var code: Code
     /// The field or rule at fault, e.g. "reply" or "resolve requires state accepted".
     public var field: String
@@ -177,7 +179,7 @@ public enum CaseRules {
         switch command {
         case .accept:
             guard node.tier == .street else {
-                throw CaseRuleError(.badTransition, field: "tier", "only a street signs for cases; \(node.id) is a \(node.tier.rawValue)")
+                throw CaseRuleError(.wrongTier, field: "tier", "only a street signs for cases; \(node.id) is a \(node.tier.rawValue)")
             }
             try require([.dispatched], "accept")
             return make(.accepted, .accepted, holder: node.id)

@@ -79,7 +79,7 @@ public struct Topology: Codable, Sendable, Equatable {
     /// Prefix of case ids, e.g. "WH" gives WH-20261121-000123.
     public var casePrefix: String
     public var root: TopologyNode
-    /// Category → responsible department per tier (issue 3 fills this; empty means none).
+    /// Category → responsible department per tier (`topology import` and the sample fill it; empty means none).
     public var catalogue: [String: [String: String]]
 
     public init(casePrefix: String, root: TopologyNode, catalogue: [String: [String: String]] = [:]) {

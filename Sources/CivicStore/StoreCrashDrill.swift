@@ -5,8 +5,7 @@ import Glibc
 /// `acked <id>` on stdout for each operation whose completion reported success. The parent
 /// kills it with SIGKILL and checks that every printed id is in the database.
 ///
-/// Kept in the library so any executable can host it (the dev package's
-/// `store-crash-helper`; later possibly a hidden `civicmesh` subcommand).
+/// Kept in the library so any executable can host it: the hidden `civicmesh store-crash-drill` command runs it.
 public enum StoreCrashDrill {
     public static let table = "crash_drill"
 

@@ -67,7 +67,7 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
         do {
             _ = try apply(.accept, sampleCase(state: .dispatched, holder: "d1"), at: district, parent: "city")
             Issue.record("district accept must fail")
-        } catch { #expect(error.field == "tier") }
+        } catch { #expect(error.field == "tier" && error.code == .wrongTier, "a tier error has its own code: \(error.code)") }
     }
 
     @Test func assignReachesAnyUnitBelowWithItsRoute() throws {

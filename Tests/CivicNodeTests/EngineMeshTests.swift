@@ -29,6 +29,16 @@ import Testing
         }
     }
 
+    @Test func errorsHaveCodesOfTheirOwn() throws {
+        let mesh = try EngineMesh()
+        #expect(throws: CaseRuleError(.wrongTier, field: "tier", "cases enter at the city or at a street; d990101 is a district")) {
+            try mesh.intake(at: "d990101", draft("路灯不亮"))
+        }
+        let long = String(repeating: "路", count: 600)
+        do { _ = try mesh.intake(at: "city", draft(long)); Issue.record("a 1,800-byte subject must be refused") }
+        catch let error as CaseRuleError { #expect(error.code == .tooLong && error.field == "subject", "\(error)") }
+    }
+
     @Test func aCaseIsNeverRoutedBackToAnyUnitThatReturnedIt() throws {
         let mesh = try EngineMesh()
         let id = try mesh.intake(at: "city", draft("井盖缺失", address: "东湖区湖滨街道湖边路3号")).case.id

@@ -18,7 +18,7 @@ struct APIError: Error {
         let status: Int
         switch rule.code {
         case .notFound: status = 404
-        case .notHolder, .badTransition: status = 409
+        case .notHolder, .badTransition, .wrongTier: status = 409
         case .missingField, .badTarget, .tooLong: status = 422
         }
         self.init(status, rule.code.rawValue, field: rule.field, rule.message)

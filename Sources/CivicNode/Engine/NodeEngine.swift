@@ -89,7 +89,7 @@ final class NodeEngine {
         try draft.checkLimits()
         linkLedger.lineBudget = localLineBudget
         guard me.tier != .district else {
-            throw CaseRuleError(.badTransition, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
+            throw CaseRuleError(.wrongTier, field: "tier", "cases enter at the city or at a street; \(me.id) is a district")
         }
         var analysis = precomputed ?? router.analyse(draft, within: me)
         // Where the case belongs, as far as this node can tell: the key for "the same place" in duplicate checks.
