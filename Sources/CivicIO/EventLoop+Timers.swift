@@ -1,3 +1,4 @@
+import CivicSupport
 import Glibc
 
 /// CLOCK_MONOTONIC in nanoseconds: immune to wall-clock jumps, which matter for deadlines.
@@ -23,9 +24,10 @@ public struct TimerHandle: Hashable, Sendable {
 /// Loop-thread timers: a binary min-heap of deadlines with lazy deletion. Cancelling only drops the body;
 /// the stale heap entry is skipped when it surfaces, which keeps cancel O(1).
 struct TimerQueue {
-    private struct Entry {
+    private struct Entry: Comparable {
         var deadline: UInt64
         var id: UInt64
+        static func < (a: Entry, b: Entry) -> Bool { a.deadline < b.deadline }
     }
 
     private struct Timer {
@@ -33,7 +35,7 @@ struct TimerQueue {
         var body: () -> Void
     }
 
-    private var heap: [Entry] = []
+    private var heap = MinHeap<Entry>()
     private var timers: [UInt64: Timer] = [:]
     private var nextID: UInt64 = 1
 
@@ -43,7 +45,7 @@ struct TimerQueue {
         let id = nextID
         nextID += 1
         timers[id] = Timer(interval: interval, body: body)
-        push(Entry(deadline: deadline, id: id))
+        heap.push(Entry(deadline: deadline, id: id))
         return TimerHandle(id: id)
     }
 
@@ -58,9 +60,9 @@ struct TimerQueue {
 
     /// The earliest live deadline, dropping cancelled entries on the way.
     mutating func nextDeadline() -> UInt64? {
-        while let top = heap.first {
+        while let top = heap.top {
             if timers[top.id] != nil { return top.deadline }
-            _ = pop()
+            heap.pop()
         }
         return nil
     }
@@ -68,49 +70,20 @@ struct TimerQueue {
     /// Pops one due timer (re-arming repeating ones) and returns its body to run.
     /// Bodies run outside the queue so they may schedule or cancel timers freely.
     mutating func popDue(now: UInt64) -> (() -> Void)? {
-        while let top = heap.first, top.deadline <= now {
-            _ = pop()
+        while let top = heap.top, top.deadline <= now {
+            heap.pop()
             guard let timer = timers[top.id] else { continue }
             if let interval = timer.interval {
                 // Re-arm from the old deadline to avoid drift, but never into the past (no catch-up bursts).
                 // now + 1 keeps a slow body with a tiny interval from firing twice in one pass.
                 let next = max(top.deadline + max(interval, 1), now + 1)
-                push(Entry(deadline: next, id: top.id))
+                heap.push(Entry(deadline: next, id: top.id))
             } else {
                 timers[top.id] = nil
             }
             return timer.body
         }
         return nil
-    }
-
-    private mutating func push(_ entry: Entry) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].deadline < heap[parent].deadline else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func pop() -> Entry {
-        let top = heap[0]
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return top }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < heap.count && heap[left].deadline < heap[smallest].deadline { smallest = left }
-            if right < heap.count && heap[right].deadline < heap[smallest].deadline { smallest = right }
-            if smallest == parent { break }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
     }
 }
 

@@ -1,3 +1,4 @@
+import CivicSupport
 /// Stratified k-fold assignment that keeps repeat postings together: messages whose subjects are
 /// equal once whitespace is removed always land in the same fold, so no fold tests on its training text.
 enum GroupedFolds {

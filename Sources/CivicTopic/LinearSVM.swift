@@ -1,3 +1,4 @@
+import CivicSupport
 import Foundation
 
 /// One-vs-rest L2-regularised, L2-loss linear SVMs trained by dual coordinate descent
@@ -132,18 +133,5 @@ extension LinearSVM {
         }
         let positiveTotal = positive.reduce(0, +), negativeTotal = negative.reduce(0, +)
         return zip(positive, negative).map { log(($0 / positiveTotal) / ($1 / negativeTotal)) }
-    }
-}
-
-/// Small, fast, reproducible generator for shuffles and fold assignment.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

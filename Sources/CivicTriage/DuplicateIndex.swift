@@ -1,3 +1,4 @@
+import CivicSupport
 import Foundation
 
 /// An open case as the duplicate index sees it.
@@ -61,7 +62,7 @@ public final class DuplicateIndex {
     private var slotByCase: [String: Int] = [:]
     private var buckets: [UInt64: [Int]] = [:]
     private var slotsByPhone: [String: [Int]] = [:]
-    private var expiry = ExpiryHeap()
+    private var expiry = MinHeap<Expiry>()
     private var nextSlot = 0
     private var newest = Date.distantPast
 
@@ -86,7 +87,7 @@ public final class DuplicateIndex {
         slotByCase[c.caseId] = slot
         for key in keys { buckets[key, default: []].append(slot) }
         if let phone = c.phone { slotsByPhone[phone, default: []].append(slot) }
-        expiry.push(time: c.createdAt.timeIntervalSinceReferenceDate, slot: slot)
+        expiry.push(Expiry(time: c.createdAt.timeIntervalSinceReferenceDate, slot: slot))
     }
 
     public func remove(caseId: String) {
@@ -134,7 +135,7 @@ public final class DuplicateIndex {
         guard date > newest else { return }
         newest = date
         let cutoff = date.addingTimeInterval(-window).timeIntervalSinceReferenceDate
-        while let top = expiry.peek, top.time < cutoff {
+        while let top = expiry.top, top.time < cutoff {
             expiry.pop()
             if let entry = entries[top.slot] { remove(caseId: entry.caseId) }
         }
@@ -151,36 +152,9 @@ public final class DuplicateIndex {
     }
 }
 
-/// Binary min-heap of (creation time, slot) for pruning expired cases in time order.
-struct ExpiryHeap {
-    private var items: [(time: Double, slot: Int)] = []
-
-    var peek: (time: Double, slot: Int)? { items.first }
-
-    mutating func push(time: Double, slot: Int) {
-        items.append((time, slot))
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard items[i].time < items[parent].time else { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() {
-        guard !items.isEmpty else { return }
-        items.swapAt(0, items.count - 1)
-        items.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var smallest = i
-            if l < items.count && items[l].time < items[smallest].time { smallest = l }
-            if r < items.count && items[r].time < items[smallest].time { smallest = r }
-            if smallest == i { break }
-            items.swapAt(i, smallest)
-            i = smallest
-        }
-    }
+/// A case's creation time and slot, ordered by time, for pruning expired cases in time order.
+struct Expiry: Comparable {
+    var time: Double
+    var slot: Int
+    static func < (a: Expiry, b: Expiry) -> Bool { a.time < b.time }
 }

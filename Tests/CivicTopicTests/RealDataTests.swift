@@ -1,3 +1,4 @@
+import CivicSupport
 import Foundation
 import SharedTestData
 import Testing

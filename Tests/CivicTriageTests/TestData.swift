@@ -1,3 +1,4 @@
+import CivicSupport
 import CivicCases
 import Foundation
 import SharedTestData
@@ -15,18 +16,7 @@ enum TestData {
     }
 }
 
-/// Small deterministic generator (SplitMix64) so that generated test sets never change between runs.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededRandom = SplitMix64
 
 /// Writes report lines straight to standard output: `print` is block-buffered when piped and the
 /// tail of a long report can be lost when the test process exits.

@@ -1,19 +1,9 @@
+import CivicSupport
 import CivicCases
 import CivicNode
 import Foundation
 
-/// A deterministic pseudo-random stream (SplitMix64), so a failing run is replayed from its seed.
-public struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+public typealias SeededRandom = SplitMix64
 
 /// Drives a `LocalCity` with a random mix of what its users do — intakes at every kind of address, grid reports,
 /// assigns, returns, accepts, progress notes, resolutions — and random restarts of nodes; then checks the mesh's
