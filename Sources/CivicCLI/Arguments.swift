@@ -9,8 +9,10 @@ public struct UsageError: Error, CustomStringConvertible {
 }
 
 /// `--name value`, `--flag` and positional words, parsed against the options a command declares.
+/// A repeatable option (`--unlabelled A --unlabelled B`) collects every value, in order.
 struct Arguments {
     private(set) var values: [String: String] = [:]
+    private(set) var lists: [String: [String]] = [:]
     private(set) var flags: Set<String> = []
     private(set) var positional: [String] = []
 
@@ -20,7 +22,8 @@ struct Arguments {
         try self.init(args, options: spec.optionNames, flags: spec.flagNames)
     }
 
-    init(_ args: [String], options: Set<String>, flags allowedFlags: Set<String> = []) throws {
+    init(_ args: [String], options: Set<String>, flags allowedFlags: Set<String> = [], repeatable: Set<String> = []) throws {
+        let options = options.union(repeatable)
         var i = 0
         while i < args.count {
             let word = args[i]
@@ -34,13 +37,15 @@ struct Arguments {
                 if allowedFlags.contains(name) {
                     flags.insert(name)
                 } else if options.contains(name) {
+                    let value: String
                     if let inline {
-                        values[name] = inline
+                        value = inline
                     } else {
                         guard i + 1 < args.count else { throw UsageError("option --\(name) needs a value") }
                         i += 1
-                        values[name] = args[i]
+                        value = args[i]
                     }
+                    if repeatable.contains(name) { lists[name, default: []].append(value) } else { values[name] = value }
                 } else {
                     let hint = Suggest.closest(to: name, among: options.union(allowedFlags)).map { "; did you mean --\($0)?" } ?? ""
                     throw UsageError("unknown option --\(name)\(hint)")
@@ -53,6 +58,8 @@ struct Arguments {
     }
 
     subscript(_ name: String) -> String? { values[name] }
+    /// Every value of a repeatable option, in the order given.
+    func all(_ name: String) -> [String] { lists[name] ?? [] }
     func has(_ flag: String) -> Bool { flags.contains(flag) }
 
     func required(_ name: String) throws -> String {

@@ -37,59 +37,38 @@ public func classifyCommand(_ args: [String]) -> Int32 {
     }
 }
 
-private struct ClassifyUsageError: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Parsed flags: `--name value` pairs, the `--json` switch and positional words.
+/// The classify options, parsed by the one argument parser every command uses.
 private struct ClassifyOptions {
-    var values: [String: String] = [:]
-    var unlabelledPaths: [String] = []
-    var json = false
-    var positional: [String] = []
+    let arguments: Arguments
+    var json: Bool { arguments.has("json") }
+    var positional: [String] { arguments.positional }
 
     init(_ args: [String]) throws {
-        let valued: Set<String> = ["--data", "--model", "--folds", "--target-precision", "--detail", "--taxonomy"]
-        var index = 0
-        while index < args.count {
-            let word = args[index]
-            if word == "--json" {
-                json = true
-            } else if word == "--unlabelled" {
-                guard index + 1 < args.count else { throw ClassifyUsageError(description: "\(word) needs a value") }
-                unlabelledPaths.append(args[index + 1])
-                index += 1
-            } else if valued.contains(word) {
-                guard index + 1 < args.count else { throw ClassifyUsageError(description: "\(word) needs a value") }
-                values[word] = args[index + 1]
-                index += 1
-            } else if word.hasPrefix("--") {
-                throw ClassifyUsageError(description: "unknown option \(word)\n\(classifyUsage)")
-            } else {
-                positional.append(word)
-            }
-            index += 1
-        }
+        arguments = try Arguments(args, options: ["data", "model", "folds", "target-precision", "detail", "taxonomy"],
+                                  flags: ["json"], repeatable: ["unlabelled"])
     }
 
+    /// The value of `--name`; `name` is spelled with its dashes, as the usage shows it.
+    subscript(_ name: String) -> String? { arguments[String(name.dropFirst(2))] }
+
     func required(_ name: String) throws -> String {
-        guard let value = values[name] else { throw ClassifyUsageError(description: "missing \(name)\n\(classifyUsage)") }
+        guard let value = self[name] else { throw UsageError("missing \(name)\n\(classifyUsage)") }
         return value
     }
 
     func unlabelled() throws -> [UnlabelledMessage] {
-        try unlabelledPaths.flatMap { try MessageCSV.loadUnlabelled(path: $0) }
+        try arguments.all("unlabelled").flatMap { try MessageCSV.loadUnlabelled(path: $0) }
     }
 
     func taxonomy() throws -> [TaxonomyEntry] {
-        try values["--taxonomy"].map { try TaxonomyCSV.load(path: $0) } ?? []
+        try self["--taxonomy"].map { try TaxonomyCSV.load(path: $0) } ?? []
     }
 
     func trainingOptions() throws -> TrainingOptions {
         var options = TrainingOptions()
-        if let text = values["--target-precision"] {
+        if let text = self["--target-precision"] {
             guard let target = Double(text), target > 0, target <= 1 else {
-                throw ClassifyUsageError(description: "--target-precision must be in (0, 1], got \(text)")
+                throw UsageError("--target-precision must be in (0, 1], got \(text)")
             }
             options.targetPrecision = target
         }
@@ -109,7 +88,7 @@ private func classifySeconds(since start: DispatchTime) -> Double {
 private func classifyTrain(_ options: ClassifyOptions) throws -> Int32 {
     let data = try MessageCSV.load(path: try options.required("--data"))
     let modelPath = try options.required("--model")
-    guard !data.isEmpty else { throw ClassifyUsageError(description: "no messages in the data file") }
+    guard !data.isEmpty else { throw UsageError("no messages in the data file") }
     let unlabelled = try options.unlabelled()
     let taxonomy = try options.taxonomy()
     let start = DispatchTime.now()
@@ -142,9 +121,9 @@ private func classifyEval(_ options: ClassifyOptions) throws -> Int32 {
 
 private func classifyCrossValidate(_ options: ClassifyOptions) throws -> Int32 {
     let data = try MessageCSV.load(path: try options.required("--data"))
-    let foldsText = options.values["--folds"] ?? "5"
+    let foldsText = options["--folds"] ?? "5"
     guard let folds = Int(foldsText), folds >= 2, folds <= data.count else {
-        throw ClassifyUsageError(description: "--folds must be an integer from 2 to the number of messages, got \(foldsText)")
+        throw UsageError("--folds must be an integer from 2 to the number of messages, got \(foldsText)")
     }
     let unlabelled = try options.unlabelled()
     let taxonomy = try options.taxonomy()
@@ -162,11 +141,11 @@ private func classifyCrossValidate(_ options: ClassifyOptions) throws -> Int32 {
 
 private func classifyText(_ options: ClassifyOptions) throws -> Int32 {
     let subject = options.positional.joined(separator: " ")
-    let detail = options.values["--detail"] ?? ""
+    let detail = options["--detail"] ?? ""
     guard !subject.isEmpty || !detail.isEmpty else {
-        throw ClassifyUsageError(description: "give the message text\n\(classifyUsage)")
+        throw UsageError("give the message text\n\(classifyUsage)")
     }
-    let model = try options.values["--model"].map { try TopicModel.load(from: $0) }
+    let model = try options["--model"].map { try TopicModel.load(from: $0) }
         ?? TopicTrainer().train(DefaultTopicExamples.messages)
     let prediction = model.predict(subject: subject, detail: detail)
     print("topic: \(prediction.best.label)")

@@ -17,6 +17,16 @@ import Testing
         #expect(throws: UsageError.self) { try Arguments([], options: ["config"]).required("config") }
     }
 
+    @Test func repeatableOptionsCollectEveryValueAndClassifyUsesTheSameParser() throws {
+        let a = try Arguments(["--unlabelled", "a.csv", "--data", "d.csv", "--unlabelled=b.csv"], options: ["data"], repeatable: ["unlabelled"])
+        #expect(a.all("unlabelled") == ["a.csv", "b.csv"] && a["data"] == "d.csv" && a.all("data").isEmpty)
+        let dir = TempDirectory("cli-classify")
+        let typo = try CivicProcess(["classify", "cv", "--unlabeled", "x.csv"], log: dir.file("typo.log"))
+        #expect(typo.wait() == 2 && typo.output.contains("did you mean --unlabelled?"), "\(typo.output)")
+        let empty = try CivicProcess(["classify", "text", "--detail"], log: dir.file("empty.log"))
+        #expect(empty.wait() == 2 && empty.output.contains("option --detail needs a value"), "\(empty.output)")
+    }
+
     @Test func unknownCommandsAndMissingOptionsExitWith2() throws {
         let dir = TempDirectory("cli")
         let unknown = try CivicProcess(["teleport"], log: dir.file("a.log"))
