@@ -11,13 +11,12 @@ struct LinearSVM: Sendable {
 
     static let biasFeature: Float = 1
 
-    /// `instanceWeights` multiply the cost of single rows (e.g. pseudo-labelled ones count less); nil = all 1.
+    /// `naiveBayesPower` > 0 scales each feature by |naive Bayes log-count ratio|^power per class (NB-SVM); the
+    /// trainer blends a power-1 table into the plain one (`TrainingOptions.naiveBayesBlend`).
     static func train(
         rows: [SparseVector], labels: [Int], classCount: Int, featureCount: Int,
-        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64,
-        naiveBayesPower: Double = 0, positiveCostFactor: Double = 1, instanceWeights: [Double]? = nil
+        cost: Double, maxEpochs: Int, tolerance: Double, seed: UInt64, naiveBayesPower: Double = 0
     ) -> LinearSVM {
-        precondition(instanceWeights == nil || instanceWeights!.count == rows.count)
         var weights = [Float](repeating: 0, count: featureCount * classCount)
         var bias = [Float](repeating: 0, count: classCount)
         for label in 0..<classCount {
@@ -33,10 +32,7 @@ struct LinearSVM: Sendable {
                         values: zip(row.indices, row.values).map { Float(Double($0.1) * scale[Int($0.0)]) })
                 }
             } ?? rows
-            let diagonals = signs.indices.map { row in
-                let classCost = signs[row] > 0 ? cost * positiveCostFactor : cost
-                return 0.5 / (classCost * (instanceWeights?[row] ?? 1))
-            }
+            let diagonals = [Double](repeating: 0.5 / cost, count: signs.count)
             let (w, b) = trainBinary(
                 rows: scaledRows, signs: signs, diagonals: diagonals, featureCount: featureCount,
                 maxEpochs: maxEpochs, tolerance: tolerance, seed: seed &+ UInt64(label))

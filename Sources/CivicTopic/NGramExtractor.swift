@@ -3,15 +3,8 @@ struct TokenizedMessage: Sendable {
     var subject: [NGramCount]
     var detail: [NGramCount]
     var shared: [NGramCount]
-    /// The shared block of the subject alone: lets training add a title-only copy of a message.
-    var sharedSubjectOnly: [NGramCount]
 
     var hasDetail: Bool { !detail.isEmpty }
-
-    /// The message as if only its subject had been sent.
-    var subjectOnly: TokenizedMessage {
-        TokenizedMessage(subject: subject, detail: [], shared: sharedSubjectOnly, sharedSubjectOnly: sharedSubjectOnly)
-    }
 }
 
 struct NGramCount: Sendable {
@@ -28,14 +21,12 @@ struct NGramExtractor: Sendable {
         let subject = settings.taxonomy?.marked(rawSubject) ?? rawSubject
         let detail = rawDetail.isEmpty ? rawDetail : settings.taxonomy?.marked(rawDetail) ?? rawDetail
         let useShared = settings.sharedWeight > 0
-        let subjectShared = useShared
-            ? grams(of: [subject], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []
         let detailGrams = grams(of: [detail], field: 2, minN: settings.detailMinN, maxN: settings.detailMaxN)
-        let shared = useShared && !detailGrams.isEmpty
-            ? grams(of: [subject, detail], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : subjectShared
+        let shared = useShared
+            ? grams(of: detailGrams.isEmpty ? [subject] : [subject, detail], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []
         return TokenizedMessage(
             subject: grams(of: [subject], field: 1, minN: settings.subjectMinN, maxN: settings.subjectMaxN),
-            detail: detailGrams, shared: shared, sharedSubjectOnly: subjectShared)
+            detail: detailGrams, shared: shared)
     }
 
     /// Runs of normalised characters; punctuation and spaces end a run, so no n-gram spans them.

@@ -43,27 +43,3 @@ public enum TaxonomyCSV {
         }
     }
 }
-
-/// Turns taxonomy phrases into short title-only training messages labelled with their topic:
-/// the catalogue says outright that 安全隐患 belongs to 城乡建设, which a few thousand messages
-/// may never show. Phrases under several topics, or catch-alls like 其他, teach nothing and are skipped.
-enum TaxonomyExamples {
-    static let catchAll: Set<String> = ["其他", "其它", "综合"]
-
-    /// One (phrase, class) per unambiguous level-2/level-3 phrase of a topic among `labels`.
-    static func make(from taxonomy: [TaxonomyEntry], labels: [String]) -> [(phrase: String, label: Int)] {
-        let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
-        var topics: [String: Set<String>] = [:]
-        var order: [String] = []
-        for entry in taxonomy {
-            for phrase in [entry.level2, entry.level3] where !phrase.isEmpty && !catchAll.contains(phrase) {
-                if topics[phrase] == nil { order.append(phrase) }
-                topics[phrase, default: []].insert(entry.level1)
-            }
-        }
-        return order.compactMap { phrase in
-            guard let owners = topics[phrase], owners.count == 1, let label = labelIndex[owners.first!] else { return nil }
-            return (phrase, label)
-        }
-    }
-}

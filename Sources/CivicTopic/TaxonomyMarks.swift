@@ -10,6 +10,8 @@ struct TaxonomyMarks: Sendable, Codable, Equatable {
     /// Every level-1 topic of the catalogue, sorted (also those the labelled data lacks).
     let topics: [String]
     private let table: [UInt64: Int]
+    /// Phrases that belong to every topic and so say nothing about one.
+    static let catchAll: Set<String> = ["其他", "其它", "综合"]
     private let longest: Int
 
     private enum CodingKeys: String, CodingKey { case phrases, topicOfPhrase, topics }
@@ -19,7 +21,7 @@ struct TaxonomyMarks: Sendable, Codable, Equatable {
         var owners: [String: Set<String>] = [:]
         for entry in taxonomy {
             for phrase in [entry.level2, entry.level3]
-            where phrase.count >= 2 && !TaxonomyExamples.catchAll.contains(phrase) {
+            where phrase.count >= 2 && !Self.catchAll.contains(phrase) {
                 owners[phrase, default: []].insert(entry.level1)
             }
         }

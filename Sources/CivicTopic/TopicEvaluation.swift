@@ -41,14 +41,12 @@ public enum TopicEvaluation {
             .map { extractor.tokenize(subject: $0.subject, detail: $0.detail) }
         let assignment = GroupedFolds.assign(subjects: subjects, labels: classes, folds: folds, seed: seed)
         let trainer = TopicTrainer(options: options)
-        let taxonomyRows = trainer.taxonomyRows(taxonomy, labels: labels, extractor: extractor)
         var predictions: [TopicPrediction?] = Array(repeating: nil, count: data.count)
         for fold in 0..<folds {
             let trainRows = data.indices.filter { assignment[$0] != fold }
             let model = trainer.train(
                 tokenized: trainRows.map { tokenized[$0] }, subjects: trainRows.map { subjects[$0] },
-                classes: trainRows.map { classes[$0] }, labels: labels, settings: settings, unlabelled: extra,
-                taxonomy: taxonomyRows)
+                classes: trainRows.map { classes[$0] }, labels: labels, settings: settings, unlabelled: extra)
             for row in data.indices where assignment[row] == fold {
                 predictions[row] = model.predict(tokenized: tokenized[row])
             }

@@ -8,9 +8,9 @@ public struct TopicTrainer: Sendable {
     }
 
     /// `labelled` must hold at least one message; labels are taken from it (sorted).
-    /// `unlabelled` is optional history without topics (see `TrainingOptions.pseudoLabelWeight`);
-    /// messages whose subject equals a labelled subject are ignored, as they are the same postings.
-    /// `taxonomy` is an optional official topic catalogue (see `TrainingOptions.taxonomyExampleWeight`).
+    /// `unlabelled` is optional history without topics: its text counts in the document frequencies
+    /// (`TrainingOptions.unlabelledVocabulary`); messages whose subject equals a labelled subject are ignored, as
+    /// they are the same postings. `taxonomy` is an optional official topic catalogue (`TrainingOptions.taxonomyMarkers`).
     public func train(
         _ labelled: [LabeledMessage], unlabelled: [UnlabelledMessage] = [], taxonomy: [TaxonomyEntry] = []
     ) -> TopicModel {
@@ -24,16 +24,7 @@ public struct TopicTrainer: Sendable {
             .map { extractor.tokenize(subject: $0.subject, detail: $0.detail) }
         return train(
             tokenized: tokenized, subjects: labelled.map(\.subject), classes: labelled.map { labelIndex[$0.label]! },
-            labels: labels, settings: settings, unlabelled: extra,
-            taxonomy: taxonomyRows(taxonomy, labels: labels, extractor: extractor))
-    }
-
-    /// The taxonomy's phrases as tokenized title-only messages with their class; none when the weight is 0.
-    func taxonomyRows(_ taxonomy: [TaxonomyEntry], labels: [String], extractor: NGramExtractor) -> TaxonomyRows {
-        guard options.taxonomyExampleWeight > 0 else { return TaxonomyRows() }
-        let examples = TaxonomyExamples.make(from: taxonomy, labels: labels)
-        return TaxonomyRows(
-            messages: examples.map { extractor.tokenize(subject: $0.phrase, detail: "") }, classes: examples.map(\.label))
+            labels: labels, settings: settings, unlabelled: extra)
     }
 
     /// The unlabelled messages whose subject (whitespace removed) is not among `subjects`.
@@ -46,7 +37,7 @@ public struct TopicTrainer: Sendable {
     /// Core path shared with cross-validation, which tokenizes each message only once.
     func train(
         tokenized: [TokenizedMessage], subjects: [String], classes: [Int], labels: [String], settings: FeatureSettings,
-        unlabelled: [TokenizedMessage] = [], taxonomy: TaxonomyRows = .init()
+        unlabelled: [TokenizedMessage] = []
     ) -> TopicModel {
         // The unlabelled text is the same for every fit below: count it once.
         var background = DocumentFrequencies()
@@ -54,8 +45,8 @@ public struct TopicTrainer: Sendable {
         // The blend doubles SVM training: hand-written example sets (small) skip it to train in a blink.
         let blend = tokenized.count >= options.smallSetSize ? options.naiveBayesBlend : 0
         let (space, svm) = fit(
-            tokenized: tokenized, classes: classes, classCount: labels.count, settings: settings, unlabelled: unlabelled,
-            background: background, taxonomy: taxonomy, blend: blend)
+            tokenized: tokenized, classes: classes, classCount: labels.count, settings: settings,
+            background: background, blend: blend)
         let folds = min(
             tokenized.count < options.smallSetSize
                 ? min(options.calibrationFolds, options.smallSetCalibrationFolds) : options.calibrationFolds,
@@ -74,20 +65,14 @@ public struct TopicTrainer: Sendable {
             guard !trainRows.isEmpty, !testRows.isEmpty else { continue }
             let (foldSpace, foldSVM) = fit(
                 tokenized: trainRows.map { tokenized[$0] }, classes: trainRows.map { classes[$0] },
-                classCount: labels.count, settings: settings, unlabelled: unlabelled, background: background,
-                taxonomy: taxonomy, blend: blend)
+                classCount: labels.count, settings: settings, background: background, blend: blend)
             for row in testRows { outOfFold[row] = foldSVM.scores(foldSpace.vectorize(tokenized[row])) }
         }
         let scored = outOfFold.indices.filter { !outOfFold[$0].isEmpty }
         let shared = Calibration.fitScale(scores: scored.map { outOfFold[$0] }, labels: scored.map { classes[$0] })
-        var scales = [shared, shared]
-        if options.calibrateTitleOnlySeparately {
-            for (slot, withDetail) in [(0, false), (1, true)] {
-                let group = scored.filter { tokenized[$0].hasDetail == withDetail }
-                guard group.count >= 50 else { continue }  // too few to fit alone: keep the shared scale
-                scales[slot] = Calibration.fitScale(scores: group.map { outOfFold[$0] }, labels: group.map { classes[$0] })
-            }
-        }
+        // One scale for every message; the model file keeps a slot for title-only messages and one for messages with
+        // a detail (a separate title-only scale was measured and not kept: docs/classifier.md) until its next version.
+        let scales = [shared, shared]
         var confidences: [Double] = []
         var correct: [Bool] = []
         for row in scored {
@@ -106,61 +91,24 @@ public struct TopicTrainer: Sendable {
 
     private func fit(
         tokenized: [TokenizedMessage], classes: [Int], classCount: Int, settings: FeatureSettings,
-        unlabelled: [TokenizedMessage], background: DocumentFrequencies, taxonomy: TaxonomyRows, blend: Double
+        background: DocumentFrequencies, blend: Double
     ) -> (FeatureSpace, LinearSVM) {
         let documents = tokenized.count + background.documents
         let minimumFrequency = max(1, min(options.minDocumentFrequency, documents / 500))
-        let space = FeatureSpace.fit(
-            tokenized + taxonomy.messages, settings: settings, minDocumentFrequency: minimumFrequency,
-            background: background)
-        var rows = tokenized.map(space.vectorize)
-        var rowClasses = classes
-        var weights: [Double]? = nil
-        if !taxonomy.messages.isEmpty {
-            weights = [Double](repeating: 1, count: rows.count)
-                + [Double](repeating: options.taxonomyExampleWeight, count: taxonomy.messages.count)
-            rows += taxonomy.messages.map(space.vectorize)
-            rowClasses += taxonomy.classes
-        }
-        if options.addSubjectOnlyCopies {
-            for (message, label) in zip(tokenized, classes) where message.hasDetail {
-                rows.append(space.vectorize(message.subjectOnly))
-                rowClasses.append(label)
-                weights?.append(1)
-            }
-        }
-        let svm = trainSVM(
-            rows: rows, classes: rowClasses, classCount: classCount, featureCount: space.count, instanceWeights: weights,
-            blend: blend)
-        guard options.pseudoLabelWeight > 0, options.pseudoLabelShare > 0, !unlabelled.isEmpty else { return (space, svm) }
-        let pseudo = PseudoLabels.pick(
-            rows: unlabelled.map(space.vectorize), model: svm, share: options.pseudoLabelShare)
-        let allWeights = (weights ?? [Double](repeating: 1, count: rows.count))
-            + [Double](repeating: options.pseudoLabelWeight, count: pseudo.rows.count)
-        let retrained = trainSVM(
-            rows: rows + pseudo.rows, classes: rowClasses + pseudo.classes, classCount: classCount,
-            featureCount: space.count, instanceWeights: allWeights, blend: blend)
-        return (space, retrained)
+        let space = FeatureSpace.fit(tokenized, settings: settings, minDocumentFrequency: minimumFrequency, background: background)
+        let svm = trainSVM(rows: tokenized.map(space.vectorize), classes: classes, classCount: classCount, featureCount: space.count, blend: blend)
+        return (space, svm)
     }
 
-    private func trainSVM(
-        rows: [SparseVector], classes: [Int], classCount: Int, featureCount: Int, instanceWeights: [Double]?, blend: Double
-    ) -> LinearSVM {
+    private func trainSVM(rows: [SparseVector], classes: [Int], classCount: Int, featureCount: Int, blend: Double) -> LinearSVM {
         func train(naiveBayesPower: Double) -> LinearSVM {
             LinearSVM.train(
                 rows: rows, labels: classes, classCount: classCount, featureCount: featureCount,
                 cost: options.cost, maxEpochs: options.maxEpochs, tolerance: options.tolerance, seed: options.seed,
-                naiveBayesPower: naiveBayesPower, positiveCostFactor: options.positiveCostFactor,
-                instanceWeights: instanceWeights)
+                naiveBayesPower: naiveBayesPower)
         }
-        let svm = train(naiveBayesPower: options.naiveBayesPower)
+        let svm = train(naiveBayesPower: 0)
         guard blend > 0 else { return svm }
         return svm.blended(with: train(naiveBayesPower: 1), share: blend)
     }
-}
-
-/// Taxonomy phrases as training rows, the same for every fit of one training run.
-struct TaxonomyRows: Sendable {
-    var messages: [TokenizedMessage] = []
-    var classes: [Int] = []
 }

@@ -19,17 +19,7 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var minDocumentFrequency = 4
     /// Soft-margin cost of the one-vs-rest L2-loss linear SVM.
     public var cost = 0.5
-    /// Adds a title-only copy of every training message that has a detail: many messages arrive
-    /// with a title only, and the copies teach the model to decide from the title alone
-    /// (measured: no gain on the 12345 set, where the shared block already does this, so off).
-    public var addSubjectOnlyCopies = false
-    /// Cost multiplier for the one class in each one-vs-rest problem, which is always the minority
-    /// (measured 1.5–3 on the 12345 set: no gain, so 1).
-    public var positiveCostFactor = 1.0
-    /// Features are scaled by |naive Bayes log-count ratio|^power per class before the SVM (NB-SVM);
-    /// 0 is a plain SVM (measured 0.5 and 1 on the 12345 set: no gain / worse; see `naiveBayesBlend` for what helps).
-    public var naiveBayesPower = 0.0
-    /// Share of a second, NB-SVM (power 1) weight table blended into the SVM's: an ensemble of two differently
+    /// Share of a second, NB-SVM weight table (features scaled by |naive Bayes log-count ratio| per class) blended into the SVM's: an ensemble of two differently
     /// weighted linear models in one table, so prediction costs the same. 0 trains one SVM. Measured on the 12345
     /// set (two fold seeds): share 0.5 → macro-F1 0.9006 → 0.9012 and 0.9008 → 0.9032, auto coverage 77.7% → 79.8%
     /// and 77.5% → 79.7% at the same precision; with taxonomy markers 0.35/0.5/0.65 gave macro-F1 0.9031/0.9037/0.9012.
@@ -40,23 +30,12 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// minimum-frequency cut): more text than the labelled set, from the same population. Measured on the 12345 set with
     /// its 9,800 unlabelled messages: auto coverage 77.7% → 78.9% at the same precision, macro-F1 −0.1 point.
     public var unlabelledVocabulary = true
-    /// Self-training: after a first fit, the unlabelled messages the model is surest about (largest
-    /// margin between the two best classes) join the training set with their predicted topic, at this
-    /// share of the cost of a labelled message. 0 turns it off (measured on the 12345 set: weight 0.3
-    /// of the surest 60% → macro-F1 0.895, 0.1 of 30% → 0.900, against 0.901 without; so off).
-    public var pseudoLabelWeight = 0.0
-    /// Share of the unlabelled messages that get a pseudo-label (the most confident ones).
-    public var pseudoLabelShare = 0.6
     /// With a taxonomy passed to the trainer, fields containing one of its phrases get a marker feature for the
     /// phrase's level-1 topic (`TaxonomyMarks`). Measured on the 12345 set with its 517-row catalogue, two fold
     /// seeds: macro-F1 0.9006 → 0.9011 and 0.9008 → 0.9030, auto coverage 77.7% → 78.6% and 77.5% → 78.3%
     /// at the same precision; about 60 µs more per message. Stronger markers (" X XX XXX") and extra markers for
     /// level-2 groups measured within noise of this, so not kept.
     public var taxonomyMarkers = true
-    /// Each unambiguous level-2/level-3 phrase of a taxonomy passed to the trainer becomes a title-only
-    /// training message of its level-1 topic, at this share of the cost of a real message. 0 leaves them out
-    /// (measured on the 12345 set, weights 0.3/1/3/10: macro-F1 0.8999/0.8991/0.8994/0.8997 against 0.9006; so off).
-    public var taxonomyExampleWeight = 0.0
     /// Dual coordinate descent stops after this many passes or when the projected gradient is this small.
     public var maxEpochs = 60
     public var tolerance = 0.05
@@ -67,9 +46,6 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     /// in debug builds, and each fold still holds several messages per topic.
     public var smallSetCalibrationFolds = 3
     public var smallSetSize = 1000
-    /// Fit one softmax scale for title-only messages and one for messages with a detail
-    /// (measured: no gain in auto coverage on the 12345 set, so off by default).
-    public var calibrateTitleOnlySeparately = false
     /// What the auto-dispatch threshold is compared with (measured on the 12345 set: the log-odds margin
     /// dispatches 77.7% at 96.9% precision, the best probability 76.3% at 96.8%).
     public var confidenceMeasure = ConfidenceMeasure.logOddsMargin

@@ -55,30 +55,4 @@ import Testing
             #expect(mixed.idf[other] < alone.idf[position])
         }
     }
-
-    @Test func pseudoLabelsTakeTheMostConfidentShareWithTheirPredictedClass() {
-        // Two classes separated by features 0 and 1.
-        let svm = LinearSVM(weights: [1, -1, -1, 1], bias: [0, 0], classCount: 2)
-        let rows = [
-            SparseVector(indices: [0], values: [0.2]),  // class 0, margin 0.4
-            SparseVector(indices: [1], values: [2]),  // class 1, margin 4
-            SparseVector(indices: [0], values: [1]),  // class 0, margin 2
-            SparseVector(indices: [0, 1], values: [1, 1]),  // tie, margin 0
-        ]
-        let picked = PseudoLabels.pick(rows: rows, model: svm, share: 0.5)
-        #expect(picked.classes == [1, 0])
-        #expect(picked.rows.map(\.values) == [[2], [1]])
-        #expect(PseudoLabels.pick(rows: rows, model: svm, share: 0).rows.isEmpty)
-    }
-
-    @Test func selfTrainingStillPredictsEveryTopic() {
-        var options = TrainingOptions()
-        options.calibrationFolds = 0
-        options.pseudoLabelWeight = 0.3
-        options.pseudoLabelShare = 1
-        let model = TopicTrainer(options: options).train(DefaultTopicExamples.messages, unlabelled: Self.history)
-        #expect(model.labels == DefaultTopicExamples.labels.sorted())
-        #expect(model.predict(subject: "公交车间隔太长每次等车要半小时").best.label == "交通运输")
-        #expect(model.predict(subject: "老板拖欠我们三个月工资不发").best.label == "劳动和社会保障")
-    }
 }
