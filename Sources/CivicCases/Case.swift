@@ -77,15 +77,13 @@ public struct Case: Codable, Sendable, Equatable {
     public var state: CaseState
     /// The node (unit) currently responsible for the case.
     public var holder: String
-    /// Open case this one repeats, when intake linked it instead of dispatching it again.
-    public var duplicateOf: String?
     /// Free-form attributes later features add without a schema change (deadline class, department…).
     public var attributes: [String: String]
 
     public init(
         id: String, channel: Channel, citizen: Citizen, subject: String, detail: String, location: Location,
         category: String? = nil, requestType: String? = nil, intake: String, createdAt: Date, state: CaseState,
-        holder: String, duplicateOf: String? = nil, attributes: [String: String] = [:]
+        holder: String, attributes: [String: String] = [:]
     ) {
         self.id = id
         self.channel = channel
@@ -100,7 +98,6 @@ public struct Case: Codable, Sendable, Equatable {
         self.updatedAt = createdAt
         self.state = state
         self.holder = holder
-        self.duplicateOf = duplicateOf
         self.attributes = attributes
     }
 
@@ -108,7 +105,7 @@ public struct Case: Codable, Sendable, Equatable {
         case id, channel, citizen, subject, detail, location, category
         case requestType = "request_type", intake
         case createdAt = "created_at", updatedAt = "updated_at"
-        case state, holder, duplicateOf = "duplicate_of", attributes
+        case state, holder, attributes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -126,7 +123,6 @@ public struct Case: Codable, Sendable, Equatable {
         updatedAt = try c.decodeIfPresent(Date.self, forKey: .updatedAt) ?? createdAt
         state = try c.decode(CaseState.self, forKey: .state)
         holder = try c.decode(String.self, forKey: .holder)
-        duplicateOf = try c.decodeIfPresent(String.self, forKey: .duplicateOf)
         attributes = try c.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
     }
 }
