@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "CivicHTTPTests", dependencies: ["CivicHTTP"], path: "Tests/CivicHTTPTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicCasesTests", dependencies: ["CivicCases"], path: "Tests/CivicCasesTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicTopicTests", dependencies: ["CivicTopic", "CivicSupport", "SharedTestData"], path: "Tests/CivicTopicTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CivicTriageTests", dependencies: ["CivicTriage", "CivicSupport", "SharedTestData"], path: "Tests/CivicTriageTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicTriageTests", dependencies: ["CivicTriage", "CivicTopic", "CivicSupport", "SharedTestData"], path: "Tests/CivicTriageTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "CivicNodeTests", dependencies: ["CivicNode", "CivicCLI", "TestSupport", "SharedTestData"],
             path: "Tests/CivicNodeTests", swiftSettings: swiftSettings),

@@ -1,3 +1,5 @@
+import CivicCases
+
 /// Where a message was placed in the topology, and why.
 public struct PlaceDecision: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
@@ -22,5 +24,14 @@ public struct PlaceDecision: Sendable, Equatable {
     public var placedNodeId: String? {
         if case .placed(let id) = outcome { return id }
         return nil
+    }
+
+    /// The decision as the routing rules take it (CivicCases' `Placement`).
+    public var placement: Placement {
+        switch outcome {
+        case .placed(let id): Placement(target: id, reason: reason)
+        case .ambiguous(let candidates): Placement(target: nil, candidates: candidates, reason: reason)
+        case .unknown: Placement(target: nil, reason: reason)
+        }
     }
 }

@@ -2,30 +2,12 @@ import CivicCases
 import CivicTopic
 import Foundation
 
-/// One label of a topic guess with its probability: the classifier's own type.
-public typealias LabelProbability = TopicGuess
-
-/// What a topic model thinks a message is about (CivicTopic's classifier adapts to this).
-public struct TopicGuessSummary: Sendable, Equatable, Codable {
-    public var label: String
-    public var probability: Double
-    /// The best guesses, most likely first.
-    public var top: [LabelProbability]
-    /// The model's own judgement whether `label` is safe to route on.
-    public var confident: Bool
-
-    public init(label: String, probability: Double, top: [LabelProbability], confident: Bool) {
-        self.label = label
-        self.probability = probability
-        self.top = top
-        self.confident = confident
-    }
-}
-
-/// A topic model, kept abstract so that triage does not depend on how topics are learnt.
+/// A topic model, abstract so that each triage path can be driven in tests; `TopicModel` is the real one.
 public protocol TopicPredicting: Sendable {
-    func predictTopic(subject: String, detail: String) -> TopicGuessSummary
+    func predict(subject: String, detail: String) -> TopicPrediction
 }
+
+extension TopicModel: TopicPredicting {}
 
 public struct TriageInput: Sendable {
     public var subject: String
@@ -48,7 +30,7 @@ public struct TriageDecision: Sendable {
     public var place: PlaceDecision
     public var requestType: RequestTypeDecision
     /// The model's guess, also when the topic was given (kept for audit).
-    public var topic: TopicGuessSummary?
+    public var topic: TopicPrediction?
     /// The settled topic: given with the input, or guessed confidently; nil when a person must decide.
     public var category: String?
     /// The responsible department, only when place and topic are both certain.
@@ -87,7 +69,7 @@ public struct Triage: Sendable {
         let requestType = RequestTypeClassifier.classify(subject: input.subject, detail: input.detail)
         var reasons = ["place: " + place.reason, "type: " + requestType.reason]
 
-        let guess = topic?.predictTopic(subject: input.subject, detail: input.detail)
+        let guess = topic?.predict(subject: input.subject, detail: input.detail)
         var department: String?
         var category: String?
         if let given = input.category {
@@ -95,14 +77,14 @@ public struct Triage: Sendable {
             reasons.append("topic: \(given) (given at intake)")
             department = departmentLine(for: given, place: place, reasons: &reasons)
         } else if let guess {
-            let percent = String(format: "%.0f%%", guess.probability * 100)
+            let best = guess.best, percent = String(format: "%.0f%%", guess.best.probability * 100)
             if guess.confident {
-                category = guess.label
-                reasons.append("topic: \(guess.label) (\(percent))")
-                department = departmentLine(for: guess.label, place: place, reasons: &reasons)
+                category = best.label
+                reasons.append("topic: \(best.label) (\(percent))")
+                department = departmentLine(for: best.label, place: place, reasons: &reasons)
             } else {
                 let top = guess.top.prefix(3).map { $0.label + String(format: " %.0f%%", $0.probability * 100) }
-                reasons.append("topic: not confident (\(guess.label) \(percent)); top guesses \(top.joined(separator: ", ")); no department")
+                reasons.append("topic: not confident (\(best.label) \(percent)); top guesses \(top.joined(separator: ", ")); no department")
             }
         } else {
             reasons.append("topic: no topic model; no department")

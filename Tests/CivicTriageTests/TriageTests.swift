@@ -1,3 +1,4 @@
+import CivicTopic
 import CivicCases
 import Foundation
 import SharedTestData
@@ -6,17 +7,17 @@ import Testing
 
 /// A topic model that always answers the same, so that each triage path can be driven.
 struct StubTopic: TopicPredicting {
-    var guess: TopicGuessSummary
-    func predictTopic(subject: String, detail: String) -> TopicGuessSummary { guess }
+    var guess: TopicPrediction
+    func predict(subject: String, detail: String) -> TopicPrediction { guess }
 }
 
 @Suite(.enabled(if: SharedData.available("wuhan_divisions.json"), Comment(rawValue: SharedData.missing("wuhan_divisions.json")))) struct TriageTests {
     let topology: Topology
-    static let confident = TopicGuessSummary(
-        label: "环境保护", probability: 0.91,
+    static let confident = TopicPrediction(
+        best: .init(label: "环境保护", probability: 0.91),
         top: [.init(label: "环境保护", probability: 0.91), .init(label: "城乡建设", probability: 0.05)], confident: true)
-    static let unsure = TopicGuessSummary(
-        label: "城乡建设", probability: 0.38,
+    static let unsure = TopicPrediction(
+        best: .init(label: "城乡建设", probability: 0.38),
         top: [.init(label: "城乡建设", probability: 0.38), .init(label: "环境保护", probability: 0.31),
               .init(label: "交通运输", probability: 0.2), .init(label: "卫生计生", probability: 0.11)],
         confident: false)

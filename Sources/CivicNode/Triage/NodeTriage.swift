@@ -16,17 +16,13 @@ struct NodeTriage: CaseRouting {
                 throw ConfigError(file: "-", field: "topic_model", problem: "cannot load \(path): \(error)")
             }
         }
-        let topic: any TopicPredicting
-        if let threshold = config.topicThreshold {
-            topic = TopicModelAdapter(model: (loaded ?? DefaultTopicAdapter.model.model).withThreshold(threshold))
-        } else {
-            topic = loaded.map { TopicModelAdapter(model: $0) } ?? DefaultTopicAdapter()
-        }
-        return NodeTriage(triage: Triage(topology: config.topology, topic: topic))
+        var model = loaded ?? defaultTopicModel
+        if let threshold = config.topicThreshold { model = model.withThreshold(threshold) }
+        return NodeTriage(triage: Triage(topology: config.topology, topic: model))
     }
 
     func place(_ c: Case, within scope: TopologyNode) -> Placement {
-        Placement(triage.locate(subject: c.subject, detail: c.detail, address: c.location.address, divisionCode: c.location.division, within: scope.id))
+        triage.locate(subject: c.subject, detail: c.detail, address: c.location.address, divisionCode: c.location.division, within: scope.id).placement
     }
 
     func department(for category: String, at unit: String) -> String? {
@@ -40,11 +36,11 @@ struct NodeTriage: CaseRouting {
         let decision = triage.decide(input, within: scope.id)
         // Every decision goes into the first event (place, type, topic, department); routing adds its own line.
         var analysis = IntakeAnalysis(category: decision.category, requestType: decision.requestType.type.rawValue, reasons: decision.reasons)
-        analysis.placement = Placement(decision.place)
+        analysis.placement = decision.place.placement
         if let department = decision.department { analysis.attributes["department"] = department }
         if let topic = decision.topic {
-            analysis.attributes["topic_guess"] = topic.label
-            analysis.attributes["topic_probability"] = String(format: "%.3f", topic.probability)
+            analysis.attributes["topic_guess"] = topic.best.label
+            analysis.attributes["topic_probability"] = String(format: "%.3f", topic.best.probability)
             if decision.category == nil, !triage.topology.catalogue.isEmpty {
                 // The topic picks the department; when unsure, a person decides (自动交办 only when sure).
                 analysis.uncertainTopics = topic.top.prefix(3).map { "\($0.label) \(String(format: "%.0f%%", $0.probability * 100))" }
@@ -54,31 +50,6 @@ struct NodeTriage: CaseRouting {
     }
 }
 
-extension Placement {
-    init(_ decision: PlaceDecision) {
-        switch decision.outcome {
-        case .placed(let id): self.init(target: id, reason: decision.reason)
-        case .ambiguous(let candidates): self.init(target: nil, candidates: candidates, reason: decision.reason)
-        case .unknown: self.init(target: nil, reason: decision.reason)
-        }
-    }
-}
-
-/// Feeds CivicTopic's model to CivicTriage, which only knows the small `TopicPredicting` protocol.
-struct TopicModelAdapter: TopicPredicting {
-    let model: TopicModel
-    func predictTopic(subject: String, detail: String) -> TopicGuessSummary {
-        let p = model.predict(subject: subject, detail: detail)
-        return TopicGuessSummary(label: p.best.label, probability: p.best.probability,
-                                 top: p.top, confident: p.confident)
-    }
-}
-
 /// The model trained on the project's own example messages: what a fresh local city dispatches with.
 /// Trained on first use (once per process), so nodes that never take intake — districts — never pay for it.
-struct DefaultTopicAdapter: TopicPredicting {
-    static let model = TopicModelAdapter(model: TopicTrainer().train(DefaultTopicExamples.messages))
-    func predictTopic(subject: String, detail: String) -> TopicGuessSummary {
-        Self.model.predictTopic(subject: subject, detail: detail)
-    }
-}
+let defaultTopicModel = TopicTrainer().train(DefaultTopicExamples.messages)
