@@ -59,6 +59,10 @@ final class NodeEngine {
     let linkLedger: LinkLedger
     private var nextEventNumber: Int
     let duplicates: DuplicateRegistry
+    /// The whole history of each case this operation has in hand, kept as its events are recorded, so that
+    /// sending a case down (a dispatch carries its history) or finding who returned it does not read and decode
+    /// the events back from the database. Emptied at the start of every operation (intake, command, peer message).
+    private var histories: [String: [CaseEvent]] = [:]
 
     init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, maxLineBytes: Int = 1 << 20, now: Date = Date()) throws {
         self.maxLineBytes = maxLineBytes
@@ -84,6 +88,7 @@ final class NodeEngine {
     /// - Parameter precomputed: triage computed before, off the writer thread (`IntakePipeline`); computed
     ///   here when absent. It needs no database, so the writer need not spend its time on it.
     func intake(_ draft: CaseDraft, at now: Date, analysis precomputed: IntakeAnalysis? = nil) throws -> IntakeReceipt {
+        histories.removeAll(keepingCapacity: true)
         let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !subject.isEmpty else { throw CaseRuleError(.missingField, field: "subject", "subject must not be empty") }
         try draft.checkLimits()
@@ -137,6 +142,7 @@ final class NodeEngine {
     // MARK: - Operator commands
 
     func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
+        histories.removeAll(keepingCapacity: true)
         try command.checkLimits()
         try CaseLimits.check(actor, "actor", max: CaseLimits.actor)
         linkLedger.lineBudget = localLineBudget
@@ -158,6 +164,7 @@ final class NodeEngine {
     // MARK: - Messages from peers
 
     func apply(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
+        histories.removeAll(keepingCapacity: true)
         guard let seq = message.durableSeq else { throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message") }
         switch linkLedger.classify(inbound: seq, from: peer) {
         case .duplicate: return .duplicate
@@ -224,7 +231,7 @@ final class NodeEngine {
         if try carryOutRecall(&c, at: now) { return }
         guard c.holder == me.id, me.tier != .street, c.state == .dispatched || c.state == .returned else { return }
         // Never back to any unit that has returned it: the history says who did.
-        let returners = c.returnCount > 0 ? Set(try events(of: c.id).filter { $0.action == .returned }.compactMap { $0[.from] }) : []
+        let returners = c.returnCount > 0 ? Set(try history(of: c.id).filter { $0.action == .returned }.compactMap { $0[.from] }) : []
         try route(&c, at: now, excluding: returners)
     }
 
@@ -295,6 +302,7 @@ final class NodeEngine {
     /// A stored event moves the case, the counters and the peers.
     private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool) throws {
         let before = known ? c : nil
+        if !known { histories[event.caseId] = [event] } else { histories[event.caseId]?.append(event) }
         CaseRules.fold(event, into: &c)
         for projection in projections { try projection.apply(event, before: before, after: c) }
         try propagate(event, case: c, origin: origin)
@@ -308,10 +316,18 @@ final class NodeEngine {
             switch send {
             case .update(let peer): try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
             case .dispatch(let peer):
-                let history = try events(of: c.id)
+                let history = try history(of: c.id)
                 try enqueue(to: peer) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
             }
         }
+    }
+
+    /// Every event of a case, oldest first: from this operation's hand when it has them all, else from the database.
+    private func history(of caseId: String) throws -> [CaseEvent] {
+        if let known = histories[caseId] { return known }
+        let stored = try events(of: caseId)
+        histories[caseId] = stored
+        return stored
     }
 
     private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws { try linkLedger.enqueue(to: peer, make) }
