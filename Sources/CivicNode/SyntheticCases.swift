@@ -10,6 +10,11 @@ public enum SyntheticCases {
 
     public static func detail(_ n: Int) -> String { "反映\(topics[n % topics.count])：" + noise(n, salt: 2, count: 40) + "。请尽快处理。" }
 
+    /// A detail of about `bytes` bytes of UTF-8 (each character is three).
+    public static func detail(_ n: Int, bytes: Int) -> String {
+        "反映\(topics[n % topics.count])：" + noise(n, salt: 2, count: max(1, (bytes - 45) / 3)) + "。请尽快处理。"
+    }
+
     /// Characters drawn from the 3,000 most common CJK code points' range, by a xorshift stream seeded with n.
     static func noise(_ n: Int, salt: UInt64, count: Int) -> String {
         var seed = (UInt64(n) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ salt

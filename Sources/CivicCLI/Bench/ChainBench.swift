@@ -1,0 +1,325 @@
+import CivicCases
+import CivicHTTP
+import CivicIO
+import CivicNode
+import CivicStore
+import CivicWire
+import Foundation
+import Glibc
+
+/// `civicmesh bench --processes`: the tiers as deployed — a city, a district and a street, each its own
+/// `civicmesh node` process on loopback with its own SQLite file (synchronous=FULL). Cases are posted to the
+/// city over keep-alive connections (pipelined), or at a fixed rate for latency; each case's commit is observed
+/// in the street's database. Prints throughput, CPU per case per node (from /proc), latency percentiles
+/// measured from each case's intended send time, and the commit batch sizes.
+enum ChainBench {
+    struct Options {
+        var cases: Int
+        var connections: Int
+        var pipeline: Int
+        var bytes: Int
+        var rate: Double?
+        var seconds: Double
+        var warmup: Int
+        var basePort: Int
+        var keep: String?
+    }
+
+    struct Node {
+        let id: String
+        let config: NodeConfig
+        let process: Process
+        var httpPort: Int { Int(config.httpListen.split(separator: ":").last!)! }
+        var pid: Int32 { process.processIdentifier }
+    }
+
+    static func run(_ a: Arguments) throws -> Int32 {
+        let options = Options(
+            cases: try a.int("cases", default: 20_000), connections: try a.int("connections", default: 8),
+            pipeline: try a.int("pipeline", default: 16), bytes: try a.int("bytes", default: 1024),
+            rate: try a["rate"].map { guard let r = Double($0), r > 0 else { throw UsageError("--rate must be a positive number") }; return r },
+            seconds: Double(try a.int("seconds", default: 10)), warmup: try a.int("warmup", default: 500),
+            basePort: try a.int("base-port", default: 17_400), keep: a["data"])
+        guard options.cases > 0, options.connections > 0, options.pipeline > 0, options.bytes >= 300 else {
+            throw UsageError("--cases, --connections and --pipeline must be positive and --bytes at least 300")
+        }
+        let dir = options.keep ?? NSTemporaryDirectory() + "civicmesh-chain-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let nodes = try start(in: dir, options: options)
+        defer {
+            for n in nodes where n.process.isRunning { kill(n.pid, SIGTERM) }
+            for n in nodes { n.process.waitUntilExit() }
+            if options.keep == nil { try? FileManager.default.removeItem(atPath: dir) }
+        }
+        let (city, street) = (nodes[0], nodes[2])
+        guard waitUntilLinked(nodes) else {
+            printError("bench: the links did not come up; logs in \(dir)")
+            return 1
+        }
+        let observer = try StreetObserver(path: street.config.dataDir + "/node.sqlite")
+        // Warm-up: the topic model loads, statements are prepared, the links carry their first lines.
+        let warm = try post(options.warmup, from: 0, options: options, city: city)
+        guard observer.wait(for: warm.ids.count, timeout: 60) else { printError("bench: warm-up cases did not reach the street"); return 1 }
+        observer.reset()
+
+        let cpuBefore = nodes.map { processCPUSeconds($0.pid) ?? 0 }
+        let storeBefore = nodes.map { storeFigures($0) }
+        let figures: RunFigures
+        if let rate = options.rate {
+            figures = try paced(rate: rate, options: options, city: city, observer: observer)
+        } else {
+            figures = try flood(options: options, city: city, observer: observer)
+        }
+        let cpuAfter = nodes.map { processCPUSeconds($0.pid) ?? 0 }
+        let storeAfter = nodes.map { storeFigures($0) }
+
+        let n = Double(figures.arrived)
+        print("three processes (city → district → street), \(options.bytes)-byte cases, triage on (topic, place, duplicates), WAL + synchronous=FULL")
+        if let rate = options.rate {
+            print(String(format: "paced at %.0f cases/s for %.0f s over %d connections: %d sent, %d at the street", rate, options.seconds, options.connections, figures.sent, figures.arrived))
+        } else {
+            print("\(figures.sent) cases over \(options.connections) keep-alive connections, \(options.pipeline) pipelined each")
+            print(String(format: "intake at the city: %.0f cases/s (all answered in %.2f s, %d not 201)", Double(figures.sent) / figures.answeredSeconds, figures.answeredSeconds, figures.failed))
+            print(String(format: "end to end: %d of %d at the street in %.2f s = %.0f cases/s", figures.arrived, figures.sent, figures.arrivedSeconds, n / figures.arrivedSeconds))
+        }
+        var total = 0.0
+        for (i, node) in nodes.enumerated() {
+            let micros = (cpuAfter[i] - cpuBefore[i]) * 1e6 / max(n, 1)
+            total += micros
+            let batches = storeAfter[i].batches - storeBefore[i].batches, operations = storeAfter[i].operations - storeBefore[i].operations
+            print(String(format: "  %-11@ CPU %6.1f µs/case   commits %6d   %5.1f operations per commit", node.id as NSString, micros, batches, batches > 0 ? Double(operations) / Double(batches) : 0))
+        }
+        print(String(format: "  all nodes   CPU %6.1f µs/case", total))
+        if !figures.latencies.isEmpty {
+            let sorted = figures.latencies.sorted()
+            func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
+            print(String(format: "latency city intake → street commit, from the intended send time: p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (%d cases; observed by polling the street's database every 0.25 ms)",
+                         pct(0.5), pct(0.9), pct(0.99), sorted.last! * 1000, sorted.count))
+        }
+        print("(data in \(dir)\(options.keep == nil ? ", removed" : ""))")
+        return figures.arrived == figures.sent - figures.failed ? 0 : 1
+    }
+
+    // MARK: - Nodes
+
+    static func start(in dir: String, options: Options) throws -> [Node] {
+        var topology = SampleTopology.load()
+        var district = topology.root.children[0]
+        district.children = [district.children[0]]
+        topology.root.children = [district]
+        let configs = ConfigGenerator.configs(for: topology, options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var nodes: [Node] = []
+        for config in configs {
+            let path = dir + "/\(config.id).json"
+            try ConfigGenerator.encode(config).write(to: URL(fileURLWithPath: path))
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["node", "--config", path]
+            let log = FileHandle(forWritingAtPath: dir + "/\(config.id).log") ?? {
+                FileManager.default.createFile(atPath: dir + "/\(config.id).log", contents: nil)
+                return FileHandle(forWritingAtPath: dir + "/\(config.id).log")!
+            }()
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            nodes.append(Node(id: config.id, config: config, process: process))
+        }
+        return nodes
+    }
+
+    static func waitUntilLinked(_ nodes: [Node]) -> Bool {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let up = nodes.dropFirst().allSatisfy { n in
+                guard let r = try? HTTPGet.status(port: n.httpPort) else { return false }
+                return r.parent?.state == "up"
+            }
+            if up { return true }
+            if nodes.contains(where: { !$0.process.isRunning }) { return false }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    static func storeFigures(_ node: Node) -> (batches: Int, operations: Int) {
+        guard let store = (try? HTTPGet.status(port: node.httpPort))?.store else { return (0, 0) }
+        return (store.batches, store.operations)
+    }
+
+    // MARK: - Load
+
+    struct RunFigures {
+        var sent = 0
+        var failed = 0
+        var arrived = 0
+        var answeredSeconds = 0.0
+        var arrivedSeconds = 0.0
+        var latencies: [Double] = []
+    }
+
+    /// The request for case `i`: a distinct text padded to about `bytes` of JSON.
+    static func request(_ i: Int, options: Options, port: Int) -> [UInt8] {
+        let streetAddress = "东湖区湖滨街道某路\(i)号"
+        var body: [String: String] = [
+            "channel": "hotline", "subject": SyntheticCases.subject(i), "citizen_name": "bench",
+            "citizen_phone": "1380000\(String(format: "%04d", i % 10000))", "address": streetAddress, "category": "城乡建设",
+        ]
+        let bare = (try? JSONSerialization.data(withJSONObject: body.merging(["detail": ""]) { $1 }))?.count ?? 200
+        body["detail"] = SyntheticCases.detail(i, bytes: max(30, options.bytes - bare))
+        let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return BenchConnection.post("/api/cases", host: "127.0.0.1", port: port, json: Array(json))
+    }
+
+    /// Posts `count` cases as fast as the connections allow; returns the ids the city answered.
+    static func post(_ count: Int, from first: Int, options: Options, city: Node) throws -> (ids: [String], failed: Int) {
+        let perConnection = (count + options.connections - 1) / options.connections
+        let results = Locked<(ids: [String], failed: Int, error: String?)>((ids: [], failed: 0, error: nil))
+        let group = DispatchGroup()
+        for c in 0..<options.connections {
+            let range = (first + c * perConnection)..<min(first + count, first + (c + 1) * perConnection)
+            guard !range.isEmpty else { continue }
+            let requests = range.map { request($0, options: options, port: city.httpPort) }
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                do {
+                    let connection = try BenchConnection(host: "127.0.0.1", port: city.httpPort)
+                    defer { connection.close() }
+                    var ids: [String] = [], failed = 0, next = 0
+                    while next < requests.count {
+                        let batch = requests[next..<min(requests.count, next + options.pipeline)]
+                        try connection.write(batch.flatMap { $0 })
+                        for _ in batch {
+                            let (status, body) = try connection.readResponse()
+                            if status == 201, let id = jsonStringField("id", in: body) { ids.append(id) } else { failed += 1 }
+                        }
+                        next += batch.count
+                    }
+                    results.update { $0.ids += ids; $0.failed += failed }
+                } catch {
+                    results.update { $0.error = "\(error)" }
+                }
+            }
+        }
+        group.wait()
+        let r = results.value
+        if let error = r.error { throw BenchError("posting cases: \(error)") }
+        return (r.ids, r.failed)
+    }
+
+    static func flood(options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
+        let start = Date()
+        let (ids, failed) = try post(options.cases, from: options.warmup, options: options, city: city)
+        var figures = RunFigures(sent: options.cases, failed: failed)
+        figures.answeredSeconds = Date().timeIntervalSince(start)
+        _ = observer.wait(for: ids.count, timeout: 120)
+        figures.arrived = observer.count
+        figures.arrivedSeconds = (observer.lastArrival ?? Date()).timeIntervalSince(start)
+        return figures
+    }
+
+    /// Sends at a fixed rate: case k is due at start + k / rate, whether or not earlier answers came back, each
+    /// connection sending its share in turn; latency counts from the due time, so a stalled sender shows as latency.
+    static func paced(rate: Double, options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
+        let total = Int(rate * options.seconds)
+        let first = options.warmup
+        let requests = (0..<total).map { request(first + $0, options: options, port: city.httpPort) }
+        let due = Locked<[String: Double]>([:])
+        let failures = Locked(0)
+        let start = MonotonicClock.now()
+        let group = DispatchGroup()
+        for c in 0..<options.connections {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                guard let connection = try? BenchConnection(host: "127.0.0.1", port: city.httpPort) else { failures.update { $0 += 1 }; return }
+                defer { connection.close() }
+                var k = c
+                while k < total {
+                    let dueAt = start + UInt64(Double(k) / rate * 1e9)
+                    let now = MonotonicClock.now()
+                    if dueAt > now { usleep(UInt32((dueAt - now) / 1000)) }
+                    do {
+                        try connection.write(requests[k])
+                        let (status, body) = try connection.readResponse()
+                        if status == 201, let id = jsonStringField("id", in: body) {
+                            due.update { $0[id] = Double(dueAt) / 1e9 }
+                        } else { failures.update { $0 += 1 } }
+                    } catch { failures.update { $0 += 1 }; return }
+                    k += options.connections
+                }
+            }
+        }
+        group.wait()
+        let sentIds = due.value
+        _ = observer.wait(for: sentIds.count, timeout: 60)
+        var figures = RunFigures(sent: total, failed: failures.value, arrived: observer.count)
+        let seen = observer.arrivals
+        figures.latencies = sentIds.compactMap { id, dueAt in seen[id].map { $0 - dueAt } }
+        return figures
+    }
+}
+
+/// Watches the street's database (read-only, WAL) for new cases, noting when each was first seen.
+final class StreetObserver: @unchecked Sendable {
+    // Invariant: every var below is guarded by `lock`; `db` is used only by the polling thread.
+    private let lock = NSLock()
+    private var seen: [String: Double] = [:]
+    private var last: Date?
+    private var baseline = 0
+    private var stopped = false
+    private let db: Database
+
+    init(path: String) throws {
+        db = try Database(path: path, readOnly: true)
+        Thread.detachNewThread { [self] in poll() }
+    }
+
+    deinit { lock.withLock { stopped = true } }
+
+    private func poll() {
+        var lastRow = 0
+        while !lock.withLock({ stopped }) {
+            if let rows = try? db.query("SELECT rowid AS r, id FROM cases WHERE rowid > ? ORDER BY rowid", [.integer(Int64(lastRow))]), !rows.isEmpty {
+                let now = Double(MonotonicClock.now()) / 1e9, wall = Date()
+                lock.withLock {
+                    for row in rows { if let id = row.string("id") { seen[id] = now } }
+                    last = wall
+                }
+                lastRow = rows.last?.int("r") ?? lastRow
+            }
+            usleep(250)
+        }
+    }
+
+    /// Forget what arrived so far (after the warm-up).
+    func reset() { lock.withLock { baseline = seen.count; seen.removeAll(); last = nil } }
+    var count: Int { lock.withLock { seen.count } }
+    var arrivals: [String: Double] { lock.withLock { seen } }
+    var lastArrival: Date? { lock.withLock { last } }
+
+    func wait(for n: Int, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while count < n { if Date() > deadline { return false }; usleep(2_000) }
+        return true
+    }
+}
+
+/// A value shared by the benchmark's threads.
+final class Locked<Value>: @unchecked Sendable {
+    // Invariant: `stored` is guarded by `lock`.
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}
+
+enum HTTPGet {
+    static func status(port: Int) throws -> StatusReport {
+        let r = try HTTPClient.get("http://127.0.0.1:\(port)/status", timeout: 5)
+        return try WireJSON.decoder().decode(StatusReport.self, from: Data(r.body))
+    }
+}
