@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: swiftSettings),
         .target(name: "TestSupport", dependencies: ["CivicNode", "CivicHTTP", "CivicSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CivicSupportTests", dependencies: ["CivicSupport"], path: "Tests/CivicSupportTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CivicWireTests", dependencies: ["CivicWire", "CivicCases"], path: "Tests/CivicWireTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicWireTests", dependencies: ["CivicWire", "CivicCases", "CivicSupport"], path: "Tests/CivicWireTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicStoreTests", dependencies: ["CivicStore"], path: "Tests/CivicStoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicIOTests", dependencies: ["CivicIO", "CivicHTTP"], path: "Tests/CivicIOTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicHTTPTests", dependencies: ["CivicHTTP"], path: "Tests/CivicHTTPTests", swiftSettings: swiftSettings),

@@ -47,8 +47,9 @@ public final class MeshCodec {
     private struct Empty: Codable {}
     private struct TypeProbe: Decodable { let type: String? }
 
-    /// One line, newline included.
+    /// One line, newline included. The durable messages (the hot path) are written by hand, in the same bytes.
     public func encode(_ message: MeshMessage) -> [UInt8] {
+        if let fast = Self.fastEncode(message) { return fast }
         let data: Data
         do {
             switch message {
@@ -73,6 +74,7 @@ public final class MeshCodec {
     }
 
     public func decode(_ line: [UInt8]) throws(WireError) -> MeshMessage {
+        if let fast = Self.fastDecode(line) { return fast }
         let data = Data(line)
         let type: String
         do {
@@ -101,6 +103,66 @@ public final class MeshCodec {
         case "update": return .update(try body(Update.self))
         case "summary": return .summary(try body(Summary.self))
         default: throw WireError.unknownType(type)
+        }
+    }
+
+    /// `ack`, `dispatch` and `update` by hand; nil for every other message.
+    static func fastEncode(_ message: MeshMessage) -> [UInt8]? {
+        var w = JSONWriter(capacity: 2048)
+        switch message {
+        case .ack(let m):
+            w.beginObject(); w.key("seq"); w.int(m.seq); w.key("type"); w.string("ack"); w.endObject()
+        case .dispatch(let m):
+            w.beginObject()
+            w.key("case"); w.write(m.case)
+            w.key("events"); w.beginArray()
+            for e in m.events { w.write(e) }
+            w.endArray()
+            w.key("seq"); w.int(m.seq); w.key("type"); w.string("dispatch")
+            w.endObject()
+        case .update(let m):
+            w.beginObject()
+            w.key("case"); w.write(m.case); w.key("event"); w.write(m.event)
+            w.key("seq"); w.int(m.seq); w.key("type"); w.string("update")
+            w.endObject()
+        default:
+            return nil
+        }
+        w.newline()
+        return w.bytes
+    }
+
+    /// `ack`, `dispatch` and `update` read in one pass by hand. Nil — and the Foundation path decides, with its
+    /// precise errors — for any other type, and for anything the strict reader declines.
+    static func fastDecode(_ line: [UInt8]) -> MeshMessage? {
+        line.withUnsafeBufferPointer { buffer -> MeshMessage? in
+            var end = buffer.count
+            while end > 0, buffer[end - 1] == 0x0A || buffer[end - 1] == 0x0D { end -= 1 }
+            let body = UnsafeBufferPointer(rebasing: buffer[0..<end])
+            var type: String?, seq: Int?, c: Case?, event: CaseEvent?, events: [CaseEvent]?
+            do {
+                try JSONReader.read(body) { (r: inout JSONReader) throws(JSONReadError) in
+                    try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+                        switch key {
+                        case "type": type = try r.string()
+                        case "seq": seq = try r.int()
+                        case "case": c = try r.readCase()
+                        case "event": event = try r.readEvent()
+                        case "events":
+                            var list: [CaseEvent] = []
+                            try r.array { (r: inout JSONReader) throws(JSONReadError) in list.append(try r.readEvent()) }
+                            events = list
+                        default: try r.skip()
+                        }
+                    }
+                }
+            } catch { return nil }
+            switch type {
+            case "ack": return seq.map { .ack(Ack(seq: $0)) }
+            case "dispatch": guard let seq, let c, let events else { return nil }; return .dispatch(Dispatch(seq: seq, case: c, events: events))
+            case "update": guard let seq, let c, let event else { return nil }; return .update(Update(seq: seq, case: c, event: event))
+            default: return nil
+            }
         }
     }
 

@@ -109,6 +109,10 @@ enum ChainBench {
         district.children = [district.children[0]]
         topology.root.children = [district]
         let configs = ConfigGenerator.configs(for: topology, options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
+        // A node left over from an earlier run would answer in place of the new one: refuse to measure it.
+        for port in options.basePort..<(options.basePort + 2 * configs.count) where (try? BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: 0.5)) != nil {
+            throw UsageError("port \(port) is in use (a node from an earlier run?); stop it or give --base-port")
+        }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var nodes: [Node] = []
         for config in configs {
@@ -178,7 +182,8 @@ enum ChainBench {
         let results = Locked<(ids: [String], failed: Int, error: String?)>((ids: [], failed: 0, error: nil))
         let group = DispatchGroup()
         for c in 0..<options.connections {
-            let range = (first + c * perConnection)..<min(first + count, first + (c + 1) * perConnection)
+            let lower = min(first + count, first + c * perConnection)
+            let range = lower..<min(first + count, first + (c + 1) * perConnection)
             guard !range.isEmpty else { continue }
             let requests = range.map { request($0, options: options, port: city.httpPort) }
             group.enter()

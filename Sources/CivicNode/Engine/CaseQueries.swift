@@ -14,19 +14,19 @@ struct CaseQueries {
 
     func loadCase(_ id: String) throws -> Case? {
         guard let body = try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(id)])?.string("body") else { return nil }
-        return try decoder.decode(Case.self, from: Data(body.utf8))
+        return try WireJSON.decodeCase(body.utf8)
     }
 
     func events(of caseId: String) throws -> [CaseEvent] {
         try db.query("SELECT body FROM events WHERE case_id = ? ORDER BY ord", [.text(caseId)]).map {
-            try decoder.decode(CaseEvent.self, from: Data(($0.string("body") ?? "").utf8))
+            try WireJSON.decodeEvent(($0.string("body") ?? "").utf8)
         }
     }
 
     /// One stored event by id (to tell a resend from a clash).
     func event(_ id: String) throws -> CaseEvent? {
         guard let body = try db.queryOne("SELECT body FROM events WHERE id = ?", [.text(id)])?.string("body") else { return nil }
-        return try decoder.decode(CaseEvent.self, from: Data(body.utf8))
+        return try WireJSON.decodeEvent(body.utf8)
     }
 
     func eventCount(of caseId: String) throws -> Int {
@@ -48,7 +48,7 @@ struct CaseQueries {
         args.append(.integer(Int64(limit + 1)))
         let rows = try db.query("SELECT ord, body FROM cases \(whereSQL) ORDER BY ord LIMIT ?", args)
         let page = rows.prefix(limit)
-        let cases = try page.map { try decoder.decode(Case.self, from: Data(($0.string("body") ?? "").utf8)) }
+        let cases = try page.map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
         let next = rows.count > limit ? page.last?.int("ord").map(String.init) : nil
         return CasePage(cases: cases, next: next)
     }
@@ -59,7 +59,7 @@ struct CaseQueries {
             "SELECT body FROM cases WHERE holder = ? AND state = 'pending' ORDER BY ord LIMIT ?",
             [.text(nodeId), .integer(Int64(limit))])
         return try rows.map { row in
-            let c = try decoder.decode(Case.self, from: Data((row.string("body") ?? "").utf8))
+            let c = try WireJSON.decodeCase((row.string("body") ?? "").utf8)
             let last = try latestEvent(of: c.id)
             return StatusReport.QueueEntry(
                 id: c.id, subject: c.subject, since: c.updatedAt, reason: last?[.reason],
@@ -71,6 +71,6 @@ struct CaseQueries {
         guard let body = try db.queryOne(
             "SELECT body FROM events WHERE case_id = ? ORDER BY ord DESC LIMIT 1", [.text(caseId)])?.string("body")
         else { return nil }
-        return try? decoder.decode(CaseEvent.self, from: Data(body.utf8))
+        return try? WireJSON.decodeEvent(body.utf8)
     }
 }

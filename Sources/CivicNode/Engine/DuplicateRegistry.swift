@@ -46,7 +46,7 @@ final class DuplicateRegistry {
         let since = now.addingTimeInterval(-window)
         let rows = try db.query("SELECT body FROM cases WHERE created_at >= ? AND state != 'resolved'", [.text(WireDate.format(since))])
         for row in rows {
-            if let body = row.string("body"), let c = try? decoder.decode(Case.self, from: Data(body.utf8)) { add(c) }
+            if let body = row.string("body"), let c = try? WireJSON.decodeCase(body.utf8) { add(c) }
         }
     }
 }

@@ -293,7 +293,7 @@ final class NodeEngine {
 
     /// Stores the event; false when its id is already there.
     private func insertEvent(_ event: CaseEvent) throws -> Bool {
-        let body = String(decoding: try jsonEncoder.encode(event), as: UTF8.self)
+        let body = String(decoding: WireJSON.bytes(event), as: UTF8.self)
         try db.execute("INSERT INTO events(id, case_id, body, action, at, node) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                        [.text(event.id), .text(event.caseId), .text(body), .text(event.action.rawValue), .text(WireDate.format(event.at)), .text(event.node)])
         return db.changes == 1
@@ -377,7 +377,7 @@ final class NodeEngine {
         for projection in projections { try projection.reset() }
         var current: Case?
         for row in try db.query("SELECT body FROM events ORDER BY case_id, ord") {
-            let event = try jsonDecoder.decode(CaseEvent.self, from: Data((row.string("body") ?? "").utf8))
+            let event = try WireJSON.decodeEvent((row.string("body") ?? "").utf8)
             if current?.id != event.caseId {
                 if let done = current { try caseRows.save(done) }
                 current = try loadCase(event.caseId)

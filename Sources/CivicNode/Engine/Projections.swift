@@ -20,13 +20,12 @@ protocol Projection: AnyObject {
 final class CaseRowProjection: Projection {
     let name = "cases"
     private let db: Database
-    private let encoder = WireJSON.encoder()
     init(db: Database) { self.db = db }
 
     func apply(_ event: CaseEvent, before: Case?, after c: Case) throws { try save(c) }
 
     func save(_ c: Case) throws {
-        let body = String(decoding: try encoder.encode(c), as: UTF8.self)
+        let body = String(decoding: WireJSON.bytes(c), as: UTF8.self)
         try db.execute("""
             INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body

@@ -1,0 +1,209 @@
+/// Why the fast reader gave up on some JSON. Callers fall back to Foundation's decoder, which then says
+/// precisely what is wrong (the field path and the expected type), so errors read the same either way.
+public struct JSONReadError: Error, Sendable {
+    public var offset: Int
+    public var problem: String
+}
+
+/// Reads JSON straight from bytes into the hot types (`Case`, `CaseEvent`, mesh lines), without building a
+/// tree: the caller walks objects key by key and reads each value as the type it expects. Strict — a wrong
+/// type, a missing value, invalid UTF-8, a lone surrogate or trailing bytes make it throw — so anything it
+/// accepts Foundation would accept with the same meaning; anything else goes to Foundation.
+public struct JSONReader: ~Copyable {
+    private let base: UnsafeBufferPointer<UInt8>
+    private var i = 0
+
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { base = bytes }
+
+    /// Reads `body` from the whole of `bytes`; throws unless exactly one value fills them.
+    public static func read<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONReader) throws(JSONReadError) -> T) throws(JSONReadError) -> T {
+        var reader = JSONReader(bytes)
+        let value = try body(&reader)
+        reader.skipWhitespace()
+        guard reader.i == bytes.count else { throw reader.fail("bytes after the value") }
+        return value
+    }
+
+    func fail(_ problem: String) -> JSONReadError { JSONReadError(offset: i, problem: problem) }
+
+    mutating func skipWhitespace() {
+        while i < base.count, base[i] == 0x20 || base[i] == 0x0A || base[i] == 0x0D || base[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func peek() throws(JSONReadError) -> UInt8 {
+        skipWhitespace()
+        guard i < base.count else { throw fail("unexpected end") }
+        return base[i]
+    }
+
+    private mutating func expect(_ c: UInt8) throws(JSONReadError) {
+        guard try peek() == c else { throw fail("expected \(Character(Unicode.Scalar(c)))") }
+        i += 1
+    }
+
+    /// Walks an object: `body` gets each key and must read (or skip) its value.
+    public mutating func object(_ body: (inout JSONReader, String) throws(JSONReadError) -> Void) throws(JSONReadError) {
+        try expect(UInt8(ascii: "{"))
+        if try peek() == UInt8(ascii: "}") { i += 1; return }
+        while true {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try body(&self, key)
+            switch try peek() {
+            case UInt8(ascii: ","): i += 1
+            case UInt8(ascii: "}"): i += 1; return
+            default: throw fail("expected , or }")
+            }
+        }
+    }
+
+    /// Walks an array: `body` reads each element.
+    public mutating func array(_ body: (inout JSONReader) throws(JSONReadError) -> Void) throws(JSONReadError) {
+        try expect(UInt8(ascii: "["))
+        if try peek() == UInt8(ascii: "]") { i += 1; return }
+        while true {
+            try body(&self)
+            switch try peek() {
+            case UInt8(ascii: ","): i += 1
+            case UInt8(ascii: "]"): i += 1; return
+            default: throw fail("expected , or ]")
+            }
+        }
+    }
+
+    /// True (and consumed) when the next value is `null`.
+    public mutating func null() throws(JSONReadError) -> Bool {
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        guard i + 4 <= base.count, base[i + 1] == UInt8(ascii: "u"), base[i + 2] == UInt8(ascii: "l"), base[i + 3] == UInt8(ascii: "l") else { throw fail("bad literal") }
+        i += 4
+        return true
+    }
+
+    public mutating func optionalString() throws(JSONReadError) -> String? { try null() ? nil : string() }
+
+    public mutating func string() throws(JSONReadError) -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        // Fast path: no escapes.
+        while i < base.count {
+            let b = base[i]
+            if b == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: base[start..<i])
+                i += 1
+                guard let s = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8") }
+                return s
+            }
+            if b == UInt8(ascii: "\\") { break }
+            guard b >= 0x20 else { throw fail("control character in a string") }
+            i += 1
+        }
+        var out = Array(UnsafeBufferPointer(rebasing: base[start..<i]))
+        while i < base.count {
+            let b = base[i]
+            i += 1
+            switch b {
+            case UInt8(ascii: "\""):
+                guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8") }
+                return s
+            case UInt8(ascii: "\\"):
+                guard i < base.count else { throw fail("unexpected end") }
+                let e = base[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard i + 1 < base.count, base[i] == UInt8(ascii: "\\"), base[i + 1] == UInt8(ascii: "u") else { throw fail("lone surrogate") }
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) { throw fail("lone surrogate") }
+                    guard let u = Unicode.Scalar(scalar) else { throw fail("bad escape") }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default: throw fail("bad escape")
+                }
+            default:
+                guard b >= 0x20 else { throw fail("control character in a string") }
+                out.append(b)
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func hex4() throws(JSONReadError) -> UInt32 {
+        guard i + 4 <= base.count else { throw fail("unexpected end") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = base[i]
+            i += 1
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = v << 4 | UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = v << 4 | UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = v << 4 | UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw fail("bad \\u escape")
+            }
+        }
+        return v
+    }
+
+    /// An integer written as plain digits (what every encoder here writes); anything else goes to Foundation.
+    public mutating func int() throws(JSONReadError) -> Int {
+        var c = try peek()
+        var negative = false
+        if c == UInt8(ascii: "-") { negative = true; i += 1; guard i < base.count else { throw fail("unexpected end") }; c = base[i] }
+        guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { throw fail("expected a number") }
+        var v = 0, digits = 0
+        while i < base.count, base[i] >= UInt8(ascii: "0"), base[i] <= UInt8(ascii: "9") {
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(base[i] - UInt8(ascii: "0")))
+            guard !o1, !o2 else { throw fail("number out of range") }
+            v = a; digits += 1; i += 1
+        }
+        if digits > 1, c == UInt8(ascii: "0") { throw fail("leading zero") }
+        if i < base.count, base[i] == UInt8(ascii: ".") || base[i] == UInt8(ascii: "e") || base[i] == UInt8(ascii: "E") { throw fail("not an integer") }
+        return negative ? -v : v
+    }
+
+    public mutating func bool() throws(JSONReadError) -> Bool {
+        let c = try peek()
+        if c == UInt8(ascii: "t"), i + 4 <= base.count, base[i + 1] == UInt8(ascii: "r"), base[i + 2] == UInt8(ascii: "u"), base[i + 3] == UInt8(ascii: "e") { i += 4; return true }
+        if c == UInt8(ascii: "f"), i + 5 <= base.count, base[i + 1] == UInt8(ascii: "a"), base[i + 2] == UInt8(ascii: "l"), base[i + 3] == UInt8(ascii: "s"), base[i + 4] == UInt8(ascii: "e") { i += 5; return false }
+        throw fail("expected true or false")
+    }
+
+    /// Skips any value (a field this release does not know).
+    public mutating func skip() throws(JSONReadError) {
+        switch try peek() {
+        case UInt8(ascii: "{"): try object { (r: inout JSONReader, _: String) throws(JSONReadError) in try r.skip() }
+        case UInt8(ascii: "["): try array { (r: inout JSONReader) throws(JSONReadError) in try r.skip() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): _ = try null()
+        default:
+            // A number: the JSON grammar's characters; Foundation re-checks anything odd.
+            let start = i
+            while i < base.count, "+-0123456789.eE".utf8.contains(base[i]) { i += 1 }
+            guard i > start else { throw fail("unexpected character") }
+        }
+    }
+
+    /// `{"k":"v",…}` as a dictionary.
+    public mutating func stringMap() throws(JSONReadError) -> [String: String] {
+        var out: [String: String] = [:]
+        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in out[key] = try r.string() }
+        return out
+    }
+
+    public mutating func stringArray() throws(JSONReadError) -> [String] {
+        var out: [String] = []
+        try array { (r: inout JSONReader) throws(JSONReadError) in out.append(try r.string()) }
+        return out
+    }
+}

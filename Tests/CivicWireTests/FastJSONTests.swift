@@ -1,0 +1,110 @@
+import CivicCases
+import CivicSupport
+import Foundation
+import Testing
+@testable import CivicWire
+
+/// The hand-written JSON for the hot shapes against Foundation's, on random values with awkward text:
+/// the same bytes out, the same values back, and every refusal still explained by Foundation.
+@Suite struct FastJSONTests {
+    static let awkward = ["", "路灯不亮", "a\"b", "back\\slash", "line\nbreak\ttab\r", "\u{01}\u{1f}\u{7f}", "a/b", "emoji 🚧👷", "\u{2028}\u{2029}",
+                          "ü é ñ", "{\"json\":[1,2]}", "\u{08}\u{0c}", String(repeating: "长", count: 300)]
+
+    struct Generator {
+        var random: SplitMix64
+        mutating func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        mutating func text() -> String { pick(FastJSONTests.awkward) + pick(["", "x", "号"]) + pick(FastJSONTests.awkward) }
+        mutating func maybeText() -> String? { random.next() % 3 == 0 ? nil : text() }
+        mutating func date() -> Date { Date(timeIntervalSince1970: Double(random.next() % 4_000_000_000_000) / 1000) }
+
+        mutating func aCase() -> Case {
+            var attributes: [String: String] = [:]
+            for _ in 0..<(random.next() % 4) { attributes[text()] = text() }
+            var c = Case(id: "JC-\(random.next() % 1000)", channel: pick(Channel.allCases), citizen: Citizen(name: maybeText(), phone: maybeText()),
+                         subject: text(), detail: text(), location: Location(address: maybeText(), division: maybeText()),
+                         category: maybeText(), requestType: maybeText(), intake: text(), createdAt: date(),
+                         state: pick([CaseState.pending, .dispatched, CaseState("future_state")]), holder: text(), attributes: attributes)
+            c.updatedAt = date()
+            return c
+        }
+
+        mutating func anEvent() -> CaseEvent {
+            var e = CaseEvent(id: "n-\(random.next() % 100)", caseId: text(), at: date(), node: text(), actor: text(),
+                              action: pick([CaseAction.created, .dispatched, CaseAction("future_action")]), state: CaseState(text()), holder: text(), note: maybeText())
+            for _ in 0..<(random.next() % 4) { e.data[text()] = text() }
+            for _ in 0..<(random.next() % 3) {
+                let name = text()
+                var items: [String] = []
+                for _ in 0..<(random.next() % 3 + 1) { items.append(text()) }
+                e.lists[name] = items
+            }
+            return e
+        }
+    }
+
+    @Test func casesAndEventsGiveFoundationsBytesAndComeBackEqual() throws {
+        var g = Generator(random: SplitMix64(seed: 20261203))
+        let encoder = WireJSON.encoder(), decoder = WireJSON.decoder()
+        for _ in 0..<400 {
+            let c = g.aCase()
+            let fast = WireJSON.bytes(c)
+            #expect(fast == Array(try encoder.encode(c)), "\(String(decoding: fast, as: UTF8.self))")
+            #expect(try WireJSON.decodeCase(fast) == decoder.decode(Case.self, from: Data(fast)))
+            let e = g.anEvent()
+            let fastEvent = WireJSON.bytes(e)
+            #expect(fastEvent == Array(try encoder.encode(e)), "\(String(decoding: fastEvent, as: UTF8.self))")
+            #expect(try WireJSON.decodeEvent(fastEvent) == e)
+        }
+    }
+
+    @Test func durableLinesGiveFoundationsBytesAndDecodeInOnePass() throws {
+        struct Typed<Body: Encodable>: Encodable {
+            let type: String, body: Body
+            enum K: String, CodingKey { case type }
+            func encode(to encoder: any Encoder) throws {
+                try body.encode(to: encoder)
+                var c = encoder.container(keyedBy: K.self)
+                try c.encode(type, forKey: .type)
+            }
+        }
+        var g = Generator(random: SplitMix64(seed: 7))
+        let codec = MeshCodec(), encoder = WireJSON.encoder()
+        for i in 0..<100 {
+            let dispatch = Dispatch(seq: i, case: g.aCase(), events: (0..<(i % 4)).map { _ in g.anEvent() })
+            let update = Update(seq: i * 1000, case: g.aCase(), event: g.anEvent())
+            for (message, reference) in [(MeshMessage.dispatch(dispatch), try encoder.encode(Typed(type: "dispatch", body: dispatch))),
+                                         (.update(update), try encoder.encode(Typed(type: "update", body: update))),
+                                         (.ack(Ack(seq: i)), try encoder.encode(Typed(type: "ack", body: Ack(seq: i))))] {
+                let line = codec.encode(message)
+                #expect(line == Array(reference) + [0x0A])
+                #expect(MeshCodec.fastDecode(line) == message, "the fast reader takes every line the writer writes")
+                #expect(try codec.decode(line) == message)
+            }
+        }
+    }
+
+    @Test func whatTheFastReaderDeclinesFoundationStillExplains() throws {
+        let codec = MeshCodec()
+        var g = Generator(random: SplitMix64(seed: 1))
+        let good = String(decoding: codec.encode(.update(Update(seq: 3, case: g.aCase(), event: g.anEvent()))), as: UTF8.self)
+        // A wrong type, a missing field, a float seq, an escaped slash and a surrogate pair, trailing bytes, a lone surrogate.
+        let seqAsText = good.replacingOccurrences(of: "\"seq\":3", with: "\"seq\":\"3\"")
+        #expect(throws: WireError.invalidMessage(type: "update", detail: "field \"seq\" has the wrong type (expected Int)")) { try codec.decode(Array(seqAsText.utf8)) }
+        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack"}"#.utf8)) == nil)
+        #expect(throws: WireError.invalidMessage(type: "ack", detail: "missing field \"seq\"")) { try codec.decode(Array(#"{"type":"ack"}"#.utf8)) }
+        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5.0}"#.utf8)) == nil)
+        #expect(try codec.decode(Array(#"{"type":"ack","seq":5.0}"#.utf8)) == .ack(Ack(seq: 5)), "what Foundation accepts still works")
+        let escaped = try Array(#""a\/b \ud83d\udea7 \u00e9""#.utf8).withUnsafeBufferPointer { b throws(JSONReadError) in
+            try JSONReader.read(b) { (r: inout JSONReader) throws(JSONReadError) in try r.string() }
+        }
+        #expect(escaped == "a/b 🚧 é")
+        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5} x"#.utf8)) == nil)
+        #expect(throws: WireError.self) { try codec.decode(Array(#"{"type":"ack","seq":5} x"#.utf8)) }
+        #expect(throws: JSONReadError.self) {
+            try Array(#""\ud83d x""#.utf8).withUnsafeBufferPointer { b throws(JSONReadError) in
+                try JSONReader.read(b) { (r: inout JSONReader) throws(JSONReadError) in try r.string() }
+            }
+        }
+        #expect(throws: WireError.self) { try codec.decode([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]) }
+    }
+}
