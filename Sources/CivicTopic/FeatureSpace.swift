@@ -27,7 +27,7 @@ struct FeatureSpace: Sendable {
     let settings: FeatureSettings
     let keys: [UInt64]
     let idf: [Float]
-    private let indexOf: [UInt64: Int32]
+    private let indexOf: KeyIndex
 
     var count: Int { keys.count }
 
@@ -36,10 +36,7 @@ struct FeatureSpace: Sendable {
         self.settings = settings
         self.keys = keys
         self.idf = idf
-        var index: [UInt64: Int32] = [:]
-        index.reserveCapacity(keys.count)
-        for (position, key) in keys.enumerated() { index[key] = Int32(position) }
-        self.indexOf = index
+        self.indexOf = KeyIndex(keys)
     }
 
     /// Keeps n-grams found in at least `minDocumentFrequency` messages; smoothed idf as in common TF-IDF.

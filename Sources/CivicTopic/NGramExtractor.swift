@@ -57,6 +57,7 @@ struct NGramExtractor: Sendable {
         case 0x61...0x7A: return value
         case 0...0x7F: return nil  // ASCII punctuation, space, controls
         case 0x2000...0x206F, 0x3000...0x303F, 0xFE30...0xFE4F, 0xFF00...0xFF65: return nil  // CJK punctuation
+        case 0x3400...0x9FFF, 0xAC00...0xD7AF: return value  // CJK ideographs, Hangul: never whitespace (skips a property lookup)
         default:
             if scalar.properties.isWhitespace { return nil }
             return value
@@ -65,19 +66,32 @@ struct NGramExtractor: Sendable {
 
     private func grams(of texts: [String], field: UInt64, minN: Int, maxN: Int) -> [NGramCount] {
         guard minN >= 1, maxN >= minN else { return [] }
-        var counts: [UInt64: Int32] = [:]
+        // Every n-gram's key into one array, sorted, then counted in runs: no dictionary, no hashing of the
+        // (already hashed) keys, and the result comes out sorted by key as the model wants it.
+        var keys: [UInt64] = []
         for run in texts.flatMap(Self.runs) {
+            keys.reserveCapacity(keys.count + run.count * (maxN - minN + 1))
             for start in run.indices {
                 var hash = 0xcbf2_9ce4_8422_2325 ^ (field &* 0x9E37_79B9_7F4A_7C15)
                 for length in 1...maxN {
                     let end = start + length
                     if end > run.count { break }
                     hash = (hash ^ UInt64(run[end - 1])) &* 0x0000_0100_0000_01B3
-                    if length >= minN { counts[Self.finalize(hash, length: length), default: 0] += 1 }
+                    if length >= minN { keys.append(Self.finalize(hash, length: length)) }
                 }
             }
         }
-        return counts.map { NGramCount(key: $0.key, count: $0.value) }.sorted { $0.key < $1.key }
+        keys.sort()
+        var out: [NGramCount] = []
+        out.reserveCapacity(keys.count)
+        var i = 0
+        while i < keys.count {
+            var j = i + 1
+            while j < keys.count && keys[j] == keys[i] { j += 1 }
+            out.append(NGramCount(key: keys[i], count: Int32(j - i)))
+            i = j
+        }
+        return out
     }
 
     /// SplitMix64 finaliser: spreads FNV's weak low bits; the length keeps "ab" and "ab…" apart.

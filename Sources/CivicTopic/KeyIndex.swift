@@ -1,0 +1,43 @@
+/// Feature key → feature index, for keys that are already well-mixed 64-bit hashes (the n-gram keys are
+/// SplitMix-finalised): open addressing with linear probing on the key's own low bits, so a lookup is a
+/// mask and a compare or two instead of `Dictionary`'s SipHash. Immutable once built.
+struct KeyIndex: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int32]
+    private let mask: Int
+    /// Key 0 marks an empty slot; a real key 0 (one in 2^64) is kept aside.
+    private let zeroValue: Int32?
+
+    init(_ keys: [UInt64]) {
+        var capacity = 16
+        while capacity < keys.count * 2 { capacity <<= 1 }
+        var table = [UInt64](repeating: 0, count: capacity)
+        var values = [Int32](repeating: -1, count: capacity)
+        var zero: Int32?
+        let mask = capacity - 1
+        for (position, key) in keys.enumerated() {
+            if key == 0 { zero = Int32(position); continue }
+            var slot = Int(truncatingIfNeeded: key) & mask
+            while table[slot] != 0 && table[slot] != key { slot = (slot + 1) & mask }
+            table[slot] = key
+            values[slot] = Int32(position)  // a repeated key keeps its last position, as a dictionary filled in order would
+        }
+        self.keys = table
+        self.values = values
+        self.mask = mask
+        zeroValue = zero
+    }
+
+    subscript(_ key: UInt64) -> Int32? {
+        if key == 0 { return zeroValue }
+        var slot = Int(truncatingIfNeeded: key) & mask
+        return keys.withUnsafeBufferPointer { table in
+            while true {
+                let k = table[slot]
+                if k == key { return values[slot] }
+                if k == 0 { return nil }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+}
