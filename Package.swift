@@ -34,7 +34,7 @@ let package = Package(
         // Topic classifier (character n-grams, linear model)
         .target(name: "CivicTopic", dependencies: ["CivicSupport"], path: "Sources/CivicTopic", swiftSettings: swiftSettings),
         // Automatic dispatch decisions: place, request type, duplicates, topic
-        .target(name: "CivicTriage", dependencies: ["CivicCases", "CivicTopic", "CivicSupport"], path: "Sources/CivicTriage", swiftSettings: swiftSettings),
+        .target(name: "CivicTriage", dependencies: ["CivicCases", "CivicTopic", "CivicSupport", "CLinuxShims"], path: "Sources/CivicTriage", swiftSettings: swiftSettings),
         // Node wiring: config, engine (domain on the store), mesh links, HTTP API, status
         .target(
             name: "CivicNode",

@@ -95,3 +95,7 @@ void civic_set_thread_name(const char *name) {
 int civic_allocate_keep_size(int fd, long long length) {
     return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)length) == 0 ? 0 : errno;
 }
+
+const void *civic_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
+}

@@ -64,6 +64,8 @@ public final class DuplicateIndex {
     private var slotsByPhone: [String: [Int]] = [:]
     private var expiry = MinHeap<Expiry>()
     private var nextSlot = 0
+    /// The shingles of the text last looked up: intake looks a report up, then adds it — one shingling, not two.
+    private var lastLookup: (text: String, shingles: TextShingles)?
     private var newest = Date.distantPast
 
     /// `threshold` 0.4 was chosen on messages_hot.csv: pairs of different callers at 0.3–0.55 are mostly
@@ -79,7 +81,8 @@ public final class DuplicateIndex {
         remove(caseId: c.caseId)
         advanceClock(to: c.createdAt)
         guard c.createdAt >= newest.addingTimeInterval(-window) else { return }  // already expired
-        let shingles = TextShingles(c.text)
+        let shingles = lastLookup?.text == c.text ? lastLookup!.shingles : TextShingles(c.text)
+        lastLookup = nil
         let slot = nextSlot
         nextSlot += 1
         let keys = Self.bandKeys(shingles)
@@ -105,6 +108,7 @@ public final class DuplicateIndex {
     public func findDuplicate(text: String, placeId: String?, phone: String?, at: Date) -> DuplicateMatch? {
         advanceClock(to: at)
         let shingles = TextShingles(text)
+        lastLookup = (text, shingles)
         var candidates = Set<Int>()
         for key in Self.bandKeys(shingles) { candidates.formUnion(buckets[key] ?? []) }
         if let phone { candidates.formUnion(slotsByPhone[phone] ?? []) }

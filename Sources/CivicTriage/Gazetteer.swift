@@ -77,10 +77,10 @@ public struct Gazetteer: Sendable {
             }
             scope = s
         }
-        if let code = divisionCode?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
+        if let code = divisionCode?.trimmingWhitespace, !code.isEmpty {
             return locate(code: code, scope: scope)
         }
-        guard let address, !address.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard let address, !address.trimmingWhitespace.isEmpty else {
             return PlaceDecision(outcome: .unknown, reason: "no address and no division code given")
         }
         return PlaceResolver(gazetteer: self, scope: scope).resolve(names.scan(address))

@@ -22,7 +22,7 @@ public struct TriageInput: Sendable {
         self.detail = detail
         self.address = address
         self.divisionCode = divisionCode
-        self.category = category.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+        self.category = category.flatMap { $0.trimmingWhitespace.isEmpty ? nil : $0.trimmingWhitespace }
     }
 }
 
@@ -57,7 +57,7 @@ public struct Triage: Sendable {
     /// Where a message belongs. Without an address, the message itself is the only place evidence
     /// (callers often write it there), and the reason says so.
     public func locate(subject: String, detail: String, address: String?, divisionCode: String?, within scopeId: String?) -> PlaceDecision {
-        let hasAddress = !(address ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        let hasAddress = !(address ?? "").trimmingWhitespace.isEmpty
         var place = gazetteer.locate(address: hasAddress ? address : subject + "。" + detail, divisionCode: divisionCode, within: scopeId)
         if !hasAddress, (divisionCode ?? "").isEmpty { place.reason = "from the message text: " + place.reason }
         return place

@@ -17,3 +17,16 @@ import Testing
         }
     }
 }
+
+@Suite struct RadixSortTests {
+    @Test func sortsLikeTheStandardLibrary() {
+        var random = SplitMix64(seed: 5)
+        for size in [0, 1, 63, 64, 65, 1000, 4097] {
+            var keys = (0..<size).map { i in i % 7 == 0 ? UInt64(i) : random.next() }  // small keys and repeats too
+            if size > 10 { keys[3] = keys[5]; keys[4] = .max; keys[6] = 0 }
+            var sorted = keys
+            NGramExtractor.radixSort(&sorted)
+            #expect(sorted == keys.sorted(), "size \(size)")
+        }
+    }
+}

@@ -17,6 +17,9 @@ extern const uint32_t civic_EPOLLHUP;
 extern const uint32_t civic_EPOLLRDHUP;
 extern const uint32_t civic_EPOLLET;
 
+/// memmem(3), a GNU extension: the first occurrence of `needle` in `haystack`, or NULL.
+const void *civic_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
+
 /// epoll_create1(EPOLL_CLOEXEC). Returns the fd or -1 (errno set).
 int civic_epoll_create(void);
 

@@ -71,7 +71,7 @@ enum CaseRequests {
         } else {
             channel = defaultChannel
         }
-        guard let subject = r.subject, !subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard let subject = r.subject, !subject.trimmingWhitespace.isEmpty else {
             throw APIError(422, "missing_field", field: "subject", "subject is required")
         }
         if let phone = r.citizen_phone, !phone.isEmpty, !phone.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == " " }) {

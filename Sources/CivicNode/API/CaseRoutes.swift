@@ -24,7 +24,7 @@ enum CaseRoutes {
                 log.info(receipt.linkedTo == nil ? "case \(receipt.case.id) created (\(draft.channel.rawValue)): \(receipt.case.state.rawValue) at \(receipt.case.holder)"
                                                  : "report via \(draft.channel.rawValue) linked to open case \(receipt.case.id)")
                 let body = IntakeBody(id: receipt.case.id, linkedTo: receipt.linkedTo, case: receipt.case, reasons: receipt.reasons)
-                Reply.json(responder, receipt.linkedTo == nil ? 201 : 200, body)
+                responder.send(.json(receipt.linkedTo == nil ? 201 : 200, body.json))
             case .failure(let error):
                 Reply.error(responder, error)
             }

@@ -82,4 +82,18 @@ struct IntakeBody: Encodable {
     var `case`: Case
     var reasons: [String]
     enum CodingKeys: String, CodingKey { case id, linkedTo = "linked_to", `case`, reasons }
+
+    /// The same bytes `Reply.encoder` writes, by hand: every intake answers with one.
+    var json: [UInt8] {
+        var w = JSONWriter(capacity: 2048)
+        w.beginObject()
+        w.key("case"); w.write(self.case)
+        w.key("id"); w.string(id)
+        if let linkedTo { w.key("linked_to"); w.string(linkedTo) }
+        w.key("reasons"); w.beginArray()
+        for reason in reasons { w.string(reason) }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
 }

@@ -89,7 +89,7 @@ final class NodeEngine {
     ///   here when absent. It needs no database, so the writer need not spend its time on it.
     func intake(_ draft: CaseDraft, at now: Date, analysis precomputed: IntakeAnalysis? = nil) throws -> IntakeReceipt {
         histories.removeAll(keepingCapacity: true)
-        let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        let subject = draft.subject.trimmingWhitespace
         guard !subject.isEmpty else { throw CaseRuleError(.missingField, field: "subject", "subject must not be empty") }
         try draft.checkLimits()
         linkLedger.lineBudget = localLineBudget
