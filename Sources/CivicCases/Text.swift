@@ -10,3 +10,25 @@ extension StringProtocol {
         return String(view)
     }
 }
+
+extension Double {
+    /// The value with `digits` decimals, as `String(format: "%.Nf")` prints it for the probabilities and
+    /// percentages triage writes on every intake — without Foundation's format parser. Rounds half to even on
+    /// the decimal shown, like printf; values at or beyond 1e15 fall back to the formatter.
+    public func fixed(_ digits: Int) -> String {
+        guard isFinite, Swift.abs(self) < 1e15, digits >= 0, digits <= 6 else { return String(format: "%.\(digits)f", self) }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (Swift.abs(self) * scale).rounded(.toNearestOrEven)
+        // Exactly-representable halves aside, printf rounds the binary value; re-check the borderline ones.
+        if Swift.abs(Swift.abs(self) * scale - scaled.rounded(.down) - 0.5) < 1e-9 { return String(format: "%.\(digits)f", self) }
+        let whole = Int64(scaled)
+        let negative = sign == .minus  // printf keeps the sign of -0.0 and of what rounds to zero
+        var text = String(whole)
+        if digits > 0 {
+            if text.count <= digits { text = String(repeating: "0", count: digits - text.count + 1) + text }
+            text.insert(".", at: text.index(text.endIndex, offsetBy: -digits))
+        }
+        return negative ? "-" + text : text
+    }
+}

@@ -77,13 +77,13 @@ public struct Triage: Sendable {
             reasons.append("topic: \(given) (given at intake)")
             department = departmentLine(for: given, place: place, reasons: &reasons)
         } else if let guess {
-            let best = guess.best, percent = String(format: "%.0f%%", guess.best.probability * 100)
+            let best = guess.best, percent = (guess.best.probability * 100).fixed(0) + "%"
             if guess.confident {
                 category = best.label
                 reasons.append("topic: \(best.label) (\(percent))")
                 department = departmentLine(for: best.label, place: place, reasons: &reasons)
             } else {
-                let top = guess.top.prefix(3).map { $0.label + String(format: " %.0f%%", $0.probability * 100) }
+                let top = guess.top.prefix(3).map { $0.label + " " + ($0.probability * 100).fixed(0) + "%" }
                 reasons.append("topic: not confident (\(best.label) \(percent)); top guesses \(top.joined(separator: ", ")); no department")
             }
         } else {

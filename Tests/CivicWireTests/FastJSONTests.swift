@@ -108,3 +108,23 @@ import Testing
         #expect(throws: WireError.self) { try codec.decode([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]) }
     }
 }
+
+@Suite struct UTF8CheckTests {
+    @Test func agreesWithTheStandardLibraryOnRandomAndTrickyBytes() {
+        var random = SplitMix64(seed: 3)
+        let tricky: [[UInt8]] = [[0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF0, 0x8F, 0xBF, 0xBF],
+                                 [0xE4, 0xB8], [0xF0, 0x9F, 0x9A, 0xA7], Array("路灯 ok".utf8), [0x80], [0xFF], [0xC2, 0xA0]]
+        var samples = tricky
+        for length in 0..<300 {
+            // Mostly valid text with a few random bytes spliced in, and some purely random runs.
+            var bytes = Array(String(repeating: "井盖a", count: length % 7).utf8)
+            for _ in 0..<(random.next() % 3) { bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(bytes.count + 1))) }
+            samples.append(bytes)
+            samples.append((0..<(length % 12)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        }
+        for bytes in samples {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(bytes.withUnsafeBufferPointer(UTF8Check.isValid) == expected, "\(bytes)")
+        }
+    }
+}

@@ -165,6 +165,10 @@ enum ChainBench {
 
     /// The request for case `i`: a distinct text padded to about `bytes` of JSON.
     static func request(_ i: Int, options: Options, port: Int) -> [UInt8] {
+        BenchConnection.post("/api/cases", host: "127.0.0.1", port: port, json: requestBody(i, options: options))
+    }
+
+    static func requestBody(_ i: Int, options: Options) -> [UInt8] {
         let streetAddress = "东湖区湖滨街道某路\(i)号"
         var body: [String: String] = [
             "channel": "hotline", "subject": SyntheticCases.subject(i), "citizen_name": "bench",
@@ -172,8 +176,7 @@ enum ChainBench {
         ]
         let bare = (try? JSONSerialization.data(withJSONObject: body.merging(["detail": ""]) { $1 }))?.count ?? 200
         body["detail"] = SyntheticCases.detail(i, bytes: max(30, options.bytes - bare))
-        let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        return BenchConnection.post("/api/cases", host: "127.0.0.1", port: port, json: Array(json))
+        return Array((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data())
     }
 
     /// Posts `count` cases as fast as the connections allow; returns the ids the city answered.

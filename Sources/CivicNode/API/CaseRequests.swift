@@ -107,3 +107,10 @@ enum CaseRequests {
         }
     }
 }
+
+extension CaseDraft {
+    /// A draft from a `POST /api/cases` body, checked as the endpoint checks it (for tools and benchmarks).
+    public init(apiBody: [UInt8], defaultChannel: Channel = .web) throws {
+        self = try CaseRequests.draft(from: apiBody, defaultChannel: defaultChannel)
+    }
+}

@@ -88,7 +88,10 @@ final class NodeEngine {
     /// - Parameter precomputed: triage computed before, off the writer thread (`IntakePipeline`); computed
     ///   here when absent. It needs no database, so the writer need not spend its time on it.
     func intake(_ draft: CaseDraft, at now: Date, analysis precomputed: IntakeAnalysis? = nil) throws -> IntakeReceipt {
-        histories.removeAll(keepingCapacity: true)
+        try operation { try intakeCase(draft, at: now, analysis: precomputed) }
+    }
+
+    private func intakeCase(_ draft: CaseDraft, at now: Date, analysis precomputed: IntakeAnalysis?) throws -> IntakeReceipt {
         let subject = draft.subject.trimmingWhitespace
         guard !subject.isEmpty else { throw CaseRuleError(.missingField, field: "subject", "subject must not be empty") }
         try draft.checkLimits()
@@ -142,7 +145,10 @@ final class NodeEngine {
     // MARK: - Operator commands
 
     func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
-        histories.removeAll(keepingCapacity: true)
+        try operation { try performCommand(command, on: caseId, actor: actor, at: now) }
+    }
+
+    private func performCommand(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
         try command.checkLimits()
         try CaseLimits.check(actor, "actor", max: CaseLimits.actor)
         linkLedger.lineBudget = localLineBudget
@@ -164,7 +170,20 @@ final class NodeEngine {
     // MARK: - Messages from peers
 
     func apply(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
+        try operation { try applyMessage(message, from: peer, at: now) }
+    }
+
+    /// One operation: the history in hand and the projections' held rows start empty, and the rows are written
+    /// when it succeeds (a failed one is rolled back by its savepoint, and what it held is dropped next time).
+    private func operation<T>(_ body: () throws -> T) throws -> T {
         histories.removeAll(keepingCapacity: true)
+        for projection in projections { projection.beginOperation() }
+        let result = try body()
+        for projection in projections { try projection.finishOperation() }
+        return result
+    }
+
+    private func applyMessage(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
         guard let seq = message.durableSeq else { throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message") }
         switch linkLedger.classify(inbound: seq, from: peer) {
         case .duplicate: return .duplicate
@@ -374,7 +393,7 @@ final class NodeEngine {
     /// from its header and its events, one case at a time, in the order the events were applied here.
     /// For a projection added to an existing node, or one whose tables were lost or damaged.
     func rebuildProjections() throws {
-        for projection in projections { try projection.reset() }
+        for projection in projections { try projection.reset(); projection.beginOperation() }
         var current: Case?
         for row in try db.query("SELECT body FROM events ORDER BY case_id, ord") {
             let event = try WireJSON.decodeEvent((row.string("body") ?? "").utf8)
@@ -397,6 +416,7 @@ final class NodeEngine {
             current = c
         }
         if let done = current { try caseRows.save(done) }
+        for projection in projections where projection !== caseRows { try projection.finishOperation() }
     }
 
     // MARK: - Reads

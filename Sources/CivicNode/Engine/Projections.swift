@@ -12,17 +12,37 @@ protocol Projection: AnyObject {
     /// One recorded event; `before` is the case as it was here (nil when the event brought it), `after` as
     /// the event leaves it.
     func apply(_ event: CaseEvent, before: Case?, after: Case) throws
+    /// The operation (an intake, a command, a peer's message) is done: write what was held back. A projection
+    /// may keep its rows in hand during one operation — a case moved by three events is written once.
+    func finishOperation() throws
+    /// The operation is starting (the last one may have thrown and been rolled back): drop anything held.
+    func beginOperation()
     /// Empties the projection's tables and mirrors, before a replay.
     func reset() throws
 }
 
-/// The `cases` table: each case as its latest event here left it.
+extension Projection {
+    func finishOperation() throws {}
+    func beginOperation() {}
+}
+
+/// The `cases` table: each case as its latest event here left it. Written once per operation, however many
+/// events moved the case in it; no read inside an operation comes after a write of the same case (the engine
+/// carries the case in hand), so nothing reads a stale row.
 final class CaseRowProjection: Projection {
     let name = "cases"
     private let db: Database
+    private var pending: [String: Case] = [:]
     init(db: Database) { self.db = db }
 
-    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws { try save(c) }
+    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws { pending[c.id] = c }
+
+    func beginOperation() { pending.removeAll(keepingCapacity: true) }
+
+    func finishOperation() throws {
+        for c in pending.values { try save(c) }
+        pending.removeAll(keepingCapacity: true)
+    }
 
     func save(_ c: Case) throws {
         let body = String(decoding: WireJSON.bytes(c), as: UTF8.self)
@@ -68,11 +88,25 @@ final class CounterProjection: Projection {
         }
     }
 
+    /// Net change per (scope, key) in this operation, written when it finishes: an intake's created, queued and
+    /// dispatched cancel out in memory instead of costing a statement each.
+    private var pendingDeltas: [PendingKey: Int] = [:]
+    private struct PendingKey: Hashable { var scope: String; var key: String }
+
+    func beginOperation() { pendingDeltas.removeAll(keepingCapacity: true) }
+
+    func finishOperation() throws {
+        for (k, amount) in pendingDeltas where amount != 0 {
+            try db.execute("""
+                INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
+                ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
+                """, [.text(k.scope), .text(k.key), .integer(Int64(amount))])
+        }
+        pendingDeltas.removeAll(keepingCapacity: true)
+    }
+
     private func bump(_ delta: CounterRules.Delta) throws {
-        try db.execute("""
-            INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
-            ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
-            """, [.text(delta.scope), .text(delta.key), .integer(Int64(delta.amount))])
+        pendingDeltas[PendingKey(scope: delta.scope, key: delta.key), default: 0] += delta.amount
         let (own, key, amount) = (delta.scope == "self", delta.key, delta.amount)
         if own { counters.own[key] += amount } else { counters.subtree[key] += amount }
         let wasChanged = changed

@@ -23,10 +23,26 @@ public final class StandaloneEngine {
     }
 
     /// One transaction: the operation's effects and the lines it produced, or its error and nothing kept.
+    /// Inside `batch`, one savepoint of the batch's transaction, as the node's writer runs an operation.
     private func run<R>(_ body: (NodeEngine) throws -> R) throws -> (R, [OutboxLine]) {
         // `guarded` restores the engine's mirrors when the operation throws; the transaction rolls back with it.
-        let result = try db.transaction { try engine.guarded { try body(engine) } }
+        let result = inBatch ? try db.savepoint { try engine.guarded { try body(engine) } }
+                             : try db.transaction { try engine.guarded { try body(engine) } }
         return (result, engine.drainCommitReport().lines)
+    }
+    private var inBatch = false
+
+    /// Several operations in one transaction (one commit), as group commit runs them: for benchmarks.
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        inBatch = true
+        defer { inBatch = false }
+        return try db.transaction(body)
+    }
+
+    /// Triage alone (what the intake pipeline computes off the writer thread), and an intake that takes it.
+    public func analyse(_ draft: CaseDraft) -> IntakeAnalysis { engine.router.analyse(draft, within: engine.me) }
+    public func intake(_ draft: CaseDraft, analysis: IntakeAnalysis, at now: Date) throws -> (IntakeReceipt, [OutboxLine]) {
+        try run { try $0.intake(draft, at: now, analysis: analysis) }
     }
 
     public func intake(_ draft: CaseDraft, at now: Date) throws -> (IntakeReceipt, [OutboxLine]) {

@@ -40,10 +40,10 @@ struct NodeTriage: CaseRouting {
         if let department = decision.department { analysis.attributes["department"] = department }
         if let topic = decision.topic {
             analysis.attributes["topic_guess"] = topic.best.label
-            analysis.attributes["topic_probability"] = String(format: "%.3f", topic.best.probability)
+            analysis.attributes["topic_probability"] = topic.best.probability.fixed(3)
             if decision.category == nil, !triage.topology.catalogue.isEmpty {
                 // The topic picks the department; when unsure, a person decides (自动交办 only when sure).
-                analysis.uncertainTopics = topic.top.prefix(3).map { "\($0.label) \(String(format: "%.0f%%", $0.probability * 100))" }
+                analysis.uncertainTopics = topic.top.prefix(3).map { "\($0.label) \(($0.probability * 100).fixed(0))%" }
             }
         }
         return analysis

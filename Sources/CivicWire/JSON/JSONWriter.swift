@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Appends JSON to a byte buffer, for the shapes on the hot path (cases, events, mesh lines): no boxing, no
 /// dictionaries, no intermediate strings. The output is byte for byte what `WireJSON.encoder()` writes
@@ -79,20 +76,9 @@ public struct JSONWriter {
     /// A wire timestamp, `"2026-11-21T06:24:00.123Z"` (`WireDate.format`).
     public mutating func date(_ date: Date) {
         separate()
-        let totalMs = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        var seconds = time_t(totalMs >= 0 ? totalMs / 1000 : (totalMs - 999) / 1000)
-        let ms = Int(totalMs - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
         bytes.append(UInt8(ascii: "\""))
-        digits(Int(parts.tm_year) + 1900, 4); bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2); bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2); bytes.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2); bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2); bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2); bytes.append(UInt8(ascii: "."))
-        digits(ms, 3)
-        bytes.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
+        WireDate.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -107,14 +93,6 @@ public struct JSONWriter {
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
-    }
-
-    private mutating func digits(_ value: Int, _ width: Int) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var v = value
-        if v >= divisor * 10 { bytes.append(contentsOf: Array(String(v).utf8)); return }  // a year past 9999
-        while divisor > 0 { bytes.append(UInt8(ascii: "0") + UInt8(v / divisor)); v %= divisor; divisor /= 10 }
     }
 
     private mutating func escape(_ b: UInt8) {
