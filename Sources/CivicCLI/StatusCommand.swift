@@ -18,7 +18,7 @@ enum StatusCommand {
             print(CaseCommands.prettyJSON(response.body) ?? response.text)
             return 0
         }
-        let report = try WireJSON.decoder().decode(StatusReport.self, from: Data(response.body))
+        let report = try decode(response)
         let depth = try a.int("depth", default: 2)
         guard (1...2).contains(depth) else { throw UsageError("--depth must be 1 (children) or 2 (grandchildren), got \(depth)") }
         if let under = a["under"], !report.children.contains(where: { $0.id == under }) {
@@ -26,6 +26,15 @@ enum StatusCommand {
         }
         print(render(report, depth: depth, under: a["under"]))
         return 0
+    }
+
+    /// A node's `/status`, decoded (for tools such as the benchmarks).
+    static func fetch(_ base: String) throws -> StatusReport {
+        try decode(try HTTPClient.send(method: "GET", url: base + "/status", timeout: 5))
+    }
+
+    private static func decode(_ response: HTTPClientResponse) throws -> StatusReport {
+        try WireJSON.decoder().decode(StatusReport.self, from: Data(response.body))
     }
 
     static func render(_ r: StatusReport, now: Date = Date(), depth: Int = 2, under: String? = nil) -> String {

@@ -19,9 +19,11 @@ extension Double {
         guard isFinite, Swift.abs(self) < 1e15, digits >= 0, digits <= 6 else { return String(format: "%.\(digits)f", self) }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
-        let scaled = (Swift.abs(self) * scale).rounded(.toNearestOrEven)
-        // Exactly-representable halves aside, printf rounds the binary value; re-check the borderline ones.
-        if Swift.abs(Swift.abs(self) * scale - scaled.rounded(.down) - 0.5) < 1e-9 { return String(format: "%.\(digits)f", self) }
+        let product = Swift.abs(self) * scale
+        // printf rounds the exact binary value; where the product sits next to a half, the multiplication's own
+        // rounding could tip it either way, so those few go to the formatter.
+        if Swift.abs(product - product.rounded(.down) - 0.5) < 1e-9 { return String(format: "%.\(digits)f", self) }
+        let scaled = product.rounded(.toNearestOrEven)
         let whole = Int64(scaled)
         let negative = sign == .minus  // printf keeps the sign of -0.0 and of what rounds to zero
         var text = String(whole)

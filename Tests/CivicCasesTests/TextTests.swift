@@ -14,7 +14,7 @@ import Testing
     @Test func fixedPrintsWhatPrintfPrints() {
         var state: UInt64 = 12345
         func next() -> Double { state = state &* 6364136223846793005 &+ 1442695040888963407; return Double(state >> 11) / Double(1 << 53) }
-        let awkward: [Double] = [0, 1, -0.0, -0.3, -0.0004, 0.5, 1.5, 2.5, 0.0005, 0.9995, 0.125, 99.5, 100, -3.14159, 1e14, 12.3456789]
+        let awkward: [Double] = [0, 1, -0.0, -0.3, -0.0004, 0.5, 1.5, 2.5, 0.0005, 0.0015, 0.0025, 0.0035, 1.0005, 2.675, 0.9995, 0.125, 99.5, 100, -3.14159, 1e14, 12.3456789]
         for value in awkward + (0..<20_000).map({ _ in next() }) + (0..<2_000).map({ _ in next() * 100 }) {
             for digits in [0, 1, 3] {
                 #expect(value.fixed(digits) == String(format: "%.\(digits)f", value), "\(value) with \(digits)")

@@ -24,7 +24,7 @@ enum BenchCommand {
         let districts = topology.root.children
         let cityNode = city.nodes[topology.root.id]!
 
-        let accepted = Counter(), failed = Counter(), linked = Counter()
+        let accepted = Locked(0), failed = Locked(0), linked = Locked(0)
         let start = Date()
         for i in 0..<total {
             let street = streets[i % streets.count]
@@ -36,9 +36,9 @@ enum BenchCommand {
             cityNode.intake(draft) { result in
                 switch result {
                 case .success(let receipt):
-                    accepted.add()
-                    if receipt.linkedTo != nil { linked.add() }
-                case .failure(let error): failed.add(); if failed.value == 1 { printError("bench: intake failed: \(error)") }
+                    accepted.update { $0 += 1 }
+                    if receipt.linkedTo != nil { linked.update { $0 += 1 } }
+                case .failure(let error): failed.update { $0 += 1 }; if failed.value == 1 { printError("bench: intake failed: \(error)") }
                 }
             }
         }
@@ -63,13 +63,4 @@ enum BenchCommand {
         print("(3 tiers, \(topology.allNodes.count) nodes in one process, WAL + synchronous=FULL; data in \(dir))")
         return got == accepted.value - linked.value ? 0 : 1
     }
-}
-
-/// A counter bumped from completion callbacks on several loop threads.
-final class Counter: @unchecked Sendable {
-    // Invariant: `count` is guarded by `lock`.
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

@@ -21,7 +21,7 @@ final class BenchConnection {
     func write(_ bytes: [UInt8]) throws { try socket.write(bytes) }
 
     /// Reads one response: its status and body. Only Content-Length bodies (what the node sends).
-    func readResponse(timeout: Double = 60) throws -> (status: Int, body: ArraySlice<UInt8>) {
+    func readResponse() throws -> (status: Int, body: ArraySlice<UInt8>) {
         let headEnd = try waitFor { self.find([13, 10, 13, 10], from: self.offset) }
         let head = buffer[offset..<headEnd]
         guard head.count > 12, let status = Int(String(decoding: head[(offset + 9)..<(offset + 12)], as: UTF8.self)) else {
@@ -42,7 +42,7 @@ final class BenchConnection {
     private func waitFor(_ ready: () -> Int?) throws -> Int {
         while true {
             if let at = ready() { return at }
-            let more = try socket.read(upTo: 1 << 16, timeout: 60)
+            let more = try socket.read(upTo: 1 << 16, timeout: 60)  // a node that has not answered in a minute is stuck
             guard !more.isEmpty else { throw BenchError("the node closed the connection") }
             buffer += more
         }

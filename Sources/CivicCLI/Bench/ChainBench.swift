@@ -31,6 +31,16 @@ enum ChainBench {
         let process: Process
         var httpPort: Int { Int(config.httpListen.split(separator: ":").last!)! }
         var pid: Int32 { process.processIdentifier }
+        var url: String { "http://127.0.0.1:\(httpPort)" }
+    }
+
+    /// The chain as deployed, from the sample city: the city, its first district, that district's first street.
+    static func chainTopology() -> Topology {
+        var topology = SampleTopology.load()
+        var district = topology.root.children[0]
+        district.children = [district.children[0]]
+        topology.root.children = [district]
+        return topology
     }
 
     static func run(_ a: Arguments) throws -> Int32 {
@@ -88,9 +98,10 @@ enum ChainBench {
             let micros = (cpuAfter[i] - cpuBefore[i]) * 1e6 / max(n, 1)
             total += micros
             let batches = storeAfter[i].batches - storeBefore[i].batches, operations = storeAfter[i].operations - storeBefore[i].operations
-            print(String(format: "  %-11@ CPU %6.1f µs/case   commits %6d   %5.1f operations per commit", node.id as NSString, micros, batches, batches > 0 ? Double(operations) / Double(batches) : 0))
+            print("  " + node.id.padding(toLength: 11, withPad: " ", startingAt: 0)
+                  + String(format: " CPU %6.1f µs/case   commits %6d   %5.1f operations per commit", micros, batches, batches > 0 ? Double(operations) / Double(batches) : 0))
         }
-        print(String(format: "  all nodes   CPU %6.1f µs/case", total))
+        print("  " + "all nodes".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case", total))
         if !figures.latencies.isEmpty {
             let sorted = figures.latencies.sorted()
             func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
@@ -104,11 +115,7 @@ enum ChainBench {
     // MARK: - Nodes
 
     static func start(in dir: String, options: Options) throws -> [Node] {
-        var topology = SampleTopology.load()
-        var district = topology.root.children[0]
-        district.children = [district.children[0]]
-        topology.root.children = [district]
-        let configs = ConfigGenerator.configs(for: topology, options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
+        let configs = ConfigGenerator.configs(for: chainTopology(), options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
         // A node left over from an earlier run would answer in place of the new one: refuse to measure it.
         for port in options.basePort..<(options.basePort + 2 * configs.count) where (try? BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: 0.5)) != nil {
             throw UsageError("port \(port) is in use (a node from an earlier run?); stop it or give --base-port")
@@ -121,10 +128,10 @@ enum ChainBench {
             let process = Process()
             process.executableURL = executable
             process.arguments = ["node", "--config", path]
-            let log = FileHandle(forWritingAtPath: dir + "/\(config.id).log") ?? {
-                FileManager.default.createFile(atPath: dir + "/\(config.id).log", contents: nil)
-                return FileHandle(forWritingAtPath: dir + "/\(config.id).log")!
-            }()
+            let logPath = dir + "/\(config.id).log"
+            guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+                throw BenchError("cannot create \(logPath)")
+            }
             process.standardOutput = log
             process.standardError = log
             try process.run()
@@ -137,7 +144,7 @@ enum ChainBench {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let up = nodes.dropFirst().allSatisfy { n in
-                guard let r = try? HTTPGet.status(port: n.httpPort) else { return false }
+                guard let r = try? StatusCommand.fetch(n.url) else { return false }
                 return r.parent?.state == "up"
             }
             if up { return true }
@@ -148,7 +155,7 @@ enum ChainBench {
     }
 
     static func storeFigures(_ node: Node) -> (batches: Int, operations: Int) {
-        guard let store = (try? HTTPGet.status(port: node.httpPort))?.store else { return (0, 0) }
+        guard let store = (try? StatusCommand.fetch(node.url))?.store else { return (0, 0) }
         return (store.batches, store.operations)
     }
 
@@ -276,7 +283,6 @@ final class StreetObserver: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [String: Double] = [:]
     private var last: Date?
-    private var baseline = 0
     private var stopped = false
     private let db: Database
 
@@ -303,7 +309,7 @@ final class StreetObserver: @unchecked Sendable {
     }
 
     /// Forget what arrived so far (after the warm-up).
-    func reset() { lock.withLock { baseline = seen.count; seen.removeAll(); last = nil } }
+    func reset() { lock.withLock { seen.removeAll(); last = nil } }
     var count: Int { lock.withLock { seen.count } }
     var arrivals: [String: Double] { lock.withLock { seen } }
     var lastArrival: Date? { lock.withLock { last } }
@@ -315,7 +321,7 @@ final class StreetObserver: @unchecked Sendable {
     }
 }
 
-/// A value shared by the benchmark's threads.
+/// A value shared by the benchmarks' threads.
 final class Locked<Value>: @unchecked Sendable {
     // Invariant: `stored` is guarded by `lock`.
     private let lock = NSLock()
@@ -325,9 +331,3 @@ final class Locked<Value>: @unchecked Sendable {
     func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
 }
 
-enum HTTPGet {
-    static func status(port: Int) throws -> StatusReport {
-        let r = try HTTPClient.get("http://127.0.0.1:\(port)/status", timeout: 5)
-        return try WireJSON.decoder().decode(StatusReport.self, from: Data(r.body))
-    }
-}

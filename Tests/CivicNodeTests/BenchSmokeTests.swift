@@ -1,0 +1,28 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The benchmark modes run end to end on tiny loads (figures are not judged here: benchmarks print them).
+@Suite struct BenchSmokeTests {
+    let dir = TempDirectory("bench-smoke")
+    /// Six consecutive ports per run, away from the defaults and from other test processes.
+    var basePort: Int { 30_000 + Int(getpid() % 4_000) * 6 }
+
+    @Test func threeProcessesCarryEveryCaseAndReportCPUPerNode() throws {
+        let flood = try CivicProcess(["bench", "--processes", "--cases", "60", "--warmup", "5", "--connections", "2", "--pipeline", "3",
+                                      "--base-port", String(basePort)], log: dir.file("flood.log"))
+        #expect(flood.wait() == 0, "\(flood.output)")
+        #expect(flood.output.contains("end to end: 60 of 60 at the street"), "\(flood.output)")
+        for node in ["city       ", "d990101    ", "s990101001 ", "all nodes  "] { #expect(flood.output.contains("  \(node) CPU"), "\(node): \(flood.output)") }
+        let paced = try CivicProcess(["bench", "--processes", "--rate", "40", "--seconds", "1", "--warmup", "5", "--connections", "2",
+                                      "--base-port", String(basePort)], log: dir.file("paced.log"))
+        #expect(paced.wait() == 0, "\(paced.output)")
+        #expect(paced.output.contains("40 sent, 40 at the street") && paced.output.contains("p99"), "\(paced.output)")
+    }
+
+    @Test func stagesRunOnOneThread() throws {
+        let stages = try CivicProcess(["bench", "--stages", "--cases", "20"], log: dir.file("stages.log"))
+        #expect(stages.wait() == 0, "\(stages.output)")
+        for stage in ["city triage", "city intake", "district apply", "street apply", "all stages"] { #expect(stages.output.contains(stage), "\(stages.output)") }
+    }
+}
