@@ -46,9 +46,9 @@ let package = Package(
 
         // Tests
         .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: swiftSettings),
-        .target(name: "TestSupport", dependencies: ["CivicNode", "CivicHTTP", "CivicSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CivicNode", "CivicHTTP", "CivicSupport", "CivicWire", "CivicIO"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "CivicSupportTests", dependencies: ["CivicSupport"], path: "Tests/CivicSupportTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CivicWireTests", dependencies: ["CivicWire", "CivicCases", "CivicSupport"], path: "Tests/CivicWireTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CivicWireTests", dependencies: ["CivicWire", "CivicCases", "CivicSupport", "TestSupport"], path: "Tests/CivicWireTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicStoreTests", dependencies: ["CivicStore"], path: "Tests/CivicStoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicIOTests", dependencies: ["CivicIO", "CivicHTTP"], path: "Tests/CivicIOTests", swiftSettings: swiftSettings),
         .testTarget(name: "CivicHTTPTests", dependencies: ["CivicHTTP"], path: "Tests/CivicHTTPTests", swiftSettings: swiftSettings),

@@ -138,7 +138,8 @@ public final class MeshNode: @unchecked Sendable {
                 StatusReport.Link(id: ch.peer, name: config.topology.find(ch.peer)?.name, state: ch.state.rawValue,
                                   connectedSince: ch.state == .up ? ch.connectedSince : nil, lastHeard: ch.lastHeard, lastError: ch.lastError,
                                   outboxDepth: ch.outboxDepth, lastSentSeq: ch.sent, lastAckedSeq: ch.acked, lastAppliedSeq: ch.appliedIn,
-                                  refusedLines: ch.refusedLines, features: ch.features, summary: ch.summary)
+                                  refusedLines: ch.refusedLines, features: ch.features, sealed: ch.state == .up ? ch.isSealed : nil,
+                                  badSealLines: ch.unsealFailures, summary: ch.summary)
             }
             // The status page still answers (links and counters are in memory); the log says what the read hit.
             if case .failure(let error) = result { log.warning("status: cannot read the manual queue: \(error)") }

@@ -1,8 +1,9 @@
 import CivicCases
 import Foundation
 
-/// The protocol version this build speaks. Peers with another major version are refused at the handshake.
-public let meshProtocolVersion = 1
+/// The protocol version this build speaks. Peers with another version are refused at the handshake.
+/// 2: lines after the handshake are sealed (ChaCha20-Poly1305 under per-direction HKDF keys), `seal` in hello/challenge.
+public let meshProtocolVersion = 2
 
 /// What this release can do beyond the base of protocol 1, announced in `hello` and `challenge`. A link
 /// uses a feature only when both ends named it (the intersection is kept per link): that is how a new
@@ -61,8 +62,10 @@ public struct Hello: Codable, Sendable, Equatable {
     public var nonce: String
     /// Optional (absent from the first release): the sender's `meshFeatures`.
     public var features: [String]?
-    public init(v: Int = meshProtocolVersion, node: String, tier: Tier, nonce: String, features: [String]? = meshFeatures) {
-        self.v = v; self.node = node; self.tier = tier; self.nonce = nonce; self.features = features
+    /// The line cipher the child wants (`LineSeal.cipherName`), or "none" when its `link_encryption` is off.
+    public var seal: String?
+    public init(v: Int = meshProtocolVersion, node: String, tier: Tier, nonce: String, features: [String]? = meshFeatures, seal: String? = LineSeal.cipherName) {
+        self.v = v; self.node = node; self.tier = tier; self.nonce = nonce; self.features = features; self.seal = seal
     }
 }
 
@@ -74,8 +77,10 @@ public struct Challenge: Codable, Sendable, Equatable {
     public var proof: String
     /// Optional: the parent's `meshFeatures`.
     public var features: [String]?
-    public init(v: Int = meshProtocolVersion, node: String, nonce: String, proof: String, features: [String]? = meshFeatures) {
-        self.v = v; self.node = node; self.nonce = nonce; self.proof = proof; self.features = features
+    /// The cipher every later line is sealed with, or "none" when both ends turned `link_encryption` off.
+    public var seal: String?
+    public init(v: Int = meshProtocolVersion, node: String, nonce: String, proof: String, features: [String]? = meshFeatures, seal: String? = LineSeal.cipherName) {
+        self.v = v; self.node = node; self.nonce = nonce; self.proof = proof; self.features = features; self.seal = seal
     }
 }
 

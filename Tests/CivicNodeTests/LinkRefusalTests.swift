@@ -36,8 +36,8 @@ import Testing
         #expect(try s.readLine(timeout: 5) == nil, "connection closed after a fatal error")
     }
 
-    func hello(_ node: String, _ tier: String, nonce: String = Hex.encode(SecureRandom.bytes(16)), v: Int = 1) -> String {
-        #"{"type":"hello","v":\#(v),"node":"\#(node)","tier":"\#(tier)","nonce":"\#(nonce)"}"#
+    func hello(_ node: String, _ tier: String, nonce: String = Hex.encode(SecureRandom.bytes(16)), v: Int = 2, seal: String = "chacha20-poly1305") -> String {
+        #"{"type":"hello","v":\#(v),"node":"\#(node)","tier":"\#(tier)","nonce":"\#(nonce)","seal":"\#(seal)"}"#
     }
 
     /// The mesh still works: a case flows city → street after the abuse.
@@ -50,6 +50,12 @@ import Testing
         let a = try connect(); try send(a, hello("d999", "district")); try expectRefused(a, code: "unknown_node")
         let b = try connect(); try send(b, hello("d990101", "street")); try expectRefused(b, code: "wrong_tier")
         let c = try connect(); try send(c, hello("d990101", "district", v: 9)); try expectRefused(c, code: "unsupported_version")
+        // A node of the first release (plain lines, protocol 1) is told to upgrade.
+        let old = try connect(); try send(old, hello("d990101", "district", v: 1))
+        let refusal = try reply(old)
+        #expect(refusal["code"] as? String == "unsupported_version" && (refusal["message"] as? String ?? "").contains("upgrade d990101"), "\(refusal)")
+        // A peer that will not seal its lines is refused by a node that requires it.
+        let plain = try connect(); try send(plain, hello("d990101", "district", seal: "none")); try expectRefused(plain, code: "encryption_mismatch")
         try expectMeshStillWorks()
     }
 
@@ -83,7 +89,7 @@ import Testing
     @Test func malformedOversizedAndOutOfOrderLinesAreRefused() throws {
         let a = try connect(); try send(a, "this is not json"); try expectRefused(a, code: "malformed_json")
         let b = try connect(); try send(b, #"{"type":"ack","seq":1}"#); try expectRefused(b, code: "handshake_required")
-        let c = try connect(); try send(c, #"{"type":"hello","v":1,"node":7}"#); try expectRefused(c, code: "invalid_message")
+        let c = try connect(); try send(c, #"{"type":"hello","v":2,"node":7}"#); try expectRefused(c, code: "invalid_message")
         let d = try connect()
         let big = String(repeating: "x", count: 1 << 20 + 10)
         try? d.write(Array(#"{"type":"hello","pad":""#.utf8) + Array(big.utf8))
@@ -95,27 +101,15 @@ import Testing
         // Impersonate a real district with its real secret (its own process is stopped first).
         city.stop("d990103")
         let secret = try #require(city.configs["d990103"]?.parentSecret)
-        let s = try connect()
-        let nonce = Hex.encode(SecureRandom.bytes(16))
-        try send(s, hello("d990103", "district", nonce: nonce))
-        let challenge = try reply(s)
-        let parentNonce = try #require(challenge["nonce"] as? String)
-        #expect(HandshakeProof.verify(challenge["proof"] as? String ?? "", role: "parent", secret: secret, child: "d990103", parent: "city", childNonce: nonce, parentNonce: parentNonce))
-        let proof = HandshakeProof.make(role: "child", secret: secret, child: "d990103", parent: "city", childNonce: nonce, parentNonce: parentNonce)
-        try send(s, #"{"type":"auth","proof":"\#(proof)","resume":0}"#)
-        #expect(try reply(s)["type"] as? String == "welcome")
-        try send(s, #"{"type":"teleport","to":"moon"}"#)
-        var r = try reply(s)
-        while r["type"] as? String != "error" { r = try reply(s) }  // skip summaries/pings the city may interleave
+        let s = try MeshPeer(mesh: city.nodes["city"]!.meshAddress!, child: "d990103", tier: "district", parent: "city", secret: secret)
+        try s.sendLine(#"{"type":"teleport","to":"moon"}"#)
+        var r = try s.read(type: "error")
         #expect(r["code"] as? String == "unknown_type" && r["fatal"] as? Bool == false)
-        try send(s, "{broken")
-        r = try reply(s)
-        while r["type"] as? String != "error" { r = try reply(s) }
+        try s.sendLine("{broken")
+        r = try s.read(type: "error")
         #expect(r["code"] as? String == "malformed_json")
-        try send(s, #"{"type":"ping"}"#)
-        r = try reply(s)
-        while r["type"] as? String != "pong" { r = try reply(s) }
-        #expect(r["type"] as? String == "pong", "the link is still alive after non-fatal errors")
+        try s.sendLine(#"{"type":"ping"}"#)
+        #expect(try s.read(type: "pong")["type"] as? String == "pong", "the link is still alive after non-fatal errors")
         s.close()
         try city.start("d990103")
         #expect(city.waitUntilLinked())
@@ -143,9 +137,9 @@ import Testing
         let bigNonce = String(repeating: "ab", count: 500_000)
         let huge = try refusal(after: #"{"type":"hello","v":1,"node":"d990101","tier":"district","nonce":"\#(bigNonce)"}"#)
         #expect(huge["code"] as? String == "frame_too_large", "a 1 MB hello is refused at 4 KB: \(huge)")
-        let longNonce = try refusal(after: #"{"type":"hello","v":1,"node":"d990101","tier":"district","nonce":"\#(String(repeating: "ab", count: 100))"}"#)
+        let longNonce = try refusal(after: #"{"type":"hello","v":2,"node":"d990101","tier":"district","nonce":"\#(String(repeating: "ab", count: 100))","seal":"chacha20-poly1305"}"#)
         #expect(longNonce["code"] as? String == "invalid_message", "\(longNonce)")
-        let forged = try refusal(after: #"{"type":"hello","v":1,"node":"x\n2026-01-01T00:00:00.000Z info [city] forged","tier":"district","nonce":"00112233445566778899aabbccddeeff"}"#)
+        let forged = try refusal(after: #"{"type":"hello","v":2,"node":"x\n2026-01-01T00:00:00.000Z info [city] forged","tier":"district","nonce":"00112233445566778899aabbccddeeff"}"#)
         #expect(forged["code"] as? String == "unknown_node")
         #expect(!(forged["message"] as? String ?? "").contains("\n"), "the peer's text comes back escaped: \(forged)")
         // The real links still carry cases.

@@ -21,30 +21,12 @@ import Testing
 
     deinit { city.stopAll() }
 
-    func send(_ s: BlockingSocket, _ obj: [String: Any]) throws { try s.write(Array(try JSONSerialization.data(withJSONObject: obj)) + [0x0A]) }
-
-    func read(_ s: BlockingSocket, type: String) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(10)
-        while true {
-            let line = try #require(Date() < deadline ? try s.readLine(timeout: 10) : nil, "expected a \(type) line")
-            let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            if obj["type"] as? String == type { return obj }
-            if obj["type"] as? String == "ping" { try send(s, ["type": "pong"]) }
-        }
-    }
-
     @Test func aFutureActionAndStateAreStoredForwardedCountedAndAcknowledged() throws {
         let secret = try #require(city.configs["s990103001"]?.parentSecret)
-        let mesh = HostPort.parse(city.nodes["d990103"]!.meshAddress!)!
-        let s = try BlockingSocket.connect(host: mesh.host, port: mesh.port, timeout: 5)
+        let s = try MeshPeer(mesh: city.nodes["d990103"]!.meshAddress!, child: "s990103001", tier: "street", parent: "d990103", secret: secret,
+                             features: ["open-vocabulary", "recall", "teleport"])
         defer { s.close() }
-        let nonce = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
-        try send(s, ["type": "hello", "v": 1, "node": "s990103001", "tier": "street", "nonce": nonce, "features": ["open-vocabulary", "recall", "teleport"]])
-        let challenge = try read(s, type: "challenge")
-        #expect((challenge["features"] as? [String])?.contains("open-vocabulary") == true, "the parent names its features")
-        let proof = Hex.encode(HMACSHA256.authenticate(key: Array(secret.utf8), message: Array("civicmesh/1 child|s990103001|d990103|\(nonce)|\(challenge["nonce"] as! String)".utf8)))
-        try send(s, ["type": "auth", "proof": proof, "resume": 0])
-        _ = try read(s, type: "welcome")
+        #expect((s.challenge["features"] as? [String])?.contains("open-vocabulary") == true, "the parent names its features")
         #expect(eventually {
             let link = (try? API.get("http://\(self.city.nodes["d990103"]!.httpAddress)/status").array("children"))??.first { $0["id"] as? String == "s990103001" }
             return (link?["features"] as? [String]) == ["open-vocabulary", "recall"]
@@ -52,22 +34,22 @@ import Testing
 
         // The city dispatches a case to us.
         let receipt = try city.nodes["city"]!.intakeAndWait(.init(channel: .hotline, subject: "楼道堆物", location: .init(address: "西岭区枫林街道"), category: "城乡建设"))
-        let dispatch = try read(s, type: "dispatch")
-        try send(s, ["type": "ack", "seq": dispatch["seq"] as! Int])
+        let dispatch = try s.read(type: "dispatch")
+        try s.send(["type": "ack", "seq": dispatch["seq"] as! Int])
         var c = try #require(dispatch["case"] as? [String: Any])
 
         // An action from a newer release: "warned" (a deadline warning, say).
         let warned: [String: Any] = ["id": "s990103001-1", "case": receipt.case.id, "at": "2026-12-02T08:00:00.000Z", "node": "s990103001", "actor": "system",
                                      "action": "warned", "state": "dispatched", "holder": "s990103001", "data": ["due": "2026-12-03T08:00:00Z"]]
-        try send(s, ["type": "update", "seq": 1, "case": c, "event": warned])
-        #expect(try read(s, type: "ack")["seq"] as? Int == 1, "acknowledged, so the stream goes on")
+        try s.send(["type": "update", "seq": 1, "case": c, "event": warned])
+        #expect(try s.read(type: "ack")["seq"] as? Int == 1, "acknowledged, so the stream goes on")
         // A new case in a state from a newer release.
         c = try JSONSerialization.jsonObject(with: WireJSON.encoder().encode(Case(id: "JC-20261202-s990103001-000001", channel: .grid, citizen: Citizen(), subject: "网格巡查",
                                                                                       detail: "", location: Location(), intake: "s990103001", createdAt: Date(), state: CaseState("triaged"), holder: "s990103001"))) as! [String: Any]
         let created: [String: Any] = ["id": "s990103001-2", "case": "JC-20261202-s990103001-000001", "at": "2026-12-02T08:01:00.000Z", "node": "s990103001",
                                       "actor": "网格员", "action": "created", "state": "triaged", "holder": "s990103001", "data": [String: String]()]
-        try send(s, ["type": "update", "seq": 2, "case": c, "event": created])
-        #expect(try read(s, type: "ack")["seq"] as? Int == 2)
+        try s.send(["type": "update", "seq": 2, "case": c, "event": created])
+        #expect(try s.read(type: "ack")["seq"] as? Int == 2)
 
         for node in ["d990103", "city"] {
             #expect(eventually { (try? self.city.nodes[node]!.caseWithHistory(receipt.case.id))??.1.contains { $0.action.rawValue == "warned" } == true },

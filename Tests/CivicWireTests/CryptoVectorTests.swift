@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import CivicWire
 
@@ -115,7 +116,7 @@ struct CryptoVectorTests {
     /// An implementation we did not write (Python's `cryptography`, OpenSSL underneath) seals the same line
     /// under the same derived key, byte for byte, and agrees on random AEAD inputs.
     @Test("Sealed line and random AEAD inputs agree with Python's cryptography package",
-          .enabled(if: PythonCrypto.available, PythonCrypto.missing))
+          .enabled(if: PythonCrypto.available, Comment(rawValue: PythonCrypto.missing)))
     func independentImplementation() throws {
         let script = """
         import sys, json, base64
@@ -151,30 +152,5 @@ struct CryptoVectorTests {
             let ours = ChaCha20Poly1305.seal(hex(c[2]), key: hex(c[0]), nonce: hex(c[1]), aad: hex(c[3]))
             #expect(Hex.encode(ours) == expected, "length \(c[2].count / 2), aad \(c[3].count / 2)")
         }
-    }
-}
-
-/// Python 3 with the `cryptography` package, as an independent implementation to check ours against.
-/// Absent on a user's machine the test skips with one line; CI installs it and sets CIVICMESH_REQUIRE_PYTHON_CRYPTO=1.
-enum PythonCrypto {
-    static var required: Bool { ProcessInfo.processInfo.environment["CIVICMESH_REQUIRE_PYTHON_CRYPTO"] == "1" }
-    static var available: Bool { required || (try? run("import cryptography", input: Data())) != nil }
-    static let missing: Comment = "needs python3 with the cryptography package (pip install cryptography)"
-
-    static func run(_ script: String, input: Data) throws -> Data {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = stdout
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "python3 exited with \(p.terminationStatus)"]) }
-        return data
     }
 }

@@ -20,11 +20,15 @@ public struct StatusReport: Codable, Sendable {
         public var refusedLines: Int?
         /// Features both ends of the link named in the handshake; absent from older nodes.
         public var features: [String]?
+        /// Whether the current connection seals its lines (ChaCha20-Poly1305); absent from older nodes.
+        public var sealed: Bool?
+        /// Of `refused_lines`, those that did not open (altered, replayed, reordered, injected): each dropped the link.
+        public var badSealLines: Int?
         public var summary: Summary?
         enum CodingKeys: String, CodingKey {
             case id, name, state, connectedSince = "connected_since", lastHeard = "last_heard", lastError = "last_error"
             case outboxDepth = "outbox_depth", lastSentSeq = "last_sent_seq", lastAckedSeq = "last_acked_seq"
-            case lastAppliedSeq = "last_applied_seq", refusedLines = "refused_lines", features, summary
+            case lastAppliedSeq = "last_applied_seq", refusedLines = "refused_lines", features, sealed, badSealLines = "bad_seal_lines", summary
         }
     }
 

@@ -1,4 +1,5 @@
 import CivicCases
+import CivicWire
 import Foundation
 
 /// One node's configuration file. Every field can be overridden by `CIVICMESH_<FIELD>` (upper case).
@@ -26,13 +27,18 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Replaces the model's auto-dispatch threshold (its confidence measure, a log-odds margin for trained
     /// models; `classify train` prints it): higher sends more cases to the manual queue. Nil keeps the model's.
     public var topicThreshold: Double?
+    /// `required` (the default): every mesh line after the handshake is sealed, and a peer that will not is
+    /// refused. `off` only for measuring what sealing costs: both ends of a link must say so.
+    public var linkEncryption: LinkEncryption
+
+    public enum LinkEncryption: String, Codable, Sendable, CaseIterable { case required, off }
 
     public init(
         id: String, tier: Tier, name: String, codes: [String], meshListen: String, httpListen: String,
         parentId: String? = nil, parentAddress: String? = nil, parentSecret: String? = nil,
         childSecrets: [String: String] = [:], dataDir: String, topology: Topology,
         maxLineBytes: Int = 1 << 20, heartbeatInterval: Double = 1, heartbeatTimeout: Double = 5, topicModel: String? = nil,
-        topicThreshold: Double? = nil
+        topicThreshold: Double? = nil, linkEncryption: LinkEncryption = .required
     ) {
         self.id = id; self.tier = tier; self.name = name; self.codes = codes
         self.meshListen = meshListen; self.httpListen = httpListen
@@ -41,6 +47,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.maxLineBytes = maxLineBytes; self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout; self.topicModel = topicModel
         self.topicThreshold = topicThreshold
+        self.linkEncryption = linkEncryption
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -51,6 +58,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case maxLineBytes = "max_line_bytes", heartbeatInterval = "heartbeat_interval"
         case heartbeatTimeout = "heartbeat_timeout", topicModel = "topic_model"
         case topicThreshold = "topic_threshold"
+        case linkEncryption = "link_encryption"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,7 +80,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         heartbeatTimeout = try c.decodeIfPresent(Double.self, forKey: .heartbeatTimeout) ?? 5
         topicModel = try c.decodeIfPresent(String.self, forKey: .topicModel)
         topicThreshold = try c.decodeIfPresent(Double.self, forKey: .topicThreshold)
+        let encryption = try c.decodeIfPresent(String.self, forKey: .linkEncryption) ?? LinkEncryption.required.rawValue
+        guard let parsed = LinkEncryption(rawValue: encryption) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.linkEncryption], debugDescription: "must be \"required\" or \"off\", got \"\(encryption)\""))
+        }
+        linkEncryption = parsed
     }
+
+    /// What this node puts in `hello`/`challenge` as its line cipher.
+    var offeredSeal: String { linkEncryption == .required ? LineSeal.cipherName : "none" }
 
     /// This node's unit in the topology (its subtree).
     public var unit: TopologyNode? { topology.find(id) }

@@ -5,7 +5,7 @@ import Foundation
 
 /// A child connection that has not proven who it is yet. Nothing it sends is applied.
 final class PendingHandshake {
-    enum Step { case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String, features: [String]) }
+    enum Step { case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String, features: [String], sealed: Bool) }
     let connection: TCPConnection
     var framer: LineFramer
     var step: Step = .awaitingHello
@@ -62,7 +62,7 @@ extension MeshLinks {
         switch (p.step, message) {
         case (.awaitingHello, .hello(let hello)):
             guard hello.v == meshProtocolVersion else {
-                return refusePending(id, code: "unsupported_version", "protocol version \(hello.v) is not supported; this node speaks \(meshProtocolVersion)")
+                return refusePending(id, code: "unsupported_version", "protocol version \(hello.v) is not supported; this node speaks \(meshProtocolVersion) (sealed lines): upgrade \(Logger.clip(hello.node, 64))")
             }
             guard let child = unit.children.first(where: { $0.id == hello.node }), let ch = children[child.id] else {
                 return refusePending(id, code: "unknown_node", "\(Logger.clip(hello.node, 64)) is not a child of \(unit.id)")
@@ -76,11 +76,18 @@ extension MeshLinks {
             guard seenNonces.insert(hello.nonce) else {
                 return refusePending(id, code: "replayed_nonce", "nonce of \(hello.node) was already used: replayed handshake")
             }
+            let theirSeal = hello.seal ?? "none"
+            guard theirSeal == config.offeredSeal else {
+                return refusePending(id, code: "encryption_mismatch", config.linkEncryption == .required
+                    ? "\(unit.id) requires sealed lines (\(LineSeal.cipherName)); \(hello.node) offered \(Logger.clip(theirSeal, 40)): set link_encryption to required on both ends"
+                    : "\(unit.id) runs with link_encryption off; \(hello.node) offered \(Logger.clip(theirSeal, 40)): both ends of a link must agree")
+            }
             let parentNonce = HandshakeProof.freshNonce()
             let proof = HandshakeProof.make(role: "parent", secret: ch.secret, child: child.id, parent: unit.id, childNonce: hello.nonce, parentNonce: parentNonce)
-            p.step = .awaitingAuth(child: child.id, childNonce: hello.nonce, parentNonce: parentNonce, features: negotiatedFeatures(hello.features))
-            p.connection.write(codec.encode(.challenge(Challenge(node: unit.id, nonce: parentNonce, proof: proof))))
-        case (.awaitingAuth(let childId, let childNonce, let parentNonce, let features), .auth(let auth)):
+            p.step = .awaitingAuth(child: child.id, childNonce: hello.nonce, parentNonce: parentNonce, features: negotiatedFeatures(hello.features),
+                                   sealed: config.linkEncryption == .required)
+            p.connection.write(codec.encode(.challenge(Challenge(node: unit.id, nonce: parentNonce, proof: proof, seal: config.offeredSeal))))
+        case (.awaitingAuth(let childId, let childNonce, let parentNonce, let features, let sealed), .auth(let auth)):
             guard let ch = children[childId] else { return }
             guard HandshakeProof.verify(auth.proof, role: "child", secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) else {
                 return refusePending(id, code: "bad_proof", "proof for \(childId) does not match the link secret (wrong secret or replayed proof)")
@@ -90,7 +97,8 @@ extension MeshLinks {
             }
             pending[id] = nil
             ch.features = features
-            adopt(p, as: ch, resume: auth.resume)
+            let keys = sealed ? LineSeal.SessionKeys.derive(secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) : nil
+            adopt(p, as: ch, resume: auth.resume, keys: keys)
         case (.awaitingHello, _):
             refusePending(id, code: "handshake_required", "first message must be hello, got \(message.type)")
         case (.awaitingAuth, _):
@@ -99,7 +107,7 @@ extension MeshLinks {
     }
 
     /// The child proved itself: this connection becomes its link (replacing an older one), and both streams resume.
-    private func adopt(_ p: PendingHandshake, as ch: PeerChannel, resume: Int) {
+    private func adopt(_ p: PendingHandshake, as ch: PeerChannel, resume: Int, keys: LineSeal.SessionKeys?) {
         if let old = ch.connection {
             log.info("link \(ch.peer): new connection replaces the old one")
             old.onClose = nil
@@ -109,11 +117,18 @@ extension MeshLinks {
         ch.generation += 1
         let generation = ch.generation
         ch.connection = conn
+        ch.sealer = nil
+        ch.opener = nil
         ch.framer = p.framer.withLimit(config.maxLineBytes)
         ch.lastHeard = Date()
         conn.onRead = { [weak self] bytes in self?.received(bytes, on: ch, generation: generation) }
         conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }
         send(.welcome(Welcome(resume: ch.appliedIn, heartbeat: config.heartbeatInterval)), on: ch)
+        // The welcome is the last plain line each way; from here on every line is sealed.
+        if let keys {
+            ch.sealer = LineSeal.Sealer(key: keys.parentToChild)
+            ch.opener = LineSeal.Opener(key: keys.childToParent)
+        }
         resumeStreams(ch, peerApplied: resume)
         pump(ch)
         // Bytes that arrived with the auth line are already in the framer.

@@ -43,11 +43,14 @@ extension MeshLinks {
         ch.generation += 1
         let generation = ch.generation
         ch.connection = conn
+        ch.sealer = nil
+        ch.opener = nil
         ch.state = .handshaking
         ch.framer = LineFramer(maxLineBytes: config.maxLineBytes)
         ch.lastHeard = Date()
         let nonce = HandshakeProof.freshNonce()
         var challenged = false
+        var parentNonce = ""
         conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }
         conn.onRead = { [weak self] bytes in
             guard let self else { return }
@@ -67,17 +70,29 @@ extension MeshLinks {
                 }
                 switch message {
                 case .challenge(let c) where !challenged:
+                    guard c.v == meshProtocolVersion else {
+                        return self.refuse(ch, code: "unsupported_version", "parent \(ch.peer) speaks protocol \(c.v); this node speaks \(meshProtocolVersion) (sealed lines): upgrade the older one")
+                    }
+                    guard (c.seal ?? "none") == self.config.offeredSeal else {
+                        return self.refuse(ch, code: "encryption_mismatch", "parent \(ch.peer) seals lines with \(Logger.clip(c.seal ?? "none", 40)), this node with \(self.config.offeredSeal): set link_encryption alike on both ends")
+                    }
                     guard c.node == ch.peer,
                           HandshakeProof.verify(c.proof, role: "parent", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce) else {
                         return self.refuse(ch, code: "bad_proof", "\(c.node) did not prove the link secret of \(ch.peer)")
                     }
                     challenged = true
+                    parentNonce = c.nonce
                     ch.features = negotiatedFeatures(c.features)
                     let proof = HandshakeProof.make(role: "child", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce)
                     self.send(.auth(Auth(proof: proof, resume: ch.appliedIn)), on: ch)
                 case .welcome(let w) where challenged:
                     guard w.resume <= ch.known else {
                         return self.refuse(ch, code: "sequence_ahead", "parent applied seq \(w.resume) but only \(ch.known) were ever sent from here")
+                    }
+                    if self.config.linkEncryption == .required,
+                       let keys = LineSeal.SessionKeys.derive(secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: parentNonce) {
+                        ch.sealer = LineSeal.Sealer(key: keys.childToParent)
+                        ch.opener = LineSeal.Opener(key: keys.parentToChild)
                     }
                     self.linkUp(ch, resume: w.resume)
                     if ch.framer.bufferedBytes > 0 { self.received([], on: ch, generation: generation) }
@@ -92,7 +107,7 @@ extension MeshLinks {
                 }
             }
         }
-        send(.hello(Hello(node: unit.id, tier: unit.tier, nonce: nonce)), on: ch)
+        send(.hello(Hello(node: unit.id, tier: unit.tier, nonce: nonce, seal: config.offeredSeal)), on: ch)
     }
 
     private func linkUp(_ ch: PeerChannel, resume: Int) {

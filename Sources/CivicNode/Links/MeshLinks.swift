@@ -95,8 +95,13 @@ final class MeshLinks: @unchecked Sendable {
     // MARK: - Sending
 
     func send(_ message: MeshMessage, on ch: PeerChannel) {
+        write(codec.encode(message), on: ch)
+    }
+
+    /// Every line to a peer goes out here: sealed once the handshake has set the connection's keys.
+    func write(_ line: [UInt8], on ch: PeerChannel) {
         guard let conn = ch.connection else { return }
-        conn.write(codec.encode(message))
+        if ch.sealer != nil { conn.write(ch.sealer!.seal(line)) } else { conn.write(line) }
         ch.lastSent = Date()
     }
 
@@ -109,9 +114,8 @@ final class MeshLinks: @unchecked Sendable {
             index += 1
             if line.seq <= ch.sent { continue }
             guard line.seq == ch.sent + 1 else { index = ch.queued.count; break }
-            conn.write(line.line)
+            write(line.line, on: ch)
             ch.sent = line.seq
-            ch.lastSent = Date()
         }
         ch.queued.removeFirst(index)
         if ch.queued.isEmpty, ch.sent < ch.known, ch.sent - ch.acked < window, !ch.fetching { fetch(ch) }
@@ -161,13 +165,24 @@ final class MeshLinks: @unchecked Sendable {
         ch.framer.append(bytes)
         ch.lastHeard = Date()
         while ch.generation == generation, ch.connection != nil {
-            let line: [UInt8]
+            var line: [UInt8]
             do {
                 guard let next = try ch.framer.nextLine() else { break }
                 line = next
             } catch {
                 refuse(ch, code: "frame_too_large", "line longer than max_line_bytes (\(config.maxLineBytes))")
                 return
+            }
+            if ch.opener != nil {
+                do throws(LineSeal.OpenError) { line = try ch.opener!.open(line) } catch {
+                    // Nothing in it is applied; the link is re-established with fresh keys and the peer resends
+                    // from its last acknowledged line, so nothing is lost or applied twice.
+                    ch.refusedLines += 1
+                    ch.unsealFailures += 1
+                    ch.opener = nil
+                    refuse(ch, code: error.code, error.description)
+                    return
+                }
             }
             handle(line, on: ch)
         }

@@ -25,6 +25,13 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     var refusedLines = 0
     /// Features both ends named in the handshake (see `meshFeatures`); set when the link comes up.
     var features: [String] = []
+    /// This connection's line cipher, one per direction (nil before the handshake ends, or on a link both
+    /// ends run with `link_encryption: off`). New keys for every connection.
+    var sealer: LineSeal.Sealer?
+    var opener: LineSeal.Opener?
+    var isSealed: Bool { sealer != nil }
+    /// Lines refused because they did not open (altered, replayed, reordered, injected); each drops the link.
+    var unsealFailures = 0
 
     // Durable stream towards the peer.
     /// Highest seq committed to our outbox for this peer.
