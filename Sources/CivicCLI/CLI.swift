@@ -1,6 +1,9 @@
 import CivicNode
 import CivicStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `civicmesh` command line. Kept nonisolated on purpose: closures made in top-level code would
 /// inherit the main actor and trap when Dispatch runs them elsewhere.
@@ -8,6 +11,9 @@ public enum CLI {
     static var usage: String { CommandSpec.overview }
 
     public static func main(_ arguments: [String]) -> Int32 {
+        // Every file civicmesh creates (configs with secrets, databases with citizens' phones, logs) is its
+        // owner's alone unless a step says otherwise.
+        umask(0o077)
         let args = Array(arguments.dropFirst())
         guard let command = args.first else {
             print(usage)
@@ -32,6 +38,7 @@ public enum CLI {
             case "case": return try CaseCommands.caseAction(rest)
             case "cases": return try CaseCommands.list(rest)
             case "topology": return try TopologyCommands.run(rest)
+            case "token": return try TokenCommand.run(rest)
             case "classify": return classifyCommand(rest)
             case "triage": return try TriageCommands.run(rest)
             case "bench": return try BenchCommand.run(rest)

@@ -11,43 +11,44 @@ enum CaseCommands {
         let fields = ["detail": "detail", "address": "address", "division": "division", "channel": "channel",
                       "name": "citizen_name", "phone": "citizen_phone", "category": "category"]
         for (option, field) in fields { if let v = a[option] { body[field] = v } }
-        return try call("POST", a["url"] ?? defaultURL, "/api/cases", body)
+        return try call("POST", a, "/api/cases", body)
     }
 
     static func assign(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, command: "assign")
         guard let id = a.positional.first else { throw UsageError("assign needs a case id") }
         var body: [String: Any] = ["target": try a.required("target")]
-        if let actor = a["actor"] { body["actor"] = actor }
         if let category = a["category"] { body["category"] = category }
         if let reason = a["reason"] { body["reason"] = reason }
         if a.has("ruling") { body["ruling"] = true }
-        return try call("POST", a["url"] ?? defaultURL, "/api/cases/\(id)/assign", body)
+        return try call("POST", a, "/api/cases/\(id)/assign", body)
     }
 
     static func caseAction(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, command: "case")
         guard a.positional.count == 2 else { throw UsageError("case needs an action and a case id, e.g. `case show WH-20261121-000001`") }
         let (verb, id) = (a.positional[0], a.positional[1])
-        let url = a["url"] ?? defaultURL
-        if verb == "show" { return try call("GET", url, "/api/cases/\(id)", nil) }
+        if verb == "show" { return try call("GET", a, "/api/cases/\(id)", nil) }
         var body: [String: String] = [:]
-        for key in ["note", "reply", "reason", "actor"] { if let v = a[key] { body[key] = v } }
-        return try call("POST", url, "/api/cases/\(id)/\(verb.replacingOccurrences(of: "-", with: "_"))", body)
+        for key in ["note", "reply", "reason"] { if let v = a[key] { body[key] = v } }
+        return try call("POST", a, "/api/cases/\(id)/\(verb.replacingOccurrences(of: "-", with: "_"))", body)
     }
 
     static func list(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, command: "cases")
         let query = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }.joined(separator: "&")
-        return try call("GET", a["url"] ?? defaultURL, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)
+        return try call("GET", a, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)
     }
 
     /// Prints the JSON response; exit status 0 for 2xx, 1 otherwise.
-    static func call(_ method: String, _ base: String, _ path: String, _ body: [String: Any]?) throws -> Int32 {
+    static func call(_ method: String, _ a: Arguments, _ path: String, _ body: [String: Any]?) throws -> Int32 {
+        let base = a["url"] ?? defaultURL
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
         let url = base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
-        let response = try HTTPClient.send(method: method, url: url, body: data.map { [UInt8]($0) },
-                                           headers: data == nil ? [:] : ["Content-Type": "application/json"])
+        var headers: [String: String] = data == nil ? [:] : ["Content-Type": "application/json"]
+        if let token = CLIToken.resolve(a, url: base) { headers["Authorization"] = "Bearer \(token)" }
+        let response = try HTTPClient.send(method: method, url: url, body: data.map { [UInt8]($0) }, headers: headers)
+        if response.status == 401 { printError("civicmesh: the node wants a token: pass --token, set CIVICMESH_TOKEN, or run from the folder of a local `up`") }
         print(prettyJSON(response.body) ?? response.text)
         return (200..<300).contains(response.status) ? 0 : 1
     }

@@ -33,7 +33,8 @@ struct CommandSpec {
 
 extension CommandSpec {
     static let url = Option(name: "url", value: "URL", help: "the node's HTTP address (default http://127.0.0.1:7400, the city of `up`)")
-    static let actor = Option(name: "actor", value: "NAME", help: "who acts, recorded in the case history")
+    static let token = Option(name: "token", value: "T", help: "bearer token (else $CIVICMESH_TOKEN, else the node's admin token from a local `up`'s tokens.json)")
+    static let data = Option(name: "data", value: "DIR", help: "where a local `up` keeps tokens.json (default ./civicmesh-data)")
 
     static let all: [CommandSpec] = [
         CommandSpec(key: "up", synopsis: "up [--topology FILE] [--data DIR] [--base-port N] [--timeout S] [--restart-delay S] [--topic-model FILE]",
@@ -48,13 +49,13 @@ extension CommandSpec {
         CommandSpec(key: "node", synopsis: "node --config FILE", summary: "Runs one node until SIGTERM or SIGINT.", options: [
             Option(name: "config", value: "FILE", help: "the node's config (see README, Node configuration)"),
         ]),
-        CommandSpec(key: "status", synopsis: "status [--url URL] [--json] [--depth N] [--under ID]",
+        CommandSpec(key: "status", synopsis: "status [--url URL] [--token T] [--json] [--depth N] [--under ID]",
                     summary: "A node's status as a tree table: links, counters, children, grandchildren, manual queue.", options: [
-                        url, Option(name: "json", value: nil, help: "print the raw /status JSON"),
+                        url, token, data, Option(name: "json", value: nil, help: "print the raw /status JSON"),
                         Option(name: "depth", value: "N", help: "tree levels below the node to show: 1 children, 2 grandchildren (default 2)"),
                         Option(name: "under", value: "ID", help: "show only this child and what is below it"),
                     ]),
-        CommandSpec(key: "submit", synopsis: "submit --subject TEXT [--detail T] [--address A] [--division CODE] [--channel C] [--name N] [--phone P] [--category C] [--url URL]",
+        CommandSpec(key: "submit", synopsis: "submit --subject TEXT [--detail T] [--address A] [--division CODE] [--channel C] [--name N] [--phone P] [--category C] [--url URL] [--token T]",
                     summary: "Creates a case at the node (the city, or a street for a grid report).", options: [
                         Option(name: "subject", value: "TEXT", help: "what the request is about (required)"),
                         Option(name: "detail", value: "TEXT", help: "the full text"),
@@ -64,31 +65,46 @@ extension CommandSpec {
                         Option(name: "name", value: "N", help: "the citizen's name"),
                         Option(name: "phone", value: "P", help: "the citizen's phone"),
                         Option(name: "category", value: "C", help: "the topic, when the caller knows it (else the classifier decides)"),
-                        url,
+                        url, token, data,
                     ]),
-        CommandSpec(key: "assign", synopsis: "assign CASE_ID --target NODE_ID [--category C] [--reason R] [--ruling] [--actor A] [--url URL]",
+        CommandSpec(key: "assign", synopsis: "assign CASE_ID --target NODE_ID [--category C] [--reason R] [--ruling] [--url URL] [--token T]",
                     summary: "Manual dispatch to a unit below the node; at a node above the holder (with --reason) a recall.", options: [
                         Option(name: "target", value: "NODE_ID", help: "the unit that gets the case (required)"),
                         Option(name: "category", value: "C", help: "settles the topic and names the catalogue's department"),
                         Option(name: "reason", value: "R", help: "why; required for a recall"),
                         Option(name: "ruling", value: nil, help: "a ruling (裁定) on a case that was returned: the target may not return it again until allowed"),
-                        actor, url,
+                        url, token, data,
                     ]),
-        CommandSpec(key: "case", synopsis: "case show|accept|progress|resolve|return|allow-return CASE_ID [--note T] [--reply T] [--reason T] [--actor A] [--url URL]",
+        CommandSpec(key: "case", synopsis: "case show|accept|progress|resolve|return|allow-return CASE_ID [--note T] [--reply T] [--reason T] [--url URL] [--token T]",
                     summary: "Shows or acts on a case at the node that holds it.", options: [
                         Option(name: "note", value: "T", help: "for progress"),
                         Option(name: "reply", value: "T", help: "for resolve: the answer to the citizen"),
                         Option(name: "reason", value: "T", help: "for return and allow-return"),
-                        actor, url,
+                        url, token, data,
                     ]),
-        CommandSpec(key: "cases", synopsis: "cases [--state S] [--node ID] [--limit N] [--after CURSOR] [--url URL]",
+        CommandSpec(key: "cases", synopsis: "cases [--state S] [--node ID] [--limit N] [--after CURSOR] [--url URL] [--token T]",
                     summary: "Lists the cases a node stores, a page at a time.", options: [
                         Option(name: "state", value: "S", help: "pending, dispatched, accepted, resolved or returned"),
                         Option(name: "node", value: "ID", help: "only cases held by this unit"),
                         Option(name: "limit", value: "N", help: "page size, 1 to 1000 (default 50)"),
                         Option(name: "after", value: "CURSOR", help: "the `next` of the previous page"),
-                        url,
+                        url, token, data,
                     ]),
+        CommandSpec(key: "token create", synopsis: "token create --config FILE --role R [--unit U] [--name N] [--expires 90d]",
+                    summary: "Creates a bearer token at the node and prints it on its own line, once: only its SHA-256 hash is kept. Works whether the node runs or not.", options: [
+                        Option(name: "config", value: "FILE", help: "the node's config (required)"),
+                        Option(name: "role", value: "R", help: "admin, dispatcher, handler, intake or viewer (required)"),
+                        Option(name: "unit", value: "U", help: "the unit the role is bound to: the node (default) or one below it"),
+                        Option(name: "name", value: "N", help: "the token's name, recorded as the actor of every change it makes (default role-xxxxxx)"),
+                        Option(name: "expires", value: "D", help: "lifetime: 90d (default), 12h, 30m, or never"),
+                    ]),
+        CommandSpec(key: "token list", synopsis: "token list --config FILE [--json]", summary: "Lists the node's tokens (never the tokens themselves): name, role, unit, created, expiry, state.", options: [
+            Option(name: "config", value: "FILE", help: "the node's config (required)"),
+            Option(name: "json", value: nil, help: "print JSON"),
+        ]),
+        CommandSpec(key: "token revoke", synopsis: "token revoke --config FILE NAME", summary: "Revokes a token: it is refused from the next request on.", options: [
+            Option(name: "config", value: "FILE", help: "the node's config (required)"),
+        ]),
         CommandSpec(key: "topology import", synopsis: "topology import --divisions FILE [--out FILE] [--prefix P]",
                     summary: "Turns an official division list into a topology.", options: [
                         Option(name: "divisions", value: "FILE", help: "the division list JSON (required)"),
@@ -104,6 +120,11 @@ extension CommandSpec {
                         Option(name: "advertise", value: "H", help: "the host children dial to reach their parent, when it is not --host"),
                         Option(name: "hosts", value: "FILE", help: "JSON {node id: host}: each office's own host, for its children to dial"),
                         Option(name: "data-root", value: "DIR", help: "data_dir root, relative to each config's folder (default data)"),
+                    ]),
+        CommandSpec(key: "topology secrets", synopsis: "topology secrets --topology FILE --out DIR",
+                    summary: "Writes one secrets file per node (mode 0600), one secret per link, for configs with secrets_file; files already there are kept.", options: [
+                        Option(name: "topology", value: "FILE", help: "the topology (required)"),
+                        Option(name: "out", value: "DIR", help: "the folder for the secrets files (required; made 0700)"),
                     ]),
         CommandSpec(key: "topology compose", synopsis: "topology compose [--topology FILE] [--out DIR]",
                     summary: "Writes docker-compose.yml and deploy/config/*.json for a topology.", options: [
@@ -124,7 +145,7 @@ extension CommandSpec {
                         Option(name: "threshold", value: "T", help: "similarity for a repeat (default 0.4)"),
                         Option(name: "sample", value: "N", help: "links to print for reading (default 50)"),
                     ]),
-        CommandSpec(key: "bench", synopsis: "bench [--stages | --processes [--connections C] [--pipeline P] [--bytes B] [--rate R --seconds S]] [--cases N] [--data DIR]",
+        CommandSpec(key: "bench", synopsis: "bench [--stages | --processes [--connections C] [--pipeline P] [--bytes B] [--rate R --seconds S] [--link-encryption off]] [--cases N] [--data DIR]",
                     summary: "Throughput from intake at the city to commit at the street: on a local in-process city, or (--processes) through city, district and street node processes, with CPU per case per node, latency and commit batch sizes.", options: [
             Option(name: "processes", value: nil, help: "run city, district and street as three node processes, as deployed"),
             Option(name: "stages", value: nil, help: "time one case's work at each tier, stage by stage on one thread (for callgrind)"),
@@ -137,6 +158,7 @@ extension CommandSpec {
             Option(name: "warmup", value: "N", help: "cases sent and awaited before measuring (default 500)"),
             Option(name: "base-port", value: "PORT", help: "first port of the three nodes (default 17400; six ports)"),
             Option(name: "data", value: "DIR", help: "keep the databases here (default: a temporary folder, removed)"),
+            Option(name: "link-encryption", value: "E", help: "required (default) or off: what sealing the mesh lines costs"),
         ]),
         CommandSpec(key: "version", synopsis: "version", summary: "Prints the version.", options: []),
     ]

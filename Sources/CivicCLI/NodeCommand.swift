@@ -12,6 +12,7 @@ enum NodeCommand {
         // Listen for SIGTERM/SIGINT before anything starts, so a stop request during start-up is not lost.
         let termination = TerminationSignal()
         let config = try NodeConfig.load(path: path)
+        try config.checkSecretsArePrivate(configPath: path)
         let node: MeshNode
         do {
             node = try MeshNode(config: config)

@@ -9,7 +9,7 @@ enum StatusCommand {
     static func run(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, command: "status")
         let base = a["url"] ?? CaseCommands.defaultURL
-        let response = try HTTPClient.send(method: "GET", url: base + "/status", timeout: 5)
+        let response = try HTTPClient.send(method: "GET", url: base + "/status", headers: auth(CLIToken.resolve(a, url: base)), timeout: 5)
         guard response.status == 200 else {
             printError("civicmesh: \(base)/status answered \(response.status): \(response.text)")
             return 1
@@ -29,9 +29,11 @@ enum StatusCommand {
     }
 
     /// A node's `/status`, decoded (for tools such as the benchmarks).
-    static func fetch(_ base: String) throws -> StatusReport {
-        try decode(try HTTPClient.send(method: "GET", url: base + "/status", timeout: 5))
+    static func fetch(_ base: String, token: String?) throws -> StatusReport {
+        try decode(try HTTPClient.send(method: "GET", url: base + "/status", headers: auth(token), timeout: 5))
     }
+
+    static func auth(_ token: String?) -> [String: String] { token.map { ["Authorization": "Bearer \($0)"] } ?? [:] }
 
     private static func decode(_ response: HTTPClientResponse) throws -> StatusReport {
         try WireJSON.decoder().decode(StatusReport.self, from: Data(response.body))

@@ -1,6 +1,7 @@
 import CivicCases
 import CivicHTTP
 import CivicNode
+import CivicWire
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -27,16 +28,17 @@ enum UpCommand {
             // A model trained with `civicmesh classify train`, used by every intake node of this run.
             for i in configs.indices {
                 configs[i].topicModel = absolute(model)
-                try ConfigGenerator.encode(configs[i]).write(to: URL(fileURLWithPath: "\(dir)/configs/\(configs[i].id).json"))
+                try ConfigGenerator.write(configs[i], to: "\(dir)/configs/\(configs[i].id).json")
             }
         }
         try writeMeshFile(configs, dir: dir)
+        let tokens = try localAdminTokens(configs, dir: dir)
         let firstDelay = Double(a["restart-delay"] ?? "1") ?? -1
         guard firstDelay > 0, firstDelay <= 30 else { throw UsageError("--restart-delay must be a number of seconds above 0 and at most 30, got \(a["restart-delay"] ?? "")") }
         let supervisor = Supervisor(configs: configs, dir: dir, firstDelay: firstDelay) { termination.fire() }
         try supervisor.startAll()
         let timeout = Double(try a.int("timeout", default: 60))
-        let linked = waitUntilLinked(configs, timeout: timeout) { termination.isFired }
+        let linked = waitUntilLinked(configs, tokens: tokens, timeout: timeout) { termination.isFired }
         if let fatal = supervisor.fatal {
             printError("civicmesh up: \(fatal)")
             supervisor.stopAll()
@@ -57,7 +59,7 @@ enum UpCommand {
             let indent = String(repeating: "  ", count: c.tier == .city ? 0 : c.tier == .district ? 1 : 2)
             print("\(indent)\(c.id) \(c.name) [\(c.tier.rawValue)]  http://\(c.httpListen)/status")
         }
-        print("mesh map: \(dir)/mesh.json   — Ctrl-C stops every node")
+        print("mesh map: \(dir)/mesh.json   admin tokens: \(dir)/tokens.json (the CLI uses them from this folder)   — Ctrl-C stops every node")
         fflush(nil)
         termination.wait()
         supervisor.stopAll()
@@ -87,11 +89,13 @@ enum UpCommand {
         let ids = topology.allNodes.map(\.id)
         let existing = ids.map { "\(configDir)/\($0).json" }
         if existing.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+            // Configs written by an older release were world-readable: they hold link secrets.
+            for path in existing { chmod(path, 0o600) }
             return try existing.map { try NodeConfig.load(path: $0, environment: [:]) }
         }
         try FileManager.default.createDirectory(atPath: configDir, withIntermediateDirectories: true)
         let configs = ConfigGenerator.configs(for: topology, options: .init(basePort: basePort, dataRoot: dir + "/nodes"))
-        for c in configs { try ConfigGenerator.encode(c).write(to: URL(fileURLWithPath: "\(configDir)/\(c.id).json")) }
+        for c in configs { try ConfigGenerator.write(c, to: "\(configDir)/\(c.id).json") }
         return configs
     }
 
@@ -106,13 +110,30 @@ enum UpCommand {
         try data.write(to: URL(fileURLWithPath: dir + "/mesh.json"))
     }
 
+    /// An admin token per node for local use, in DIR/tokens.json ({node id: token}, mode 0600): kept from an
+    /// earlier run while they are still valid, created (never expiring) otherwise.
+    static func localAdminTokens(_ configs: [NodeConfig], dir: String) throws -> [String: String] {
+        let path = dir + "/tokens.json"
+        var tokens = (FileManager.default.contents(atPath: path).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: String] }) ?? [:]
+        var changed = false
+        for c in configs {
+            if let t = tokens[c.id], (try? NodeTokens.isActive(config: c, token: t)) == true { continue }
+            tokens[c.id] = try NodeTokens.create(config: c, role: .admin, unit: nil, name: "local-admin-\(Hex.encode(SecureRandom.bytes(3)))", lifetime: nil).token
+            changed = true
+        }
+        if changed || PrivateFile.openToOthers(path) != nil {
+            try PrivateFile.write(try JSONSerialization.data(withJSONObject: tokens, options: [.prettyPrinted, .sortedKeys]), to: path)
+        }
+        return tokens
+    }
+
     /// Every non-city node reports its parent link up.
-    static func waitUntilLinked(_ configs: [NodeConfig], timeout: Double, cancelled: () -> Bool = { false }) -> Bool {
+    static func waitUntilLinked(_ configs: [NodeConfig], tokens: [String: String], timeout: Double, cancelled: () -> Bool = { false }) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         var remaining = configs
         while Date() < deadline, !cancelled() {
             remaining = remaining.filter { c in
-                guard let r = try? HTTPClient.send(method: "GET", url: "http://\(c.httpListen)/status", timeout: 2), r.status == 200,
+                guard let r = try? HTTPClient.send(method: "GET", url: "http://\(c.httpListen)/status", headers: StatusCommand.auth(tokens[c.id]), timeout: 2), r.status == 200,
                       let obj = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] else { return true }
                 guard c.parentId != nil else { return false }
                 return ((obj["parent"] as? [String: Any])?["state"] as? String) != "up"

@@ -11,6 +11,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// "HTTP/1.1" or "HTTP/1.0".
     public var version: String
+    /// The client's address without its port, as the server saw it (per-address limits); empty in sans-IO tests.
+    public var source = ""
 
     public init(method: String, target: String, headers: [(name: String, value: String)] = [],
                 body: [UInt8] = [], version: String = "HTTP/1.1") {

@@ -9,6 +9,8 @@ public final class HTTPRouter: @unchecked Sendable {
     struct Route {
         let method: String
         let template: String
+        /// The endpoint's name for middleware (the access table's key); nil for none.
+        let name: String?
         let segments: [Segment]
         let handler: Handler
     }
@@ -19,7 +21,7 @@ public final class HTTPRouter: @unchecked Sendable {
     }
 
     public enum Match {
-        case found(handler: Handler, parameters: [String: String], template: String)
+        case found(handler: Handler, parameters: [String: String], template: String, name: String?)
         /// The path exists with other methods.
         case methodNotAllowed(allowed: [String])
         case notFound
@@ -36,10 +38,14 @@ public final class HTTPRouter: @unchecked Sendable {
     }
 
     /// Adds a route; `pattern` segments starting with ":" are parameters ("/api/cases/:id").
-    public func on(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    /// `name` is what middleware knows the endpoint by (the access table's key).
+    public func on(_ method: String, _ pattern: String, name: String? = nil, _ handler: @escaping Handler) {
         let segments = Self.split(pattern).map { $0.hasPrefix(":") ? Segment.parameter(String($0.dropFirst())) : .literal($0) }
-        routes.append(Route(method: method, template: pattern, segments: segments, handler: handler))
+        routes.append(Route(method: method, template: pattern, name: name, segments: segments, handler: handler))
     }
+
+    /// Every route as (method, template, name), in the order added: for tests that walk the table.
+    public var table: [(method: String, template: String, name: String?)] { routes.map { ($0.method, $0.template, $0.name) } }
 
     /// Routes under a common prefix, for one resource's route file.
     public func group(_ prefix: String) -> RouteGroup { RouteGroup(router: self, prefix: prefix) }
@@ -62,7 +68,7 @@ public final class HTTPRouter: @unchecked Sendable {
             }
             guard matches else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(handler: route.handler, parameters: parameters, template: route.template)
+                return .found(handler: route.handler, parameters: parameters, template: route.template, name: route.name)
             }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
@@ -75,9 +81,10 @@ public final class HTTPRouter: @unchecked Sendable {
         let context = RequestContext(requestNumber: nextRequestNumber)
         let endpoint: Handler
         switch match(method: request.method, path: request.path) {
-        case .found(let handler, let parameters, let template):
+        case .found(let handler, let parameters, let template, let name):
             context.parameters = parameters
             context.route = template
+            context.endpoint = name
             endpoint = handler
         case .methodNotAllowed(let allowed):
             context.route = "(method not allowed)"
@@ -107,8 +114,8 @@ public final class HTTPRouter: @unchecked Sendable {
 public struct RouteGroup {
     let router: HTTPRouter
     let prefix: String
-    public func on(_ method: String, _ pattern: String, _ handler: @escaping HTTPRouter.Handler) {
-        router.on(method, prefix + pattern, handler)
+    public func on(_ method: String, _ pattern: String, name: String? = nil, _ handler: @escaping HTTPRouter.Handler) {
+        router.on(method, prefix + pattern, name: name, handler)
     }
 }
 
@@ -119,8 +126,12 @@ public final class RequestContext: @unchecked Sendable {
     /// "/api/cases/:id/:action" — the route template, for logs and metrics keyed by route, not by raw path.
     public internal(set) var route = ""
     public internal(set) var parameters: [String: String] = [:]
-    /// Middleware may leave values for handlers (e.g. the caller's identity).
+    /// The matched route's name (nil for a 404/405 or an unnamed route).
+    public internal(set) var endpoint: String?
+    /// Middleware may leave values for handlers.
     public var values: [String: String] = [:]
+    /// Who is calling, as the authentication middleware established it (the application's own type).
+    public var identity: (any Sendable)?
 
     public init(requestNumber: Int) { self.requestNumber = requestNumber }
 

@@ -80,10 +80,11 @@ final class HTTPServerConnection: @unchecked Sendable {
         if parser.takeContinueRequest() {
             connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         }
-        guard let request else {
+        guard var request else {
             if peerFinishedSending { connection.closeAfterFlush() }
             return
         }
+        request.source = HTTPServer.sourceHost(connection.peerDescription)
         inFlight = true
         requestStartedAt = nil
         account()

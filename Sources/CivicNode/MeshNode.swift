@@ -20,6 +20,9 @@ public final class MeshNode: @unchecked Sendable {
     /// Serves reads (GET, /status) from its own connection, so they never queue behind writes.
     let reader: NodeReader
     let log: Logger
+    /// Bearer tokens, checked on the loop from the node's own database; refusals counted in the gate.
+    let authenticator: Authenticator
+    let gate: AccessGate
     private(set) var links: MeshLinks!
     private var http: HTTPServer?
     public let startedAt = Date()
@@ -38,7 +41,9 @@ public final class MeshNode: @unchecked Sendable {
         self.unit = unit
         self.log = Logger(label: config.id, minimum: logLevel)
         do {
-            try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+            // The database holds citizens' names and phones: owner only (0700 folder, 0600 files).
+            try PrivateFile.directory(config.dataDir)
+            PrivateFile.touch(config.dataDir + "/node.sqlite")
         } catch {
             let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? (error as NSError).localizedDescription
             throw ConfigError(file: "-", field: "data_dir", problem: "cannot create \(config.dataDir): \(reason)")
@@ -59,9 +64,13 @@ public final class MeshNode: @unchecked Sendable {
             (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters)
         }
         reader = try NodeReader(path: config.dataDir + "/node.sqlite", nodeId: config.id, loop: loop)
+        let authenticator = try Authenticator(path: config.dataDir + "/node.sqlite")
+        self.authenticator = authenticator
+        gate = AccessGate(perToken: config.intakeRatePerToken, perAddress: config.intakeRatePerAddress)
         links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log, clock: clock)
         linksBox.value = links
         let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
+                                                    unit: unit, authenticator: authenticator, gate: gate,
                                                     status: { [weak self] done in self?.status(done) }))
         let (store, reader) = (self.store, self.reader)
         var ports: (http: Int, mesh: Int?) = (0, nil)
@@ -79,6 +88,7 @@ public final class MeshNode: @unchecked Sendable {
             NodeComponent(name: "event loop", start: { loop.startThread() }, stop: { loop.stop() }),
             NodeComponent(name: "store writer", start: {}, stop: { store.close() }),
             NodeComponent(name: "reader", start: {}, stop: { reader.close() }),
+            NodeComponent(name: "authenticator", start: {}, stop: { [loop] in loop.execute { authenticator.close() } }),
             network,
         ])
         httpAddress = "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(ports.http)"
@@ -149,7 +159,8 @@ public final class MeshNode: @unchecked Sendable {
                 startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), http: httpAddress, mesh: meshAddress,
                 parent: links.parent.map(link), children: links.children.values.sorted { $0.peer < $1.peer }.map(link),
                 counters: links.counters, manualQueue: (try? result.get()) ?? [],
-                store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations))
+                store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations),
+                access: .init(unauthorized: gate.unauthorized, forbidden: gate.forbidden, rateLimited: gate.rateLimited))
             done(report)
         }
     }

@@ -16,7 +16,7 @@ import Testing
 
     deinit { city.stopAll() }
 
-    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
+    func url(_ node: String, _ path: String) -> String { TestTokens.url(city.nodes[node]!, path) }
 
     func caseAt(_ node: String, _ id: String) throws -> JSONResponse { try API.get(url(node, "/api/cases/\(id)")) }
 

@@ -41,7 +41,8 @@ import Testing
 
     func write(_ object: [String: Any], _ name: String) throws -> String {
         let path = dir.file(name)
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        // Owner-only, as the generators write configs: a node refuses link secrets others can read.
+        try PrivateFile.write(try JSONSerialization.data(withJSONObject: object), to: path)
         return path
     }
 

@@ -13,7 +13,8 @@ import Testing
 
     func write(_ object: [String: Any], _ name: String = "node.json") throws -> String {
         let path = dir.file(name)
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        // Owner-only, as the generators write configs: a node refuses link secrets others can read.
+        try PrivateFile.write(try JSONSerialization.data(withJSONObject: object), to: path)
         return path
     }
 
@@ -134,6 +135,7 @@ import Testing
 }
 
 @Suite struct DeployFilesTests {
+    let dir = TempDirectory("deploy")
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     @Test func composeFileIsGeneratedFromTheSampleTopology() throws {
@@ -145,14 +147,32 @@ import Testing
     @Test func everyConfigTheComposeFileReferencesExistsAndLoads() throws {
         let compose = try String(contentsOfFile: Self.root + "/docker-compose.yml", encoding: .utf8)
         let referenced = compose.split(separator: "\n").compactMap { line -> String? in
-            guard let r = line.range(of: "./deploy/config/"), let end = line.range(of: ".json:") else { return nil }
+            guard let r = line.range(of: "./deploy/config/"), let end = line.range(of: ".json:/etc/civicmesh/node.json") else { return nil }
             return "deploy/config/" + line[r.upperBound..<end.lowerBound] + ".json"
         }
         let topology = SampleTopology.load()
         #expect(referenced.count == topology.allNodes.count)
+        // No secret is committed; the `secrets` service runs `topology secrets` on the committed topology at
+        // first start. Run that command the same way, into a folder standing in for the volume.
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.root + "/deploy/config") {
+            let text = try String(contentsOfFile: Self.root + "/deploy/config/" + file, encoding: .utf8)
+            #expect(!text.contains("parent_secret") && !text.contains("\"child_secrets\" : {\n    \""), "\(file) must not hold a secret")
+        }
+        #expect(compose.contains("\"topology\", \"secrets\", \"--topology\", \"/etc/civicmesh/topology.json\"") && compose.contains("service_completed_successfully"))
+        let volume = dir.file("secrets-volume")
+        let generate = try CivicProcess(["topology", "secrets", "--topology", Self.root + "/deploy/config/topology.json", "--out", volume], log: dir.file("secrets.log"))
+        #expect(generate.wait() == 0, "\(generate.output)")
+        let firstRun = try FileManager.default.contentsOfDirectory(atPath: volume).sorted().map { try String(contentsOfFile: volume + "/" + $0, encoding: .utf8) }
+        #expect(try CivicProcess(["topology", "secrets", "--topology", Self.root + "/deploy/config/topology.json", "--out", volume], log: dir.file("secrets2.log")).wait() == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: volume).sorted().map { try String(contentsOfFile: volume + "/" + $0, encoding: .utf8) } == firstRun,
+                "a second start keeps the secrets")
         var loaded: [String: NodeConfig] = [:]
         for file in referenced {
-            let c = try NodeConfig.load(path: Self.root + "/" + file, environment: [:])
+            let id = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            #expect(PrivateFile.openToOthers(volume + "/\(id).json") == nil, "secrets are written 0600")
+            let c = try NodeConfig.load(path: Self.root + "/" + file, environment: ["CIVICMESH_SECRETS_FILE": volume + "/\(id).json"])
+            #expect(c.secretsFile == volume + "/\(id).json")
+            try c.checkSecretsArePrivate(configPath: Self.root + "/" + file)
             #expect(topology.find(c.id)?.tier == c.tier)
             #expect(c.httpListen == "0.0.0.0:\(ComposeGenerator.httpPort)" && c.dataDir == "/var/lib/civicmesh")
             if let p = c.parentId { #expect(c.parentAddress == "\(p):\(ComposeGenerator.meshPort)") }

@@ -19,7 +19,7 @@ import Testing
 
     deinit { city.stopAll() }
 
-    func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
+    func url(_ node: String, _ path: String) -> String { TestTokens.url(city.nodes[node]!, path) }
 
     /// Joins the city as d990103 (the handshake and sealed lines of docs/protocol.md).
     func join() throws -> MeshPeer {

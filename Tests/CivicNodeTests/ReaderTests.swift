@@ -15,7 +15,7 @@ import Testing
         let city = try LocalCity(topology: Topology(casePrefix: "RD", root: root), directory: dir.path)
         defer { city.stopAll() }
         let node = try #require(city.nodes["city"])
-        let base = "http://\(node.httpAddress)"
+        let base = TestTokens.url(node, "")
         let created = try API.post(base + "/api/cases", ["subject": "路灯不亮", "category": "城乡建设"])
         let id = try #require(created.string("id"), "\(created.text)")
 

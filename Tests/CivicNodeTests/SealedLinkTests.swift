@@ -20,7 +20,7 @@ import Testing
     deinit { city.stopAll() }
 
     func statusLink(_ child: String) -> [String: Any]? {
-        let status = try? API.get("http://\(city.nodes["city"]!.httpAddress)/status")
+        let status = try? API.get(TestTokens.url(city.nodes["city"]!, "/status"))
         return status?.array("children")?.first { $0["id"] as? String == child }
     }
 
@@ -42,7 +42,7 @@ import Testing
         // A case dispatched down and accepted at the street comes back up once.
         let receipt = try city.nodes["city"]!.intakeAndWait(.init(channel: .hotline, subject: "楼道堆物", location: .init(address: "西岭区枫林街道"), category: "城乡建设"))
         #expect(eventually(timeout: 20) { (try? self.city.nodes["s990103001"]!.caseWithHistory(receipt.case.id)) != nil })
-        _ = try API.post("http://\(city.nodes["s990103001"]!.httpAddress)/api/cases/\(receipt.case.id)/accept", [:])
+        _ = try API.post(TestTokens.url(city.nodes["s990103001"]!, "/api/cases/\(receipt.case.id)/accept"), [:])
         #expect(eventually(timeout: 20) { (try? self.city.nodes["city"]!.caseWithHistory(receipt.case.id))??.0.state == .accepted })
         let history = try #require(try city.nodes["city"]!.caseWithHistory(receipt.case.id)).1
         #expect(history.map(\.action.rawValue) == ["created", "dispatched", "accepted"], "each event once: \(history.map(\.action.rawValue))")

@@ -36,9 +36,18 @@ import Testing
         #expect(nodes.count == 12)
         #expect(nodes.filter { $0["tier"] as? String == "street" }.allSatisfy { $0["parent"] as? String != nil && $0["http"] as? String != nil })
         let city = "http://127.0.0.1:\(base)"
-        let status = try API.get(city + "/status")
-        #expect((status.array("children") ?? []).allSatisfy { $0["state"] as? String == "up" })
-        let created = try API.post(city + "/api/cases", ["subject": "重启之后还在吗", "address": "南山区青石街道"])
+        // up made an admin token per node, in a file only its owner can read.
+        let tokensPath = dir.file("city/tokens.json")
+        #expect(PrivateFile.openToOthers(tokensPath) == nil)
+        let tokens = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tokensPath))) as? [String: String])
+        #expect(tokens.count == 12)
+        #expect(try API.get(city + "/status", token: "").status == 401, "no token, no status")
+        let status = try API.get(city + "/status", token: tokens["city"])
+        #expect(status.status == 200 && (status.array("children") ?? []).count == 3 && (status.array("children") ?? []).allSatisfy { $0["state"] as? String == "up" })
+        // The CLI finds the token itself when run from the folder of the up (the README's quick start).
+        let submit = try CivicProcess(["submit", "--subject", "路灯不亮", "--address", "南山区青石街道", "--url", city, "--data", dir.file("city")], log: dir.file("submit.log"))
+        #expect(submit.wait() == 0, "\(submit.output)")
+        let created = try API.post(city + "/api/cases", ["subject": "重启之后还在吗", "address": "南山区青石街道"], token: tokens["city"])
         let id = try #require(created.string("id"))
 
         first.terminate()
@@ -46,7 +55,9 @@ import Testing
         #expect(eventually(timeout: 15) { (0..<24).allSatisfy { portIsFree(base + $0) } }, "every node stopped")
 
         let second = try runUp(dir, base: base + 2, run: 2)  // configs are reused: the ports stay those of the first run
-        #expect(try API.get(city + "/api/cases/\(id)").status == 200, "the second run resumes the same data")
+        let again = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tokensPath))) as? [String: String])
+        #expect(again == tokens, "the tokens of the first run are kept")
+        #expect(try API.get(city + "/api/cases/\(id)", token: tokens["city"]).status == 200, "the second run resumes the same data")
         second.terminate()
     }
 }

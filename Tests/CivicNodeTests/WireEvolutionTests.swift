@@ -28,7 +28,7 @@ import Testing
         defer { s.close() }
         #expect((s.challenge["features"] as? [String])?.contains("open-vocabulary") == true, "the parent names its features")
         #expect(eventually {
-            let link = (try? API.get("http://\(self.city.nodes["d990103"]!.httpAddress)/status").array("children"))??.first { $0["id"] as? String == "s990103001" }
+            let link = (try? API.get(TestTokens.url(self.city.nodes["d990103"]!, "/status")).array("children"))??.first { $0["id"] as? String == "s990103001" }
             return (link?["features"] as? [String]) == ["open-vocabulary", "recall"]
         }, "the link keeps what both ends named")
 

@@ -20,13 +20,16 @@ public struct JSONResponse: @unchecked Sendable {
 }
 
 public enum API {
-    public static func request(_ method: String, _ url: String, _ body: [String: Any]? = nil, raw: [UInt8]? = nil) throws -> JSONResponse {
+    /// `token`: nil sends the admin token registered for the URL's node (`TestTokens`), "" sends none.
+    public static func request(_ method: String, _ url: String, _ body: [String: Any]? = nil, raw: [UInt8]? = nil, token: String? = nil) throws -> JSONResponse {
         let bytes = try raw ?? body.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
-        let r = try HTTPClient.send(method: method, url: url, body: bytes, headers: bytes == nil ? [:] : ["Content-Type": "application/json"], timeout: 15)
+        var headers: [String: String] = bytes == nil ? [:] : ["Content-Type": "application/json"]
+        if let t = token ?? TestTokens.token(forURL: url), !t.isEmpty { headers["Authorization"] = "Bearer \(t)" }
+        let r = try HTTPClient.send(method: method, url: url, body: bytes, headers: headers, timeout: 15)
         let json = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
         return JSONResponse(status: r.status, json: json, text: r.text)
     }
 
-    public static func get(_ url: String) throws -> JSONResponse { try request("GET", url) }
-    public static func post(_ url: String, _ body: [String: Any]) throws -> JSONResponse { try request("POST", url, body) }
+    public static func get(_ url: String, token: String? = nil) throws -> JSONResponse { try request("GET", url, token: token) }
+    public static func post(_ url: String, _ body: [String: Any], token: String? = nil) throws -> JSONResponse { try request("POST", url, body, token: token) }
 }

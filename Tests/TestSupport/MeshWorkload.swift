@@ -33,7 +33,7 @@ public final class MeshWorkload {
         districts = city.topology.allNodes.filter { $0.tier == .district }
     }
 
-    func url(_ node: String, _ path: String) -> String? { city.nodes[node].map { "http://\($0.httpAddress)\(path)" } }
+    func url(_ node: String, _ path: String) -> String? { city.nodes[node].map { TestTokens.url($0, path) } }
 
     /// Sends a request; a node being restarted may refuse the connection, which is expected and not counted.
     @discardableResult

@@ -26,7 +26,7 @@ public final class ProcessCity: @unchecked Sendable {
         for i in generated.indices {
             if let p = generated[i].parentId { generated[i].parentAddress = "127.0.0.1:\(meshPorts[p]!)" }
             configs[generated[i].id] = generated[i]
-            try ConfigGenerator.encode(generated[i]).write(to: URL(fileURLWithPath: configPath(generated[i].id)))
+            try ConfigGenerator.write(generated[i], to: configPath(generated[i].id))
         }
     }
 
@@ -37,9 +37,12 @@ public final class ProcessCity: @unchecked Sendable {
         guard var c = configs[id] else { return }
         c.dataDir = path
         configs[id] = c
-        try ConfigGenerator.encode(c).write(to: URL(fileURLWithPath: configPath(id)))
+        try ConfigGenerator.write(c, to: configPath(id))
     }
-    public func url(_ id: String, _ path: String) -> String { "http://\(configs[id]!.httpListen)\(path)" }
+    public func url(_ id: String, _ path: String) -> String {
+        TestTokens.admin(configs[id]!, address: configs[id]!.httpListen)
+        return "http://\(configs[id]!.httpListen)\(path)"
+    }
 
     public func start(_ id: String) throws {
         let p = try CivicProcess(["node", "--config", configPath(id)], log: dir.path + "/\(id).log")

@@ -22,7 +22,7 @@ public protocol OnSampleCity {
 }
 
 extension OnSampleCity {
-    public func url(_ node: String, _ path: String) -> String { "http://\(city.nodes[node]!.httpAddress)\(path)" }
+    public func url(_ node: String, _ path: String) -> String { TestTokens.url(city.nodes[node]!, path) }
     /// The case as `node` has it, or nil.
     public func show(_ node: String, _ id: String) -> JSONResponse? { try? API.get(url(node, "/api/cases/\(id)")) }
     public func state(at node: String, _ id: String) -> String? { show(node, id)?.string("case", "state") }

@@ -14,8 +14,8 @@ final class BenchConnection {
     }
 
     /// `POST path` with a JSON body, as bytes ready to write.
-    static func post(_ path: String, host: String, port: Int, json: [UInt8]) -> [UInt8] {
-        Array("POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n".utf8) + json
+    static func post(_ path: String, host: String, port: Int, token: String, json: [UInt8]) -> [UInt8] {
+        Array("POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n".utf8) + json
     }
 
     func write(_ bytes: [UInt8]) throws { try socket.write(bytes) }

@@ -23,12 +23,16 @@ enum ChainBench {
         var warmup: Int
         var basePort: Int
         var keep: String?
+        /// `off` measures what sealing the mesh lines costs.
+        var linkEncryption: NodeConfig.LinkEncryption = .required
     }
 
     struct Node {
         let id: String
         let config: NodeConfig
         let process: Process
+        /// An admin token created for the run (intake and /status).
+        let token: String
         var httpPort: Int { Int(config.httpListen.split(separator: ":").last!)! }
         var pid: Int32 { process.processIdentifier }
         var url: String { "http://127.0.0.1:\(httpPort)" }
@@ -49,7 +53,8 @@ enum ChainBench {
             pipeline: try a.int("pipeline", default: 16), bytes: try a.int("bytes", default: 1024),
             rate: try a["rate"].map { guard let r = Double($0), r > 0 else { throw UsageError("--rate must be a positive number") }; return r },
             seconds: Double(try a.int("seconds", default: 10)), warmup: try a.int("warmup", default: 500),
-            basePort: try a.int("base-port", default: 17_400), keep: a["data"])
+            basePort: try a.int("base-port", default: 17_400), keep: a["data"],
+            linkEncryption: try a["link-encryption"].map { guard let e = NodeConfig.LinkEncryption(rawValue: $0) else { throw UsageError("--link-encryption must be required or off") }; return e } ?? .required)
         guard options.cases > 0, options.connections > 0, options.pipeline > 0, options.bytes >= 300 else {
             throw UsageError("--cases, --connections and --pipeline must be positive and --bytes at least 300")
         }
@@ -115,7 +120,13 @@ enum ChainBench {
     // MARK: - Nodes
 
     static func start(in dir: String, options: Options) throws -> [Node] {
-        let configs = ConfigGenerator.configs(for: chainTopology(), options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
+        var configs = ConfigGenerator.configs(for: chainTopology(), options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
+        for i in configs.indices {
+            // The benchmark is one client sending as fast as it can: no intake limits.
+            configs[i].intakeRatePerToken = 0
+            configs[i].intakeRatePerAddress = 0
+            configs[i].linkEncryption = options.linkEncryption
+        }
         // A node left over from an earlier run would answer in place of the new one: refuse to measure it.
         for port in options.basePort..<(options.basePort + 2 * configs.count) where (try? BlockingSocket.connect(host: "127.0.0.1", port: port, timeout: 0.5)) != nil {
             throw UsageError("port \(port) is in use (a node from an earlier run?); stop it or give --base-port")
@@ -124,7 +135,8 @@ enum ChainBench {
         var nodes: [Node] = []
         for config in configs {
             let path = dir + "/\(config.id).json"
-            try ConfigGenerator.encode(config).write(to: URL(fileURLWithPath: path))
+            try ConfigGenerator.write(config, to: path)
+            let token = try NodeTokens.create(config: config, role: .admin, unit: nil, name: "bench", lifetime: 86_400).token
             let process = Process()
             process.executableURL = executable
             process.arguments = ["node", "--config", path]
@@ -135,7 +147,7 @@ enum ChainBench {
             process.standardOutput = log
             process.standardError = log
             try process.run()
-            nodes.append(Node(id: config.id, config: config, process: process))
+            nodes.append(Node(id: config.id, config: config, process: process, token: token))
         }
         return nodes
     }
@@ -144,7 +156,7 @@ enum ChainBench {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let up = nodes.dropFirst().allSatisfy { n in
-                guard let r = try? StatusCommand.fetch(n.url) else { return false }
+                guard let r = try? StatusCommand.fetch(n.url, token: n.token) else { return false }
                 return r.parent?.state == "up"
             }
             if up { return true }
@@ -155,7 +167,7 @@ enum ChainBench {
     }
 
     static func storeFigures(_ node: Node) -> (batches: Int, operations: Int) {
-        guard let store = (try? StatusCommand.fetch(node.url))?.store else { return (0, 0) }
+        guard let store = (try? StatusCommand.fetch(node.url, token: node.token))?.store else { return (0, 0) }
         return (store.batches, store.operations)
     }
 
@@ -171,8 +183,8 @@ enum ChainBench {
     }
 
     /// The request for case `i`: a distinct text padded to about `bytes` of JSON.
-    static func request(_ i: Int, options: Options, port: Int) -> [UInt8] {
-        BenchConnection.post("/api/cases", host: "127.0.0.1", port: port, json: requestBody(i, options: options))
+    static func request(_ i: Int, options: Options, to node: Node) -> [UInt8] {
+        BenchConnection.post("/api/cases", host: "127.0.0.1", port: node.httpPort, token: node.token, json: requestBody(i, options: options))
     }
 
     static func requestBody(_ i: Int, options: Options) -> [UInt8] {
@@ -195,7 +207,7 @@ enum ChainBench {
             let lower = min(first + count, first + c * perConnection)
             let range = lower..<min(first + count, first + (c + 1) * perConnection)
             guard !range.isEmpty else { continue }
-            let requests = range.map { request($0, options: options, port: city.httpPort) }
+            let requests = range.map { request($0, options: options, to: city) }
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
@@ -240,7 +252,7 @@ enum ChainBench {
     static func paced(rate: Double, options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
         let total = Int(rate * options.seconds)
         let first = options.warmup
-        let requests = (0..<total).map { request(first + $0, options: options, port: city.httpPort) }
+        let requests = (0..<total).map { request(first + $0, options: options, to: city) }
         let due = Locked<[String: Double]>([:])
         let failures = Locked(0)
         let start = MonotonicClock.now()

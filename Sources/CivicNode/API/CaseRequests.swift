@@ -12,11 +12,10 @@ enum CaseRequests {
         var address: String?
         var division: String?
         var category: String?
-        var actor: String?
     }
 
+    /// An `actor` field, sent by clients of the first release, is not read: the token's name is the actor.
     struct Action: Decodable {
-        var actor: String?
         var note: String?
         var reply: String?
         var reason: String?
@@ -60,7 +59,8 @@ enum CaseRequests {
         }
     }
 
-    static func draft(from body: [UInt8], defaultChannel: Channel) throws(APIError) -> CaseDraft {
+    /// `actor` is who the history will say created the case: the caller's token name.
+    static func draft(from body: [UInt8], defaultChannel: Channel, actor: String = "intake") throws(APIError) -> CaseDraft {
         let r = try decode(NewCase.self, body)
         let channel: Channel
         if let raw = r.channel {
@@ -79,29 +79,28 @@ enum CaseRequests {
         }
         return CaseDraft(channel: channel, citizen: Citizen(name: r.citizen_name, phone: r.citizen_phone), subject: subject,
                          detail: r.detail ?? "", location: Location(address: r.address, division: r.division),
-                         category: r.category, actor: r.actor ?? "intake")
+                         category: r.category, actor: actor)
     }
 
-    static func command(_ verb: String, body: [UInt8]) throws(APIError) -> (CaseCommand, String) {
+    static func command(_ verb: String, body: [UInt8]) throws(APIError) -> CaseCommand {
         let r = body.isEmpty ? Action() : try decode(Action.self, body)
-        let actor = r.actor ?? "operator"
         switch verb {
-        case "accept": return (.accept, actor)
+        case "accept": return .accept
         case "progress":
             guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "progress needs a note") }
-            return (.progress(note: note), actor)
+            return .progress(note: note)
         case "resolve":
             guard let reply = r.reply else { throw APIError(422, "missing_field", field: "reply", "resolve needs the reply to the citizen") }
-            return (.resolve(reply: reply), actor)
+            return .resolve(reply: reply)
         case "return":
             guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "return needs a reason") }
-            return (.returnUp(reason: reason), actor)
+            return .returnUp(reason: reason)
         case "assign":
             guard let target = r.target else { throw APIError(422, "missing_field", field: "target", "assign needs a target unit id") }
-            return (.assign(target: target, category: r.category, reason: r.reason, ruling: r.ruling ?? false), actor)
+            return .assign(target: target, category: r.category, reason: r.reason, ruling: r.ruling ?? false)
         case "allow_return":
             guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "allow_return needs a reason") }
-            return (.allowReturn(reason: reason), actor)
+            return .allowReturn(reason: reason)
         default:
             throw APIError(404, "not_found", field: "action", "no action \"\(verb)\"; use accept, progress, resolve, return, assign or allow_return")
         }

@@ -14,6 +14,11 @@ struct NodeServices: Sendable {
     let intakes: IntakePipeline
     let log: Logger
     let clock: any CaseClock
+    /// This node's unit (its subtree), for the access rules' reach.
+    let unit: TopologyNode
+    /// Checks bearer tokens (loop-confined, like the router).
+    let authenticator: Authenticator
+    let gate: AccessGate
     /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.
     let status: @Sendable (@escaping @Sendable (StatusReport) -> Void) -> Void
 }
@@ -29,8 +34,11 @@ enum NodeRoutes {
             return APIError(404, "not_found", field: "path", "no endpoint \(path); see GET /status, /healthz, /api/cases").response
         }
         router.use(RequestLogMiddleware(log: services.log))
+        // Before every route group: nothing below runs for a request it refuses.
+        router.use(AuthMiddleware(authenticator: services.authenticator, gate: services.gate, log: services.log))
         StatusRoutes.add(to: router, services)
         CaseRoutes.add(to: router.group("/api/cases"), services)
+        TokenRoutes.add(to: router.group("/api/tokens"), services)
         return router
     }
 }

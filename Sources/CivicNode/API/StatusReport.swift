@@ -64,10 +64,19 @@ public struct StatusReport: Codable, Sendable {
     public var counters: CounterSet
     public var manualQueue: [QueueEntry]
     public var store: StoreFigures
+    /// HTTP requests the access checks refused since start; absent from older nodes.
+    public var access: AccessFigures?
+
+    public struct AccessFigures: Codable, Sendable {
+        public var unauthorized: Int
+        public var forbidden: Int
+        public var rateLimited: Int
+        enum CodingKeys: String, CodingKey { case unauthorized, forbidden, rateLimited = "rate_limited" }
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, tier, name, version, protocolVersion = "protocol", startedAt = "started_at", uptimeSeconds = "uptime_seconds"
-        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store
+        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store, access
     }
 }
 

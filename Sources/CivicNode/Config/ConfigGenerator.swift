@@ -1,6 +1,9 @@
 import CivicCases
 import CivicWire
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes one config per node of a topology: ports assigned in order, one fresh secret per link.
 public enum ConfigGenerator {
@@ -63,9 +66,52 @@ public enum ConfigGenerator {
         return build(0, topology.root)
     }
 
+    /// Writes a config readable by its owner only (0600): it may hold link secrets.
+    public static func write(_ config: NodeConfig, to path: String) throws {
+        try PrivateFile.write(try encode(config), to: path)
+    }
+
     public static func encode(_ config: NodeConfig) throws -> Data {
         let e = WireJSON.encoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try e.encode(config)
+    }
+}
+
+/// Files that hold secrets or personal data: created 0600 (0700 for folders), tightened when they exist.
+public enum PrivateFile {
+    public static func write(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot write \(path): \(String(cString: strerror(errno)))"]) }
+        defer { close(fd) }
+        fchmod(fd, 0o600)
+        var offset = 0
+        while offset < data.count {
+            let n = data[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            offset += n
+        }
+    }
+
+    /// Creates `path` (and parents) as 0700, or tightens it to 0700 when it exists.
+    public static func directory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(path, 0o700)
+    }
+
+    /// Creates an empty file as 0600 when it does not exist (SQLite takes an empty file as a new database,
+    /// and gives its -wal and -shm files the same mode); tightens an existing one.
+    public static func touch(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT, 0o600)
+        if fd >= 0 { fchmod(fd, 0o600); close(fd) }
+        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) { chmod(path + suffix, 0o600) }
+    }
+
+    /// The permission bits others than the owner have, when any.
+    public static func openToOthers(_ path: String) -> mode_t? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let mode = st.st_mode & 0o777
+        return mode & 0o077 != 0 ? mode : nil
     }
 }

@@ -40,8 +40,27 @@ extension NodeConfig {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             resolved.dataDir = folder.appendingPathComponent(resolved.dataDir).standardizedFileURL.path
         }
+        if let file = resolved.secretsFile, !file.isEmpty {
+            let secretsPath = file.hasPrefix("/") ? file : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).standardizedFileURL.path
+            resolved.secretsFile = secretsPath
+            if resolved.parentSecret != nil || !resolved.childSecrets.isEmpty {
+                throw ConfigError(file: path, field: "secrets_file", problem: "the config names a secrets file and holds secrets itself: keep them in one place")
+            }
+            let secrets = try LinkSecrets.read(secretsPath)
+            resolved.parentSecret = secrets.parentSecret
+            resolved.childSecrets = secrets.childSecrets
+        }
         try resolved.validate(file: path)
         return resolved
+    }
+
+    /// Refuses secrets others can read (as ssh does with a private key): the file that holds this node's
+    /// link secrets — its secrets file, or the config itself — must be readable by its owner only.
+    public func checkSecretsArePrivate(configPath: String) throws(ConfigError) {
+        let holder = secretsFile ?? configPath
+        guard parentSecret != nil || !childSecrets.isEmpty, let mode = PrivateFile.openToOthers(holder) else { return }
+        throw ConfigError(file: configPath, field: secretsFile == nil ? "parent_secret" : "secrets_file",
+                          problem: "\(holder) holds link secrets and is readable by others (mode \(String(mode, radix: 8))): run `chmod 600 \(holder)`; a node does not start with secrets others can read")
     }
 
     private static func overrideValue(_ raw: String, key: CodingKeys, envName: String, file: String) throws(ConfigError) -> Any {
@@ -51,7 +70,7 @@ extension NodeConfig {
         case .maxLineBytes:
             guard let v = Int(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not an integer") }
             return v
-        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold:
+        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold, .intakeRatePerToken, .intakeRatePerAddress:
             guard let v = Double(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not a number") }
             return v
         case .childSecrets:
@@ -87,6 +106,9 @@ extension NodeConfig {
         if !(heartbeatTimeout > heartbeatInterval) { throw fail("heartbeat_timeout", "must be greater than heartbeat_interval") }
         if let topicThreshold, !(topicThreshold >= 0 && topicThreshold.isFinite) {
             throw fail("topic_threshold", "must be a finite number ≥ 0, got \(topicThreshold)")
+        }
+        for (field, rate) in [("intake_rate_per_token", intakeRatePerToken), ("intake_rate_per_address", intakeRatePerAddress)] where !(rate >= 0 && rate.isFinite) {
+            throw fail(field, "must be a number of requests a second ≥ 0 (0: no limit), got \(rate)")
         }
         if tier == .city {
             if parentId != nil || parentAddress != nil { throw fail("parent_id", "the city node has no parent") }
@@ -169,5 +191,41 @@ public enum Suggest {
             previous = current
         }
         return previous[b.count]
+    }
+}
+
+/// A node's link secrets in a file of their own: `{"parent_secret": "…", "child_secrets": {"id": "…"}}`.
+public struct LinkSecrets: Codable, Sendable, Equatable {
+    public var parentSecret: String?
+    public var childSecrets: [String: String]
+    enum CodingKeys: String, CodingKey { case parentSecret = "parent_secret", childSecrets = "child_secrets" }
+    public init(parentSecret: String?, childSecrets: [String: String]) { self.parentSecret = parentSecret; self.childSecrets = childSecrets }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        parentSecret = try c.decodeIfPresent(String.self, forKey: .parentSecret)
+        childSecrets = try c.decodeIfPresent([String: String].self, forKey: .childSecrets) ?? [:]
+    }
+
+    public static func read(_ path: String) throws(ConfigError) -> LinkSecrets {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError(file: path, field: "secrets_file", problem: "cannot read the secrets file") }
+        do { return try JSONDecoder().decode(LinkSecrets.self, from: data) } catch {
+            throw ConfigError(file: path, field: "secrets_file", problem: "not a secrets file ({\"parent_secret\": …, \"child_secrets\": {…}}): \(error)")
+        }
+    }
+
+    /// Secrets for every node of a topology, one per link, keeping whatever `existing` files already say
+    /// (either end of a link), so running it again changes nothing and a half-written set is completed.
+    public static func forTopology(_ topology: Topology, existing: [String: LinkSecrets]) -> [String: LinkSecrets] {
+        var linkSecret: [String: String] = [:]  // child id → secret
+        for n in topology.allNodes {
+            guard let parent = topology.parent(of: n.id) else { continue }
+            linkSecret[n.id] = existing[n.id]?.parentSecret ?? existing[parent]?.childSecrets[n.id] ?? Hex.encode(SecureRandom.bytes(24))
+        }
+        var out: [String: LinkSecrets] = [:]
+        for n in topology.allNodes {
+            out[n.id] = LinkSecrets(parentSecret: linkSecret[n.id], childSecrets: Dictionary(uniqueKeysWithValues: n.children.map { ($0.id, linkSecret[$0.id]!) }))
+        }
+        return out
     }
 }

@@ -32,13 +32,21 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var linkEncryption: LinkEncryption
 
     public enum LinkEncryption: String, Codable, Sendable, CaseIterable { case required, off }
+    /// A file (mode 0600) holding `parent_secret` and `child_secrets` instead of this config, so the config
+    /// itself can be shared or mounted read-only (Docker secrets, `topology secrets`). Relative to the config.
+    public var secretsFile: String?
+    /// Intake requests a second one token may make (bursts of twice that); 0: no limit.
+    public var intakeRatePerToken: Double
+    /// Intake requests a second from one source address; 0: no limit.
+    public var intakeRatePerAddress: Double
 
     public init(
         id: String, tier: Tier, name: String, codes: [String], meshListen: String, httpListen: String,
         parentId: String? = nil, parentAddress: String? = nil, parentSecret: String? = nil,
         childSecrets: [String: String] = [:], dataDir: String, topology: Topology,
         maxLineBytes: Int = 1 << 20, heartbeatInterval: Double = 1, heartbeatTimeout: Double = 5, topicModel: String? = nil,
-        topicThreshold: Double? = nil, linkEncryption: LinkEncryption = .required
+        topicThreshold: Double? = nil, linkEncryption: LinkEncryption = .required,
+        intakeRatePerToken: Double = 100, intakeRatePerAddress: Double = 200, secretsFile: String? = nil
     ) {
         self.id = id; self.tier = tier; self.name = name; self.codes = codes
         self.meshListen = meshListen; self.httpListen = httpListen
@@ -48,6 +56,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.heartbeatTimeout = heartbeatTimeout; self.topicModel = topicModel
         self.topicThreshold = topicThreshold
         self.linkEncryption = linkEncryption
+        self.intakeRatePerToken = intakeRatePerToken
+        self.intakeRatePerAddress = intakeRatePerAddress
+        self.secretsFile = secretsFile
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -59,6 +70,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case heartbeatTimeout = "heartbeat_timeout", topicModel = "topic_model"
         case topicThreshold = "topic_threshold"
         case linkEncryption = "link_encryption"
+        case intakeRatePerToken = "intake_rate_per_token", intakeRatePerAddress = "intake_rate_per_address"
+        case secretsFile = "secrets_file"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,6 +98,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.linkEncryption], debugDescription: "must be \"required\" or \"off\", got \"\(encryption)\""))
         }
         linkEncryption = parsed
+        intakeRatePerToken = try c.decodeIfPresent(Double.self, forKey: .intakeRatePerToken) ?? 100
+        intakeRatePerAddress = try c.decodeIfPresent(Double.self, forKey: .intakeRatePerAddress) ?? 200
+        secretsFile = try c.decodeIfPresent(String.self, forKey: .secretsFile)
     }
 
     /// What this node puts in `hello`/`challenge` as its line cipher.

@@ -39,10 +39,19 @@ struct CaseQueries {
     }
 
     func listCases(state: String?, holder: String?, limit: Int, after: String?) throws -> CasePage {
+        try listCases(state: state, holders: holder.map { [$0] }, limit: limit, after: after)
+    }
+
+    /// `holders` nil: every holder. Several holders (a viewer bound to a district, asking its city) use the
+    /// holder index once per holder.
+    func listCases(state: String?, holders: [String]?, limit: Int, after: String?) throws -> CasePage {
         var clauses: [String] = []
         var args: [SQLValue] = []
         if let state { clauses.append("state = ?"); args.append(.text(state)) }
-        if let holder { clauses.append("holder = ?"); args.append(.text(holder)) }
+        if let holders {
+            clauses.append("holder IN (\(holders.map { _ in "?" }.joined(separator: ",")))")
+            args += holders.map { .text($0) }
+        }
         if let after, let ord = Int(after) { clauses.append("ord > ?"); args.append(.integer(Int64(ord))) }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         args.append(.integer(Int64(limit + 1)))

@@ -144,15 +144,18 @@ final class NodeEngine {
 
     // MARK: - Operator commands
 
-    func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
-        try operation { try performCommand(command, on: caseId, actor: actor, at: now) }
+    /// `authorize` sees the case as stored before anything is decided, and throws to refuse (the caller's
+    /// access rule): a refused command changes nothing.
+    func perform(_ command: CaseCommand, on caseId: String, actor: String, at now: Date, authorize: ((Case) throws -> Void)? = nil) throws -> Case {
+        try operation { try performCommand(command, on: caseId, actor: actor, at: now, authorize: authorize) }
     }
 
-    private func performCommand(_ command: CaseCommand, on caseId: String, actor: String, at now: Date) throws -> Case {
+    private func performCommand(_ command: CaseCommand, on caseId: String, actor: String, at now: Date, authorize: ((Case) throws -> Void)?) throws -> Case {
         try command.checkLimits()
         try CaseLimits.check(actor, "actor", max: CaseLimits.actor)
         linkLedger.lineBudget = localLineBudget
         guard var c = try loadCase(caseId) else { throw CaseRuleError(.notFound, field: "id", "no case \(caseId) at \(me.id)") }
+        try authorize?(c)
         guard try queries.eventCount(of: caseId) < CaseLimits.maxEvents else {
             throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
         }

@@ -43,5 +43,16 @@ enum Schema {
         CREATE INDEX events_by_action ON events(action, at);
         CREATE INDEX events_by_node ON events(node, at);
         """),
+        // Bearer tokens: only a SHA-256 hash of each is kept, never the token itself (shown once when created).
+        Migration("tokens", """
+        CREATE TABLE tokens(
+            name TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            revoked_at TEXT) WITHOUT ROWID;
+        """),
     ]
 }

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Who a bearer token speaks for: its name (the actor every change it makes records), its role and its unit.
+public struct Principal: Sendable, Equatable {
+    public var name: String
+    public var role: Role
+    /// The unit (a node id) the role is bound to: this node, or a unit in its subtree.
+    public var unit: String
+    public init(name: String, role: Role, unit: String) { self.name = name; self.role = role; self.unit = unit }
+}
+
+public enum Role: String, CaseIterable, Codable, Sendable {
+    /// The node's operator: tokens, configuration, everything the others may do at this node.
+    case admin
+    /// City or district operators: assign, return up, re-route, read the subtree's cases with personal data.
+    case dispatcher
+    /// Staff of a unit that handles cases: accept, progress, resolve, return the cases that unit holds.
+    case handler
+    /// Hotline seats, web and WeChat front-ends, integrators: create cases, read the cases they created.
+    case intake
+    /// Leaders and auditors: read status and the subtree's cases, personal data masked.
+    case viewer
+}
+
+/// Every endpoint of the HTTP API, as the access table names it. A route names its endpoint when it is
+/// added; a route without an entry here is refused for everyone (a test walks every route and every cell).
+public enum Endpoint: String, CaseIterable, Sendable {
+    case health, status
+    case listCases = "list_cases", showCase = "show_case", intake
+    case accept, progress, resolve, returnUp = "return", assign, allowReturn = "allow_return"
+    /// `POST /api/cases/:id/<not an action>`: answers 404 naming the actions.
+    case unknownAction = "unknown_action"
+    case listTokens = "list_tokens", createToken = "create_token", revokeToken = "revoke_token"
+}
+
+/// How far an allowed role reaches among the cases of the node it calls.
+public enum Reach: String, Sendable {
+    /// Everything at this node (the node's own operator).
+    case node
+    /// Cases held in the subtree of the token's unit.
+    case subtree
+    /// Cases the token's unit holds.
+    case heldByUnit = "held_by_unit"
+    /// Cases this token created at this node.
+    case ownCases = "own_cases"
+}
+
+public enum AccessDecision: Equatable, Sendable {
+    case allowed(Reach)
+    /// 403, with the rule that forbids it.
+    case denied(String)
+}
+
+/// The access rules, pure and table-driven: endpoint × role → reach, then reach × case → allowed or why not.
+public enum AccessRules {
+    /// Endpoints anyone may call without a token.
+    public static let publicEndpoints: Set<Endpoint> = [.health]
+
+    /// The whole table. An absent role is forbidden.
+    public static let table: [Endpoint: [Role: Reach]] = [
+        .status: [.admin: .node, .dispatcher: .node, .handler: .node, .viewer: .node],
+        .listCases: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree],
+        .showCase: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .intake: .ownCases],
+        .intake: [.admin: .node, .intake: .node],
+        .accept: [.admin: .node, .handler: .heldByUnit],
+        .progress: [.admin: .node, .handler: .heldByUnit],
+        .resolve: [.admin: .node, .handler: .heldByUnit],
+        .returnUp: [.admin: .node, .handler: .heldByUnit, .dispatcher: .subtree],
+        .assign: [.admin: .node, .dispatcher: .subtree],
+        .allowReturn: [.admin: .node, .dispatcher: .subtree],
+        .unknownAction: [.admin: .node, .dispatcher: .node, .handler: .node, .intake: .node, .viewer: .node],
+        .listTokens: [.admin: .node],
+        .createToken: [.admin: .node],
+        .revokeToken: [.admin: .node],
+    ]
+
+    /// Whether `role` may call `endpoint` at all, and how far it reaches.
+    public static func decide(_ endpoint: Endpoint, role: Role) -> AccessDecision {
+        if let reach = table[endpoint]?[role] { return .allowed(reach) }
+        let allowed = Role.allCases.filter { table[endpoint]?[$0] != nil }.map(\.rawValue)
+        return .denied("\(endpoint.rawValue) is for \(allowed.isEmpty ? "no role" : allowed.joined(separator: ", ")); a \(role.rawValue) token may not")
+    }
+
+    /// What the access check needs to know about one case.
+    public struct CaseFacts: Sendable {
+        public var id: String
+        public var holder: String
+        /// The actor of the case's `created` event, and the node where it was created.
+        public var createdBy: String?
+        public var intake: String
+        public init(id: String, holder: String, createdBy: String?, intake: String) {
+            self.id = id; self.holder = holder; self.createdBy = createdBy; self.intake = intake
+        }
+    }
+
+    /// nil when `principal`, reaching `reach` at node `me`, may touch the case; otherwise the rule it breaks.
+    public static func check(_ reach: Reach, _ principal: Principal, at me: TopologyNode, _ c: CaseFacts) -> String? {
+        switch reach {
+        case .node:
+            return nil
+        case .subtree:
+            guard let unit = me.find(principal.unit), unit.contains(c.holder) else {
+                return "case \(c.id) is held by \(c.holder), outside the subtree of \(principal.unit) (token \(principal.name))"
+            }
+            return nil
+        case .heldByUnit:
+            return c.holder == principal.unit ? nil : "case \(c.id) is held by \(c.holder), not by \(principal.unit) (token \(principal.name))"
+        case .ownCases:
+            return c.createdBy == principal.name && c.intake == me.id ? nil : "token \(principal.name) did not create case \(c.id)"
+        }
+    }
+
+    /// Citizen name and phone in full: the node's admin, a dispatcher (within its reach), and a handler for
+    /// the cases its unit holds. Everyone else sees them masked.
+    public static func seesPersonalData(_ principal: Principal, holder: String) -> Bool {
+        switch principal.role {
+        case .admin, .dispatcher: true
+        case .handler: holder == principal.unit
+        case .intake, .viewer: false
+        }
+    }
+}
