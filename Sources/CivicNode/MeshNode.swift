@@ -72,6 +72,7 @@ public final class MeshNode: @unchecked Sendable {
         let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
                                                     unit: unit, authenticator: authenticator, gate: gate,
                                                     status: { [weak self] done in self?.status(done) }))
+        routeTable = router.table
         let (store, reader) = (self.store, self.reader)
         var ports: (http: Int, mesh: Int?) = (0, nil)
         // The writer and the reader opened their connections above; they stop after the network and before
@@ -127,6 +128,9 @@ public final class MeshNode: @unchecked Sendable {
         limits.maxConnectionsPerSource = max(4, min(limits.maxConnectionsPerSource, limits.maxConnections / 2))
         return limits
     }
+
+    /// Every HTTP route as (method, template, endpoint name): what the access tests walk.
+    public private(set) var routeTable: [(method: String, template: String, name: String?)] = []
 
     /// Actual addresses, fixed at start (ports resolved when the config asked for port 0).
     public private(set) var httpAddress = ""

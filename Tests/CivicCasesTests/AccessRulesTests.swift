@@ -1,0 +1,84 @@
+import Testing
+@testable import CivicCases
+
+/// The access table walked cell by cell against an expectation written out independently, then the case
+/// reach and the masking rules.
+@Suite struct AccessRulesTests {
+    /// Endpoint → the roles allowed, written here by hand from the role descriptions.
+    static let expected: [Endpoint: Set<Role>] = [
+        .health: [],  // public: no token needed, so no role is asked
+        .status: [.admin, .dispatcher, .handler, .viewer],
+        .listCases: [.admin, .dispatcher, .handler, .viewer],
+        .showCase: [.admin, .dispatcher, .handler, .viewer, .intake],
+        .intake: [.admin, .intake],
+        .accept: [.admin, .handler], .progress: [.admin, .handler], .resolve: [.admin, .handler],
+        .returnUp: [.admin, .handler, .dispatcher],
+        .assign: [.admin, .dispatcher], .allowReturn: [.admin, .dispatcher],
+        .unknownAction: Set(Role.allCases),
+        .listTokens: [.admin], .createToken: [.admin], .revokeToken: [.admin],
+    ]
+
+    @Test func everyEndpointAndRoleDecidesAsExpected() {
+        #expect(Set(Self.expected.keys) == Set(Endpoint.allCases), "every endpoint has an expectation")
+        #expect(AccessRules.publicEndpoints == [.health])
+        for endpoint in Endpoint.allCases where !AccessRules.publicEndpoints.contains(endpoint) {
+            for role in Role.allCases {
+                switch AccessRules.decide(endpoint, role: role) {
+                case .allowed:
+                    #expect(Self.expected[endpoint]!.contains(role), "\(role) must not reach \(endpoint)")
+                case .denied(let rule):
+                    #expect(!Self.expected[endpoint]!.contains(role), "\(role) must reach \(endpoint)")
+                    #expect(rule.contains(endpoint.rawValue) && rule.contains(role.rawValue), "the rule names the endpoint and the role: \(rule)")
+                }
+            }
+        }
+    }
+
+    static let city = TopologyNode(id: "city", tier: .city, name: "市", children: [
+        TopologyNode(id: "d1", tier: .district, name: "东区", children: [TopologyNode(id: "s11", tier: .street, name: "街道")]),
+        TopologyNode(id: "d2", tier: .district, name: "西区", children: [TopologyNode(id: "s21", tier: .street, name: "街道")]),
+    ])
+
+    func facts(holder: String, createdBy: String? = "web", intake: String = "city") -> AccessRules.CaseFacts {
+        AccessRules.CaseFacts(id: "JC-1", holder: holder, createdBy: createdBy, intake: intake)
+    }
+
+    @Test func reachLimitsWhichCasesARoleTouches() {
+        let viewerOfD1 = Principal(name: "leader", role: .viewer, unit: "d1")
+        #expect(AccessRules.check(.subtree, viewerOfD1, at: Self.city, facts(holder: "s11")) == nil)
+        #expect(AccessRules.check(.subtree, viewerOfD1, at: Self.city, facts(holder: "d1")) == nil)
+        #expect(AccessRules.check(.subtree, viewerOfD1, at: Self.city, facts(holder: "s21"))?.contains("outside the subtree of d1") == true)
+        #expect(AccessRules.check(.subtree, viewerOfD1, at: Self.city, facts(holder: "city")) != nil)
+        let handler = Principal(name: "王", role: .handler, unit: "s11")
+        #expect(AccessRules.check(.heldByUnit, handler, at: Self.city, facts(holder: "s11")) == nil)
+        #expect(AccessRules.check(.heldByUnit, handler, at: Self.city, facts(holder: "d1"))?.contains("not by s11") == true)
+        let web = Principal(name: "web", role: .intake, unit: "city")
+        #expect(AccessRules.check(.ownCases, web, at: Self.city, facts(holder: "s11")) == nil)
+        #expect(AccessRules.check(.ownCases, web, at: Self.city, facts(holder: "s11", createdBy: "wechat")) != nil)
+        #expect(AccessRules.check(.ownCases, web, at: Self.city, facts(holder: "s11", intake: "s11")) != nil, "a same-named token elsewhere is not this one")
+        #expect(AccessRules.check(.node, viewerOfD1, at: Self.city, facts(holder: "s21")) == nil)
+    }
+
+    @Test func personalDataIsShownOnlyToThoseWhoHandleIt() {
+        #expect(AccessRules.seesPersonalData(Principal(name: "a", role: .admin, unit: "city"), holder: "s11"))
+        #expect(AccessRules.seesPersonalData(Principal(name: "d", role: .dispatcher, unit: "city"), holder: "s11"))
+        #expect(AccessRules.seesPersonalData(Principal(name: "h", role: .handler, unit: "s11"), holder: "s11"))
+        #expect(!AccessRules.seesPersonalData(Principal(name: "h", role: .handler, unit: "s11"), holder: "d1"))
+        #expect(!AccessRules.seesPersonalData(Principal(name: "v", role: .viewer, unit: "city"), holder: "s11"))
+        #expect(!AccessRules.seesPersonalData(Principal(name: "i", role: .intake, unit: "city"), holder: "s11"))
+        #expect(PersonalData.maskName("张三") == "张*" && PersonalData.maskName("欧阳修") == "欧**" && PersonalData.maskName("") == "")
+        #expect(PersonalData.maskPhone("13800000001") == "138****0001")
+        #expect(PersonalData.maskPhone("+8613800000001") == "+86*******0001")
+        #expect(PersonalData.maskPhone("12345") == "***45")
+    }
+
+    @Test func aTokenBucketAllowsItsBurstThenItsRate() {
+        var limiter = RateLimiter<String>(rate: 2, burst: 4)
+        let allowed = (0..<10).filter { _ in limiter.take("web", now: 100) == nil }.count
+        #expect(allowed == 4, "a burst of 4 at once")
+        let wait = limiter.take("web", now: 100)
+        #expect(wait != nil && abs(wait! - 0.5) < 1e-9, "one more in half a second at 2/s")
+        #expect(limiter.take("web", now: 100.5) == nil)
+        #expect(limiter.take("other", now: 100) == nil, "each key has its own bucket")
+    }
+}
