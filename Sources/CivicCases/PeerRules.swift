@@ -60,8 +60,12 @@ public enum PeerRules {
 
     /// A message about a case this node does not know yet carries its header: it must be the case the event
     /// is about, and (from a child) a case created where the child says.
+    /// From the parent, an `update` may only be about a case it sent down (a `dispatch` always comes first).
     public static func checkNewHeader(_ header: Case, first event: CaseEvent, from sender: Sender) -> Refusal? {
         guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
+        if case .parent = sender {
+            return Refusal("not_in_subtree", "the parent sent an update about \(header.id), a case it never dispatched here; a case comes down with a dispatch")
+        }
         if case .child = sender, header.intake != event.node {
             return Refusal("invalid_event", "case \(header.id) says it entered at \(header.intake), but its created event is from \(event.node)")
         }

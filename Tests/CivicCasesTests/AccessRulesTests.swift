@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CivicCases
 
@@ -80,5 +81,17 @@ import Testing
         #expect(wait != nil && abs(wait! - 0.5) < 1e-9, "one more in half a second at 2/s")
         #expect(limiter.take("web", now: 100.5) == nil)
         #expect(limiter.take("other", now: 100) == nil, "each key has its own bucket")
+    }
+}
+
+/// What a parent may tell a child: only about cases it sent down.
+@Suite struct ParentAuthorityTests {
+    @Test func aParentsUpdateAboutACaseNeverDispatchedHereIsRefused() {
+        let c = Case(id: "JC-1", channel: .hotline, citizen: Citizen(), subject: "x", detail: "", location: Location(), intake: "city",
+                     createdAt: Date(timeIntervalSince1970: 0), state: .dispatched, holder: "s2")
+        let event = CaseEvent(id: "city-9", caseId: "JC-1", at: Date(), node: "city", actor: "system", action: .assigned, state: .dispatched, holder: "s2")
+        #expect(PeerRules.checkNewHeader(c, first: event, from: .parent)?.code == "not_in_subtree")
+        let created = CaseEvent(id: "s1-1", caseId: "JC-1", at: Date(), node: "s1", actor: "x", action: .created, state: .dispatched, holder: "s2")
+        #expect(PeerRules.checkNewHeader(c, first: created, from: .child("s1"))?.code == "invalid_event", "a child's new case must have entered where it says")
     }
 }

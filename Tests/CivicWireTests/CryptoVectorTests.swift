@@ -113,6 +113,17 @@ struct CryptoVectorTests {
         #expect(try spaced.open(Array(text.utf8)) == Array(lines[0].dropLast()))
     }
 
+    /// docs/protocol.md §2.4's worked example (its bytes computed with Python's cryptography).
+    @Test func theProtocolDocumentsWorkedExample() throws {
+        let keys = try #require(LineSeal.SessionKeys.derive(secret: "0123456789abcdef0123456789abcdef", child: "d1", parent: "city",
+                                                            childNonce: "00112233445566778899aabbccddeeff", parentNonce: "ffeeddccbbaa99887766554433221100"))
+        #expect(Hex.encode(keys.childToParent) == "c54c2ac9435ae81d9dc4811f1045e92ad55151de6d61bf8fa9616d88c48ec455")
+        #expect(Hex.encode(keys.parentToChild) == "8477fbad2475219726014e4ff820b90a5fce219b9faaf9830c9fd19f91857a40")
+        var sealer = LineSeal.Sealer(key: keys.childToParent)
+        #expect(String(decoding: sealer.seal(Array(#"{"type":"ping"}"#.utf8) + [0x0A]), as: UTF8.self) == #"{"sealed":"TIo0I1jvUcqbsYUdCnqYGSAVrG8GJvqK1UPThW7C1A=="}"# + "\n")
+        #expect(String(decoding: sealer.seal(Array(#"{"seq":1,"type":"ack"}"#.utf8)), as: UTF8.self) == #"{"sealed":"9wSM50UvRA9nbZLrysMQYnJpvGrcZ0HEsrkBvmzmkeORyoZ8QaY="}"# + "\n")
+    }
+
     /// An implementation we did not write (Python's `cryptography`, OpenSSL underneath) seals the same line
     /// under the same derived key, byte for byte, and agrees on random AEAD inputs.
     @Test("Sealed line and random AEAD inputs agree with Python's cryptography package",

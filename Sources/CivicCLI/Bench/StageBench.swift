@@ -1,5 +1,6 @@
 import CivicCases
 import CivicNode
+import CivicWire
 import Foundation
 
 /// `civicmesh bench --stages`: the work of one case at each tier, one stage at a time on one thread, with
@@ -36,11 +37,22 @@ enum StageBench {
         try time("district apply and route") { (toStreet, toCity) = try districtStage(middle, toDistrict, street: street.nodeId) }
         if !toCity.isEmpty { try time("city apply of the district's updates") { _ = try applyStage(city, toCity, from: middle.nodeId, street: nil) } }
         try time("street apply") { try streetStage(street, toStreet, from: middle.nodeId) }
+        // Each case crosses two links (city → district → street): every line is sealed once and opened once per hop.
+        let meanLine = toDistrict.isEmpty ? 0 : toDistrict.reduce(0) { $0 + $1.count } / toDistrict.count
+        try time("seal + open, per link (\(meanLine) B)") { try sealStage(toDistrict) }
         print("one case through each stage, \(n) cases of \(options.bytes) bytes, 16 operations per commit, synchronous=NORMAL, one thread:")
         func line(_ name: String, _ micros: Double) { print("  " + name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.1f µs/case", micros)) }
         for (name, micros) in figures { line(name, micros) }
         line("all stages", figures.reduce(0) { $0 + $1.1 })
         return 0
+    }
+
+    /// Seals and opens every line as one link direction would (ChaCha20-Poly1305, Base64).
+    @inline(never)
+    static func sealStage(_ lines: [[UInt8]]) throws {
+        let key = SecureRandom.bytes(32)
+        var sealer = LineSeal.Sealer(key: key), opener = LineSeal.Opener(key: key)
+        for line in lines { _ = try opener.open(sealer.seal(line)) }
     }
 
     @inline(never)
