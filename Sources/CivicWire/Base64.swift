@@ -7,25 +7,31 @@ public enum Base64 {
         return table
     }()
 
-    /// Appends the encoding of `bytes` to `out`.
+    /// Appends the encoding of `bytes` to `out` (written through one buffer: a line seals several KB).
     public static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
-        alphabet.withUnsafeBufferPointer { a in
-            var i = 0
-            while i + 3 <= bytes.count {
-                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                out.append(a[Int(v >> 18)]); out.append(a[Int(v >> 12 & 63)]); out.append(a[Int(v >> 6 & 63)]); out.append(a[Int(v & 63)])
-                i += 3
+        let encodedCount = (bytes.count + 2) / 3 * 4
+        let encoded = [UInt8](unsafeUninitializedCapacity: encodedCount) { buffer, written in
+            alphabet.withUnsafeBufferPointer { a in
+                bytes.withUnsafeBufferPointer { input in
+                    var i = 0, o = 0
+                    while i + 3 <= input.count {
+                        let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                        buffer[o] = a[Int(v >> 18)]; buffer[o + 1] = a[Int(v >> 12 & 63)]
+                        buffer[o + 2] = a[Int(v >> 6 & 63)]; buffer[o + 3] = a[Int(v & 63)]
+                        i += 3; o += 4
+                    }
+                    let rest = input.count - i
+                    if rest > 0 {
+                        let v = UInt32(input[i]) << 16 | (rest == 2 ? UInt32(input[i + 1]) << 8 : 0)
+                        buffer[o] = a[Int(v >> 18)]; buffer[o + 1] = a[Int(v >> 12 & 63)]
+                        buffer[o + 2] = rest == 2 ? a[Int(v >> 6 & 63)] : 61
+                        buffer[o + 3] = 61
+                    }
+                }
             }
-            let rest = bytes.count - i
-            if rest == 1 {
-                let v = UInt32(bytes[i]) << 16
-                out.append(a[Int(v >> 18)]); out.append(a[Int(v >> 12 & 63)]); out.append(61); out.append(61)
-            } else if rest == 2 {
-                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-                out.append(a[Int(v >> 18)]); out.append(a[Int(v >> 12 & 63)]); out.append(a[Int(v >> 6 & 63)]); out.append(61)
-            }
+            written = encodedCount
         }
+        out.append(contentsOf: encoded)
     }
 
     public static func encode(_ bytes: [UInt8]) -> String {
@@ -36,30 +42,37 @@ public enum Base64 {
 
     /// Decodes padded Base64; nil on a wrong length, a character outside the alphabet or misplaced padding.
     public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-        let count = text.count
+        if let fast = text.withContiguousStorageIfAvailable({ decodeBuffer($0) }) { return fast }
+        return Array(text).withUnsafeBufferPointer { decodeBuffer($0) }
+    }
+
+    static func decodeBuffer(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let count = input.count
         guard count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(count / 4 * 3)
-        var quad: UInt32 = 0, filled = 0, padding = 0
-        for c in text {
-            if c == 61 {  // "="
-                padding += 1
-                quad <<= 6
-            } else {
-                let v = values[Int(c)]
-                guard v != 0xFF, padding == 0 else { return nil }
-                quad = quad << 6 | UInt32(v)
-            }
-            filled += 1
-            if filled == 4 {
-                out.append(UInt8(truncatingIfNeeded: quad >> 16))
-                if padding < 2 { out.append(UInt8(truncatingIfNeeded: quad >> 8)) }
-                if padding < 1 { out.append(UInt8(truncatingIfNeeded: quad)) }
-                quad = 0; filled = 0
+        guard count > 0 else { return [] }
+        let padding = input[count - 1] == 61 ? (input[count - 2] == 61 ? 2 : 1) : 0
+        let decodedCount = count / 4 * 3 - padding
+        var valid = true
+        let out = values.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: count / 4 * 3) { buffer, written in
+                var o = 0
+                var i = 0
+                while i < count {
+                    let last = i + 4 == count
+                    let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+                    let c2 = last && padding == 2 ? 0 : table[Int(input[i + 2])]
+                    let c3 = last && padding >= 1 ? 0 : table[Int(input[i + 3])]
+                    if (c0 | c1 | c2 | c3) & 0xC0 != 0 { valid = false; break }  // 0xFF: outside the alphabet (or "=" inside)
+                    let v = UInt32(c0) << 18 | UInt32(c1) << 12 | UInt32(c2) << 6 | UInt32(c3)
+                    buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    buffer[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    buffer[o + 2] = UInt8(truncatingIfNeeded: v)
+                    o += 3; i += 4
+                }
+                written = valid ? decodedCount : 0
             }
         }
-        guard padding <= 2, padding == 0 || out.count == count / 4 * 3 - padding else { return nil }
-        return out
+        return valid ? out : nil
     }
 
     public static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8)) }
