@@ -98,6 +98,12 @@ import Testing
         let street = try NodeConfig.load(path: dir.file("c2/s990101001.json"), environment: [:])
         #expect(district.parentAddress?.hasPrefix("city.example.gov.cn:") == true && district.httpListen.hasPrefix("0.0.0.0:"))
         #expect(street.parentAddress?.hasPrefix("10.0.0.9:") == true)
+        // The configs hold the link secrets: owner only. The command says which port must be reachable from where.
+        #expect(PrivateFile.openToOthers(dir.file("c2/d990101.json")) == nil)
+        #expect(ok.output.contains("ports to open") && ok.output.contains("d990101 mesh 0.0.0.0:") && ok.output.contains("from its children's hosts (s990101001"), "\(ok.output)")
+        let local = try CivicProcess(["topology", "configs", "--topology", topology, "--out", dir.file("c4")], log: dir.file("c4.log"))
+        #expect(local.wait() == 0 && local.output.contains("listening on 127.0.0.1"), "loopback unless asked: \(local.output)")
+        #expect(try NodeConfig.load(path: dir.file("c4/city.json"), environment: [:]).httpListen.hasPrefix("127.0.0.1:"))
         let badPort = try CivicProcess(["topology", "configs", "--topology", topology, "--out", dir.file("c3"), "--base-port", "70000"], log: dir.file("c3.log"))
         #expect(badPort.wait() == 2 && badPort.output.contains("--base-port 70000"), "\(badPort.output)")
     }
