@@ -9,15 +9,6 @@ import Glibc
 
 /// Secrets and personal data on disk and in logs, with real node processes.
 @Suite(.serialized) struct SecretsAndLogsTests {
-    /// City → one district → one street: the smallest chain that carries a case through every tier.
-    static func chain() -> Topology {
-        var t = SampleTopology.load()
-        var district = t.root.children[0]
-        district.children = [district.children[0]]
-        t.root.children = [district]
-        return t
-    }
-
     func run(_ args: [String], _ dir: TempDirectory, _ name: String) throws -> (status: Int32, output: String, stdout: String) {
         let out = Pipe()
         let p = Process()
@@ -34,7 +25,7 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(3))) func aWholeRunLogsNoPhoneTokenOrSecretAndKeepsFilesPrivate() throws {
-        let city = try ProcessCity(topology: Self.chain(), label: "logscan")
+        let city = try ProcessCity(topology: SampleTopology.chain(), label: "logscan")
         defer { city.stopAll() }
         try city.startAll()
         #expect(city.waitUntilLinked())
@@ -62,14 +53,14 @@ import Glibc
         city.stopAll()
 
         var logs = ""
-        for n in Self.chain().allNodes { logs += city.log(n.id) }
+        for n in SampleTopology.chain().allNodes { logs += city.log(n.id) }
         #expect(logs.contains("created") && logs.contains("hotline"), "the logs say what happened and who did it")
         #expect(!logs.contains(phone), "no phone number in the logs")
         var secrets = [intakeToken, handlerToken, String(intakeToken.dropFirst(4))]
         for c in city.configs.values { secrets += [c.parentSecret].compactMap { $0 } + Array(c.childSecrets.values) }
         for s in secrets { #expect(!logs.contains(s), "a token or link secret in the logs") }
 
-        for n in Self.chain().allNodes {
+        for n in SampleTopology.chain().allNodes {
             let c = city.configs[n.id]!
             #expect(PrivateFile.openToOthers(city.configPath(n.id)) == nil, "config 0600")
             #expect(PrivateFile.openToOthers(c.dataDir) == nil, "data dir 0700")
@@ -81,7 +72,7 @@ import Glibc
 
     @Test func aNodeRefusesSecretsOthersCanRead() throws {
         let dir = TempDirectory("exposed")
-        let configs = ConfigGenerator.configs(for: Self.chain(), options: .init(basePort: 0, dataRoot: dir.path + "/data"))
+        let configs = ConfigGenerator.configs(for: SampleTopology.chain(), options: .init(basePort: 0, dataRoot: dir.path + "/data"))
         var district = configs.first { $0.id == "d990101" }!
         district.httpListen = "127.0.0.1:0"
         district.meshListen = "127.0.0.1:0"

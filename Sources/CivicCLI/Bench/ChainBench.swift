@@ -38,15 +38,6 @@ enum ChainBench {
         var url: String { "http://127.0.0.1:\(httpPort)" }
     }
 
-    /// The chain as deployed, from the sample city: the city, its first district, that district's first street.
-    static func chainTopology() -> Topology {
-        var topology = SampleTopology.load()
-        var district = topology.root.children[0]
-        district.children = [district.children[0]]
-        topology.root.children = [district]
-        return topology
-    }
-
     static func run(_ a: Arguments) throws -> Int32 {
         let options = Options(
             cases: try a.int("cases", default: 20_000), connections: try a.int("connections", default: 8),
@@ -120,7 +111,7 @@ enum ChainBench {
     // MARK: - Nodes
 
     static func start(in dir: String, options: Options) throws -> [Node] {
-        var configs = ConfigGenerator.configs(for: chainTopology(), options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
+        var configs = ConfigGenerator.configs(for: SampleTopology.chain(), options: .init(basePort: options.basePort, dataRoot: dir + "/data"))
         for i in configs.indices {
             // The benchmark is one client sending as fast as it can: no intake limits.
             configs[i].intakeRatePerToken = 0

@@ -14,7 +14,7 @@ enum StageBench {
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let configs = ConfigGenerator.configs(for: ChainBench.chainTopology(), options: .init(basePort: 0, dataRoot: dir))
+        let configs = ConfigGenerator.configs(for: SampleTopology.chain(), options: .init(basePort: 0, dataRoot: dir))
         let clock = SystemClock()
         let engines = try configs.map { try StandaloneEngine(config: $0, path: dir + "/\($0.id).sqlite", clock: clock) }
         let (city, middle, street) = (engines[0], engines[1], engines[2])

@@ -4,6 +4,16 @@ import Foundation
 /// The project's own small sample city (fictional names and codes), the default for `civicmesh up`:
 /// one city, three districts, eight streets.
 public enum SampleTopology {
+    /// The smallest chain through every tier, as deployed: the city, its first district, that district's
+    /// first street (the benchmarks and the end-to-end process tests).
+    public static func chain() -> Topology {
+        var topology = load()
+        var district = topology.root.children[0]
+        district.children = [district.children[0]]
+        topology.root.children = [district]
+        return topology
+    }
+
     public static let json = """
     {
       "case_prefix": "JC",
