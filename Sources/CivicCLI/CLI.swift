@@ -39,6 +39,7 @@ public enum CLI {
             case "cases": return try CaseCommands.list(rest)
             case "topology": return try TopologyCommands.run(rest)
             case "token": return try TokenCommand.run(rest)
+            case "calendar": return try CalendarCommand.run(rest)
             case "classify": return classifyCommand(rest)
             case "triage": return try TriageCommands.run(rest)
             case "bench": return try BenchCommand.run(rest)

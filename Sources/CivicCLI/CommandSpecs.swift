@@ -105,6 +105,20 @@ extension CommandSpec {
         CommandSpec(key: "token revoke", synopsis: "token revoke --config FILE NAME", summary: "Revokes a token: it is refused from the next request on.", options: [
             Option(name: "config", value: "FILE", help: "the node's config (required)"),
         ]),
+        CommandSpec(key: "calendar add-days", synopsis: "calendar add-days TIME N [--calendar FILE] [--calendar-days]",
+                    summary: "The due time N working days after TIME (local time of the calendar's zone), on the working-day calendar.", options: [
+                        Option(name: "calendar", value: "FILE", help: "a calendar file (default: mainland China 2026, built in)"),
+                        Option(name: "calendar-days", value: nil, help: "count calendar days instead (weekends and holidays included)"),
+                    ]),
+        CommandSpec(key: "calendar add-hours", synopsis: "calendar add-hours TIME N [--calendar FILE] [--clock]",
+                    summary: "The due time N working hours after TIME (working days, within working hours).", options: [
+                        Option(name: "calendar", value: "FILE", help: "a calendar file (default: mainland China 2026, built in)"),
+                        Option(name: "clock", value: nil, help: "count clock hours instead (nights and holidays included)"),
+                    ]),
+        CommandSpec(key: "calendar check", synopsis: "calendar check DATE [--calendar FILE]",
+                    summary: "Whether a day is a working day, and why (weekday, public holiday, make-up working day); exit 0 for a working day, 1 for a day off.", options: [
+                        Option(name: "calendar", value: "FILE", help: "a calendar file (default: mainland China 2026, built in)"),
+                    ]),
         CommandSpec(key: "topology import", synopsis: "topology import --divisions FILE [--out FILE] [--prefix P]",
                     summary: "Turns an official division list into a topology.", options: [
                         Option(name: "divisions", value: "FILE", help: "the division list JSON (required)"),

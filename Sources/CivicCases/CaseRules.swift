@@ -67,7 +67,8 @@ extension Case {
     /// The attributes `CaseRules.fold` derives from events. A header that travels with its events (a dispatch
     /// to a node new to the case, a replay of the log) drops them first: folding the events again would
     /// otherwise count a return twice.
-    public static let foldedAttributeKeys: Set<String> = ["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason"]
+    public static let foldedAttributeKeys: Set<String> = ["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason",
+                                                          "response_due", "handling_due", "deadline_rule"]
 
     /// The case without what its events fold into it: the base the events are folded onto.
     public var withoutFoldedAttributes: Case {
@@ -110,6 +111,7 @@ public enum CaseRules {
             c.holder = event.holder
         }
         c.updatedAt = max(c.updatedAt, event.at)
+        DeadlineRules.fold(event, into: &c)
         switch event.action {
         case .assigned:
             if let category = event[.category] { c.category = category }

@@ -81,20 +81,33 @@ public struct Topology: Codable, Sendable, Equatable {
     public var root: TopologyNode
     /// Category → responsible department per tier (`topology import` and the sample fill it; empty means none).
     public var catalogue: [String: [String: String]]
+    /// The city's time limits (`DeadlinePolicy`); nil: the sample policy.
+    public var deadlines: DeadlinePolicy?
+    /// The working-day calendar, in the calendar file's shape; nil: mainland China 2026 (built in).
+    public var calendar: WorkCalendar.File?
 
-    public init(casePrefix: String, root: TopologyNode, catalogue: [String: [String: String]] = [:]) {
+    public init(casePrefix: String, root: TopologyNode, catalogue: [String: [String: String]] = [:], deadlines: DeadlinePolicy? = nil, calendar: WorkCalendar.File? = nil) {
         self.casePrefix = casePrefix
         self.root = root
         self.catalogue = catalogue
+        self.deadlines = deadlines
+        self.calendar = calendar
     }
 
-    enum CodingKeys: String, CodingKey { case casePrefix = "case_prefix", root, catalogue }
+    enum CodingKeys: String, CodingKey { case casePrefix = "case_prefix", root, catalogue, deadlines, calendar }
+
+    /// The clocks every node of this city counts with.
+    public func deadlineClock() throws(CalendarError) -> DeadlineRules.Clock {
+        DeadlineRules.Clock(policy: deadlines ?? .sample, calendar: try calendar.map { file throws(CalendarError) in try WorkCalendar(file: file) } ?? .china2026)
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         casePrefix = try c.decode(String.self, forKey: .casePrefix)
         root = try c.decode(TopologyNode.self, forKey: .root)
         catalogue = try c.decodeIfPresent([String: [String: String]].self, forKey: .catalogue) ?? [:]
+        deadlines = try c.decodeIfPresent(DeadlinePolicy.self, forKey: .deadlines)
+        calendar = try c.decodeIfPresent(WorkCalendar.File.self, forKey: .calendar)
     }
 
     public var allNodes: [TopologyNode] { root.allNodes }

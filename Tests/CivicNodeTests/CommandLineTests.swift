@@ -108,6 +108,22 @@ import Testing
         #expect(badPort.wait() == 2 && badPort.output.contains("--base-port 70000"), "\(badPort.output)")
     }
 
+    @Test func theCalendarCommandsCountWorkingDaysAndSayWhy() throws {
+        func run(_ args: [String], _ name: String) throws -> (Int32, String) {
+            let p = try CivicProcess(args, log: dir.file(name))
+            return (p.wait(), p.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(try run(["calendar", "add-days", "2026-09-30T10:00", "3"], "cal1.log") == (0, "2026-10-10T10:00:00+08:00"))
+        #expect(try run(["calendar", "add-days", "2026-09-30T10:00", "3", "--calendar-days"], "cal2.log") == (0, "2026-10-03T10:00:00+08:00"))
+        #expect(try run(["calendar", "add-hours", "2026-12-04T16:00", "3"], "cal3.log") == (0, "2026-12-07T10:00:00+08:00"))
+        #expect(try run(["calendar", "check", "2026-10-10"], "cal4.log") == (0, "working day: 2026-10-10 is a make-up working day (国庆节调休)"))
+        #expect(try run(["calendar", "check", "2026-10-03"], "cal5.log") == (1, "day off: 2026-10-03 is a public holiday (国庆节)"))
+        let bad = try run(["calendar", "add-days", "yesterday", "3"], "cal6.log")
+        #expect(bad.0 == 2 && bad.1.contains("\"yesterday\" is not a time"), "\(bad.1)")
+        try Data(#"{"time_zone":"Europe/Berlin","holidays":{"2026-12-25":"Weihnachten"}}"#.utf8).write(to: URL(fileURLWithPath: dir.file("de.json")))
+        #expect(try run(["calendar", "check", "2026-12-25", "--calendar", dir.file("de.json")], "cal7.log").1 == "day off: 2026-12-25 is a public holiday (Weihnachten)")
+    }
+
     @Test func theStatusTableHonoursDepthAndUnderAndSaysWhyALinkIsDown() {
         let counters = Counters()
         let summary = Summary(node: "d1", at: Date(), counters: CounterSet(own: counters, subtree: counters),

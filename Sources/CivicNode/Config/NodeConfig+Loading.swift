@@ -96,6 +96,7 @@ extension NodeConfig {
     public func validate(file: String) throws(ConfigError) {
         func fail(_ field: String, _ problem: String) -> ConfigError { ConfigError(file: file, field: field, problem: problem) }
         if let problem = topology.problems().first { throw fail("topology", problem) }
+        do throws(CalendarError) { _ = try topology.deadlineClock() } catch { throw fail("topology.calendar", error.description) }
         guard let unit else { throw fail("id", "node \(id) is not in the config's topology") }
         if unit.tier != tier { throw fail("tier", "topology says \(id) is a \(unit.tier.rawValue), config says \(tier.rawValue)") }
         if HostPort.parse(httpListen) == nil { throw fail("http_listen", "\"\(httpListen)\" is not host:port") }

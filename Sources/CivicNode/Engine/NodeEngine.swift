@@ -64,7 +64,12 @@ final class NodeEngine {
     /// the events back from the database. Emptied at the start of every operation (intake, command, peer message).
     private var histories: [String: [CaseEvent]] = [:]
 
-    init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, maxLineBytes: Int = 1 << 20, now: Date = Date()) throws {
+    /// The city's time limits and working-day calendar (from the topology).
+    let deadlineClock: DeadlineRules.Clock
+
+    init(db: Database, me: TopologyNode, parentId: String?, casePrefix: String, router: any CaseRouting, maxLineBytes: Int = 1 << 20, now: Date = Date(),
+         deadlineClock: DeadlineRules.Clock = DeadlineRules.Clock(policy: .sample, calendar: .china2026)) throws {
+        self.deadlineClock = deadlineClock
         self.maxLineBytes = maxLineBytes
         self.db = db
         queries = CaseQueries(db: db, nodeId: me.id)
@@ -305,7 +310,10 @@ final class NodeEngine {
     @discardableResult
     /// - Parameter known: whether `c` is the case as stored (false for a case this event brings): the state and
     ///   holder before the event are then `c`'s, without reading them back.
-    private func record(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool = true) throws -> Bool {
+    private func record(_ made: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool = true) throws -> Bool {
+        var event = made
+        // A clock the event starts is stamped by the node that makes it; peers fold the same due times.
+        if case .local = origin { DeadlineRules.stamp(&event, case: c, clock: deadlineClock) }
         guard try insertEvent(event) else {
             throw ApplyError(code: "event_id_clash", message: "event id \(event.id) already exists at \(me.id)")
         }

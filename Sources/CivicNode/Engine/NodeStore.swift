@@ -22,8 +22,9 @@ final class NodeStore: @unchecked Sendable {
         let parentId = config.parentId
         let prefix = config.topology.casePrefix
         let maxLine = config.maxLineBytes
+        let deadlines = try config.topology.deadlineClock()
         writer = try GroupCommitWriter(path: path, maxBatch: 512, synchronousFull: true) { db in
-            try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router, maxLineBytes: maxLine, now: clock.now())
+            try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router, maxLineBytes: maxLine, now: clock.now(), deadlineClock: deadlines)
         }
         writer.setAfterCommit { engine in
             let report = engine.drainCommitReport()

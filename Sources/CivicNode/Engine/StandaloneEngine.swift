@@ -19,7 +19,8 @@ public final class StandaloneEngine {
         db = try Database(path: path, synchronousFull: false)
         let routing = try NodeTriage.make(config: config)
         let (parent, prefix, maxLine) = (config.parentId, config.topology.casePrefix, config.maxLineBytes)
-        engine = try NodeEngine(db: db, me: unit, parentId: parent, casePrefix: prefix, router: routing, maxLineBytes: maxLine, now: clock.now())
+        engine = try NodeEngine(db: db, me: unit, parentId: parent, casePrefix: prefix, router: routing, maxLineBytes: maxLine, now: clock.now(),
+                                deadlineClock: try config.topology.deadlineClock())
     }
 
     /// One transaction: the operation's effects and the lines it produced, or its error and nothing kept.

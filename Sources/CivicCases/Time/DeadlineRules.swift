@@ -1,0 +1,80 @@
+import Foundation
+
+/// When a case's clocks start and stop (限时办理). Pure: the node that makes an event asks `stamp` before
+/// recording it, and the due times go into the event's data — so every node folds the same due times into
+/// the case, and the case keeps the limits it got when the policy changes later.
+///
+/// | event | clock |
+/// |---|---|
+/// | dispatched / assigned to a unit | the response clock (签收 within) starts at the event for the receiving unit |
+/// | accepted (签收) | the response clock stops; the handling clock (reply within) starts |
+/// | returned (退单) or handed up | both clocks of the unit that gave it back stop; the next unit gets its own |
+/// | resolved | the handling clock stops |
+public enum DeadlineRules {
+    public struct Clock: Sendable {
+        public var policy: DeadlinePolicy
+        public var calendar: WorkCalendar
+        public init(policy: DeadlinePolicy, calendar: WorkCalendar) { self.policy = policy; self.calendar = calendar }
+    }
+
+    /// Adds the due time a locally made event starts, if it starts one.
+    public static func stamp(_ event: inout CaseEvent, case c: Case, clock: Clock) {
+        let rule = clock.policy.rule(for: clock.policy.facts(of: c))
+        switch event.action {
+        case .dispatched, .assigned where event.state == .dispatched:
+            event[.responseDue] = WireTime.format(rule.response.due(from: event.at, calendar: clock.calendar))
+            event[.deadlineRule] = rule.name
+        case .accepted:
+            event[.handlingDue] = WireTime.format(rule.handling.due(from: event.at, calendar: clock.calendar))
+            event[.deadlineRule] = rule.name
+        default:
+            break
+        }
+    }
+
+    /// What an event does to the case's clocks (part of `CaseRules.fold`).
+    static func fold(_ event: CaseEvent, into c: inout Case) {
+        switch event.action {
+        case .dispatched, .assigned where event.state == .dispatched:
+            c.attributes["response_due"] = event[.responseDue]
+            c.attributes["handling_due"] = nil
+            if let rule = event[.deadlineRule] { c.attributes["deadline_rule"] = rule }
+        case .accepted:
+            c.attributes["response_due"] = nil
+            c.attributes["handling_due"] = event[.handlingDue]
+        case .returned, .handedUp:
+            c.attributes["response_due"] = nil
+            c.attributes["handling_due"] = nil
+        default:
+            break
+        }
+    }
+}
+
+/// Due times in case attributes and event data: RFC 3339 UTC with milliseconds, as every wire time.
+/// Written by hand (no formatter object per event on the dispatch path): civil date from days since 1970.
+enum WireTime {
+    static func format(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())  // to the nearest millisecond, as WireDate
+        let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
+        let msOfDay = millis - days * 86_400_000
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ width: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, width - s.count)) + s }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(msOfDay / 3_600_000, 2)):\(pad(msOfDay / 60_000 % 60, 2)):\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
+    }
+}
+
+extension EventKey {
+    public static let responseDue: EventKey = "response_due"   // when the receiving unit must have signed for the case
+    public static let handlingDue: EventKey = "handling_due"   // when the unit that signed must have replied
+    public static let deadlineRule: EventKey = "deadline_rule" // the policy rule the limits came from
+}

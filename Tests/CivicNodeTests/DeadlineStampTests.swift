@@ -1,0 +1,58 @@
+import CivicCases
+import CivicNode
+import Foundation
+import TestSupport
+import Testing
+
+/// The limits a case gets travel with it: stamped by the node that starts a clock, the same at every tier.
+@Suite struct DeadlineStampTests {
+    func local(_ text: String) -> Date {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        f.dateFormat = "yyyy-MM-dd'T'HH:mm"
+        return f.date(from: text)!
+    }
+
+    @Test func dispatchStartsTheResponseClockAcceptTheHandlingClockAndAReturnStopsBoth() throws {
+        // Friday 16:00 in Shanghai.
+        let clock = ManualClock(local("2026-12-04T16:00"))
+        let mesh = try EngineMesh(clock: clock)
+        let receipt = try mesh.intake(at: "city", CaseDraft(channel: .hotline, subject: "路灯不亮", location: Location(address: "东湖区湖滨街道"), category: "城乡建设"))
+        _ = try mesh.deliver()
+        // The default rule: signed for within 2 working hours — 1.5 h on Friday, the last half hour Monday from 08:30.
+        let expectedResponse = "2026-12-07T01:00:00.000Z"  // Monday 09:00 in Shanghai
+        for node in ["city", "d990101", "s990101001"] {
+            let c = try #require(try mesh.caseAt(node, receipt.case.id)).0
+            #expect(c.attributes["response_due"] == expectedResponse, "\(node): \(c.attributes)")
+            #expect(c.attributes["deadline_rule"] == "one or two departments")
+        }
+        clock.advance(by: 3600)
+        _ = try mesh.perform(.accept, on: receipt.case.id, at: "s990101001")
+        _ = try mesh.deliver()
+        for node in ["city", "s990101001"] {
+            let c = try #require(try mesh.caseAt(node, receipt.case.id)).0
+            #expect(c.attributes["response_due"] == nil && c.attributes["handling_due"] == "2026-12-05T09:00:00.000Z", "24 h from 17:00 Friday: \(c.attributes)")
+        }
+        _ = try mesh.perform(.returnUp(reason: "不归本街道"), on: receipt.case.id, at: "s990101001")
+        _ = try mesh.deliver()
+        let returned = try #require(try mesh.caseAt("city", receipt.case.id)).0
+        #expect(returned.attributes["handling_due"] == nil && returned.attributes["response_due"] == nil, "the unit that returned it stops its clocks")
+        // The district assigns it on: the next street gets its own response clock, from now.
+        _ = try mesh.perform(.assign(target: "s990101002"), on: receipt.case.id, at: "d990101")
+        _ = try mesh.deliver()
+        let next = try #require(try mesh.caseAt("city", receipt.case.id)).0
+        #expect(next.holder == "s990101002" && next.attributes["response_due"] == "2026-12-07T02:00:00.000Z", "from Friday 17:00: half an hour, then Monday until 10:00: \(next.attributes)")
+        // Replaying the log gives the same clocks (they live in the events).
+        try mesh.engine("city").rebuildProjections()
+        #expect(try mesh.caseAt("city", receipt.case.id)?.0.attributes["response_due"] == "2026-12-07T02:00:00.000Z")
+    }
+
+    @Test func anUrgentSafetyMatterIsSignedForWithinTwoClockHours() throws {
+        let clock = ManualClock(local("2026-12-05T22:00"))  // a Saturday night
+        let mesh = try EngineMesh(clock: clock)
+        let receipt = try mesh.intake(at: "city", CaseDraft(channel: .hotline, subject: "小区燃气泄漏", location: Location(address: "东湖区湖滨街道"), category: "城乡建设"))
+        #expect(receipt.case.attributes["response_due"] == "2026-12-05T16:00:00.000Z" && receipt.case.attributes["deadline_rule"] == "urgent safety matter",
+                "\(receipt.case.attributes)")
+    }
+}
