@@ -87,9 +87,30 @@ public struct DeadlinePolicy: Codable, Sendable, Equatable {
     /// The first rule that matches, else the default.
     public func rule(for facts: CaseFacts) -> Rule { rules.first { $0.matches(facts) } ?? defaultRule }
 
-    /// "urgent" when the subject or detail names an urgent safety matter.
+    /// "urgent" when the subject or detail names an urgent safety matter (a byte search: a dispatch asks it).
     public func urgency(subject: String, detail: String) -> String {
-        urgentTerms.contains { subject.contains($0) || detail.contains($0) } ? "urgent" : "normal"
+        for term in urgentTerms where Self.contains(subject, term) || Self.contains(detail, term) { return "urgent" }
+        return "normal"
+    }
+
+    static func contains(_ text: String, _ term: String) -> Bool {
+        var text = text, term = term
+        return text.withUTF8 { hay in
+            term.withUTF8 { needle in
+                guard let first = needle.first, needle.count <= hay.count else { return needle.isEmpty }
+                var i = 0
+                let last = hay.count - needle.count
+                while i <= last {
+                    if hay[i] == first {
+                        var j = 1
+                        while j < needle.count, hay[i + j] == needle[j] { j += 1 }
+                        if j == needle.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 
     public func facts(of c: Case) -> CaseFacts {

@@ -16,101 +16,165 @@ public struct WorkCalendar: Sendable, Equatable {
     public var workingWeekends: [String: String]
     /// The years the file covers: a day outside them follows the weekday rule only, and says so.
     public var years: ClosedRange<Int>?
-    /// The Gregorian calendar in `timeZone`, made once (a node asks it on every dispatch).
-    let gregorian: Calendar
+    /// The same days as day numbers (days since 1970-01-01, local): what the arithmetic looks up.
+    let holidayDays: Set<Int>
+    let workingWeekendDays: Set<Int>
+    /// The zone's offset when it has no daylight-saving time (Asia/Shanghai): no zone lookup per question.
+    let fixedOffset: Int?
 
     public init(name: String, source: String, timeZone: TimeZone, workingHours: [ClosedRange<Int>], holidays: [String: String],
                 workingWeekends: [String: String], years: ClosedRange<Int>? = nil) {
         self.name = name; self.source = source; self.timeZone = timeZone; self.workingHours = workingHours
         self.holidays = holidays; self.workingWeekends = workingWeekends; self.years = years
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = timeZone
-        gregorian = c
+        holidayDays = Set(holidays.keys.compactMap(Self.dayNumber))
+        workingWeekendDays = Set(workingWeekends.keys.compactMap(Self.dayNumber))
+        let now = Date()
+        fixedOffset = timeZone.nextDaylightSavingTimeTransition(after: now) == nil ? timeZone.secondsFromGMT(for: now) : nil
     }
 
-    /// "2026-10-10" for the local day of `date`.
-    public func dayKey(_ date: Date) -> String {
-        let d = gregorian.dateComponents([.year, .month, .day], from: date)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
-        return "\(d.year!)-\(two(d.month!))-\(two(d.day!))"
+    public static func == (a: WorkCalendar, b: WorkCalendar) -> Bool {
+        a.name == b.name && a.source == b.source && a.timeZone == b.timeZone && a.workingHours == b.workingHours
+            && a.holidays == b.holidays && a.workingWeekends == b.workingWeekends && a.years == b.years
     }
+
+    // MARK: - Local time as plain numbers (no Foundation calendar on the dispatch path)
+
+    func offset(at date: Date) -> Int { fixedOffset ?? timeZone.secondsFromGMT(for: date) }
+
+    /// Seconds since 1970-01-01 00:00 local time.
+    func localSeconds(_ date: Date) -> Double { date.timeIntervalSince1970 + Double(offset(at: date)) }
+
+    /// The instant of a local time (the offset taken at that instant, so a DST change in between is honoured).
+    func instant(localSeconds local: Double) -> Date {
+        let guess = Date(timeIntervalSince1970: local - Double(offset(at: Date(timeIntervalSince1970: local))))
+        return Date(timeIntervalSince1970: local - Double(offset(at: guess)))
+    }
+
+    static func floorDiv(_ a: Double, _ b: Double) -> Int { Int((a / b).rounded(.down)) }
+
+    /// Local day number of `date`.
+    func dayNumber(_ date: Date) -> Int { Self.floorDiv(localSeconds(date), 86_400) }
+
+    /// "2026-10-10" → days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    static func dayNumber(_ key: String) -> Int? {
+        let parts = key.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else { return nil }
+        let (m, d) = (parts[1], parts[2])
+        let y = parts[0] - (m <= 2 ? 1 : 0)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// Days since 1970-01-01 → (year, month, day).
+    static func civil(_ day: Int) -> (Int, Int, Int) {
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    static func key(_ day: Int) -> String {
+        let (y, m, d) = civil(day)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
+        return "\(y)-\(two(m))-\(two(d))"
+    }
+
+    /// 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).
+    static func weekday(_ day: Int) -> Int { ((day % 7) + 11) % 7 }
+
+    func isWorkingDay(number day: Int) -> Bool {
+        if holidayDays.contains(day) { return false }
+        if workingWeekendDays.contains(day) { return true }
+        let w = Self.weekday(day)
+        return w != 0 && w != 6
+    }
+
+    // MARK: - Questions
+
+    /// "2026-10-10" for the local day of `date`.
+    public func dayKey(_ date: Date) -> String { Self.key(dayNumber(date)) }
 
     /// Whether the local day of `date` is a working day, and why.
     public func workingDay(_ date: Date) -> (working: Bool, reason: String) {
-        let key = dayKey(date)
+        let day = dayNumber(date)
+        let key = Self.key(day)
         if let why = holidays[key] { return (false, "\(key) is a public holiday (\(why))") }
         if let why = workingWeekends[key] { return (true, "\(key) is a make-up working day (\(why))") }
-        let weekday = gregorian.component(.weekday, from: date)  // 1 = Sunday … 7 = Saturday
-        let name = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"][weekday - 1]
-        let year = gregorian.component(.year, from: date)
+        let weekday = Self.weekday(day)
+        let name = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"][weekday]
+        let year = Self.civil(day).0
         let outside = years.map { $0.contains(year) ? "" : " (\(year) is outside this calendar's \($0.lowerBound)–\($0.upperBound): weekdays only)" } ?? ""
-        if weekday == 1 || weekday == 7 { return (false, "\(key) is a \(name)\(outside)") }
-        return (true, "\(key) is a \(name)\(outside)")
+        return (weekday != 0 && weekday != 6, "\(key) is a \(name)\(outside)")
     }
 
-    public func isWorkingDay(_ date: Date) -> Bool { workingDay(date).working }
-
-    /// Local midnight of the day of `date`.
-    func startOfDay(_ date: Date) -> Date { gregorian.startOfDay(for: date) }
-
-    func day(_ date: Date, plus days: Int) -> Date { gregorian.date(byAdding: .day, value: days, to: date)! }
-
-    /// Minutes after local midnight.
-    func minuteOfDay(_ date: Date) -> Double { date.timeIntervalSince(startOfDay(date)) / 60 }
+    public func isWorkingDay(_ date: Date) -> Bool { isWorkingDay(number: dayNumber(date)) }
 
     /// The instant `days` working days after `start`, at the same local time of day. A start outside a working
     /// day (or after its last working hour) counts from the next working day's first working minute.
     public func addingWorkingDays(_ days: Int, to start: Date) -> Date {
         precondition(days >= 0)
-        var from = start
-        if !isWorkingDay(from) || (workingHours.last.map { minuteOfDay(from) >= Double($0.upperBound) } ?? false) {
-            from = nextWorkingStart(after: from)
+        var local = localSeconds(start)
+        var day = Self.floorDiv(local, 86_400)
+        let minute = (local - Double(day) * 86_400) / 60
+        if !isWorkingDay(number: day) || (workingHours.last.map { minute >= Double($0.upperBound) } ?? false) {
+            local = nextWorkingStart(afterLocal: local)
+            day = Self.floorDiv(local, 86_400)
         }
-        var cursor = from
+        let timeOfDay = local - Double(day) * 86_400
         var counted = 0
-        var guardDays = 0
+        var steps = 0
         while counted < days {
-            cursor = day(cursor, plus: 1)
-            guardDays += 1
-            precondition(guardDays < 3660, "no working day within ten years: check the calendar")
-            if isWorkingDay(cursor) { counted += 1 }
+            day += 1
+            steps += 1
+            precondition(steps < 3660, "no working day within ten years: check the calendar")
+            if isWorkingDay(number: day) { counted += 1 }
         }
-        return cursor
+        return instant(localSeconds: Double(day) * 86_400 + timeOfDay)
     }
 
     /// The instant when `hours` working hours have passed after `start` (working days, within working hours).
     public func addingWorkingHours(_ hours: Double, to start: Date) -> Date {
         var remaining = hours * 60  // minutes
-        var dayStart = startOfDay(start)
-        var minute = minuteOfDay(start)
-        var guardDays = 0
+        let local = localSeconds(start)
+        var day = Self.floorDiv(local, 86_400)
+        var minute = (local - Double(day) * 86_400) / 60
+        var steps = 0
         while true {
-            if isWorkingDay(dayStart) {
+            if isWorkingDay(number: day) {
                 for range in workingHours {
                     let open = max(Double(range.lowerBound), minute), close = Double(range.upperBound)
                     guard open < close else { continue }
-                    if remaining <= close - open { return dayStart.addingTimeInterval((open + remaining) * 60) }
+                    if remaining <= close - open { return instant(localSeconds: Double(day) * 86_400 + (open + remaining) * 60) }
                     remaining -= close - open
                 }
             }
-            dayStart = day(dayStart, plus: 1)
+            day += 1
             minute = 0
-            guardDays += 1
-            precondition(guardDays < 3660, "no working hour within ten years: check the calendar")
+            steps += 1
+            precondition(steps < 3660, "no working hour within ten years: check the calendar")
         }
     }
 
-    /// The first working minute after `date` on a later (or the same, later in the day) working day.
-    func nextWorkingStart(after date: Date) -> Date {
-        var dayStart = startOfDay(date)
-        let minute = minuteOfDay(date)
+    /// The first working minute after a local time: later the same working day, or the next working day's opening.
+    func nextWorkingStart(afterLocal local: Double) -> Double {
+        var day = Self.floorDiv(local, 86_400)
+        let minute = (local - Double(day) * 86_400) / 60
         let opening = Double(workingHours.first?.lowerBound ?? 0)
-        if isWorkingDay(dayStart), minute < opening { return dayStart.addingTimeInterval(opening * 60) }
-        repeat { dayStart = day(dayStart, plus: 1) } while !isWorkingDay(dayStart)
-        return dayStart.addingTimeInterval(opening * 60)
+        if isWorkingDay(number: day), minute < opening { return Double(day) * 86_400 + opening * 60 }
+        repeat { day += 1 } while !isWorkingDay(number: day)
+        return Double(day) * 86_400 + opening * 60
     }
 
-    public func addingCalendarDays(_ days: Int, to start: Date) -> Date { day(start, plus: days) }
+    /// The same local time `days` calendar days later.
+    public func addingCalendarDays(_ days: Int, to start: Date) -> Date { instant(localSeconds: localSeconds(start) + Double(days) * 86_400) }
 }
 
 /// A calendar file could not be read; names the entry at fault.
