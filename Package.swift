@@ -30,7 +30,7 @@ let package = Package(
         // HTTP/1.1: sans-IO parser and encoder, server on the event loop, tiny client
         .target(name: "CivicHTTP", dependencies: ["CivicIO"], path: "Sources/CivicHTTP", swiftSettings: swiftSettings),
         // Case domain: cases, events, state machine, topology, ids
-        .target(name: "CivicCases", path: "Sources/CivicCases", swiftSettings: swiftSettings),
+        .target(name: "CivicCases", dependencies: ["CLinuxShims"], path: "Sources/CivicCases", swiftSettings: swiftSettings),
         // Topic classifier (character n-grams, linear model)
         .target(name: "CivicTopic", dependencies: ["CivicSupport"], path: "Sources/CivicTopic", swiftSettings: swiftSettings),
         // Automatic dispatch decisions: place, request type, duplicates, topic

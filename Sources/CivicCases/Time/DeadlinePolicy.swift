@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 
 /// A time limit: a number and its unit.
@@ -97,18 +98,9 @@ public struct DeadlinePolicy: Codable, Sendable, Equatable {
         var text = text, term = term
         return text.withUTF8 { hay in
             term.withUTF8 { needle in
-                guard let first = needle.first, needle.count <= hay.count else { return needle.isEmpty }
-                var i = 0
-                let last = hay.count - needle.count
-                while i <= last {
-                    if hay[i] == first {
-                        var j = 1
-                        while j < needle.count, hay[i + j] == needle[j] { j += 1 }
-                        if j == needle.count { return true }
-                    }
-                    i += 1
-                }
-                return false
+                guard !needle.isEmpty else { return true }
+                guard let h = hay.baseAddress, let n = needle.baseAddress else { return false }
+                return civic_memmem(h, hay.count, n, needle.count) != nil
             }
         }
     }
