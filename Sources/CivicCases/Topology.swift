@@ -98,7 +98,9 @@ public struct Topology: Codable, Sendable, Equatable {
 
     /// The clocks every node of this city counts with.
     public func deadlineClock() throws(CalendarError) -> DeadlineRules.Clock {
-        DeadlineRules.Clock(policy: deadlines ?? .sample, calendar: try calendar.map { file throws(CalendarError) in try WorkCalendar(file: file) } ?? .china2026)
+        let workCalendar: WorkCalendar
+        if let calendar { workCalendar = try WorkCalendar(file: calendar) } else { workCalendar = .china2026 }
+        return DeadlineRules.Clock(policy: deadlines ?? .sample, calendar: workCalendar)
     }
 
     public init(from decoder: any Decoder) throws {

@@ -6,13 +6,12 @@ import Testing
 @Suite struct WorkCalendarTests {
     let cal = WorkCalendar.china2026
 
-    /// Local time in Asia/Shanghai.
+    /// Local time in Asia/Shanghai (UTC+8, no daylight saving), without a Foundation formatter: CF's
+    /// formatters are not safe to use while other tests format on other threads.
     func t(_ text: String) -> Date {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm"
-        return f.date(from: text)!
+        let day = WorkCalendar.dayNumber(String(text.prefix(10)))!
+        let hm = text.dropFirst(11).split(separator: ":").map { Int($0)! }
+        return Date(timeIntervalSince1970: Double(day * 86_400 + hm[0] * 3600 + hm[1] * 60 - 8 * 3600))
     }
 
     @Test func weekendsHolidaysAndMakeUpWorkingDays() {
@@ -24,7 +23,7 @@ import Testing
         #expect(cal.workingDay(t("2026-01-04T10:00")).working, "元旦调休: a Sunday")
         #expect(cal.workingDay(t("2027-01-02T10:00")).reason.contains("outside this calendar's 2026–2026"), "a year the file does not cover says so")
         // Local days: 23:30 UTC on 9-30 is already 10-01 in Shanghai.
-        #expect(!cal.isWorkingDay(ISO8601DateFormatter().date(from: "2026-09-30T23:30:00Z")!))
+        #expect(!cal.isWorkingDay(Date(timeIntervalSince1970: Double(WorkCalendar.dayNumber("2026-09-30")! * 86_400 + 23 * 3600 + 1800))))
     }
 
     @Test func workingDaysSkipHolidaysAndCountMakeUpDays() {

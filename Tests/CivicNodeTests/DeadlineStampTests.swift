@@ -6,12 +6,12 @@ import Testing
 
 /// The limits a case gets travel with it: stamped by the node that starts a clock, the same at every tier.
 @Suite struct DeadlineStampTests {
+    /// Local time in Asia/Shanghai (UTC+8), by arithmetic: no Foundation formatter while other tests format.
     func local(_ text: String) -> Date {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm"
-        return f.date(from: text)!
+        let f = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).map { Int($0)! }
+        let base = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00Z
+        let days = f[0] == 2026 ? [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][f[1] - 1] + f[2] - 1 : 0
+        return base.addingTimeInterval(Double(days * 86_400 + f[3] * 3600 + f[4] * 60 - 8 * 3600))
     }
 
     @Test func dispatchStartsTheResponseClockAcceptTheHandlingClockAndAReturnStopsBoth() throws {
