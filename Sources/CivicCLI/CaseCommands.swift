@@ -36,7 +36,10 @@ enum CaseCommands {
 
     static func list(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, command: "cases")
-        let query = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }.joined(separator: "&")
+        var pairs = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }
+        if a.has("overdue") { pairs.append("overdue=true") }
+        if let t = a["due-before"] { pairs.append("due_before=\(percentEncode(t))") }
+        let query = pairs.joined(separator: "&")
         return try call("GET", a, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)
     }
 

@@ -147,7 +147,8 @@ public final class MeshNode: @unchecked Sendable {
 
     /// Assembles GET /status; `done` runs on the loop.
     func status(_ done: @escaping @Sendable (StatusReport) -> Void) {
-        reader.read({ queries in try queries.manualQueue(limit: 20) }) { [self] result in
+        let now = clock.now()
+        reader.read({ queries in (try queries.manualQueue(limit: 20), try? queries.deadlineFigures(now: now, window: 86_400)) }) { [self] result in
             func link(_ ch: PeerChannel) -> StatusReport.Link {
                 StatusReport.Link(id: ch.peer, name: config.topology.find(ch.peer)?.name, state: ch.state.rawValue,
                                   connectedSince: ch.state == .up ? ch.connectedSince : nil, lastHeard: ch.lastHeard, lastError: ch.lastError,
@@ -162,9 +163,10 @@ public final class MeshNode: @unchecked Sendable {
                 id: config.id, tier: config.tier, name: config.name, version: civicMeshVersion, protocolVersion: meshProtocolVersion,
                 startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), http: httpAddress, mesh: meshAddress,
                 parent: links.parent.map(link), children: links.children.values.sorted { $0.peer < $1.peer }.map(link),
-                counters: links.counters, manualQueue: (try? result.get()) ?? [],
+                counters: links.counters, manualQueue: (try? result.get())?.0 ?? [],
                 store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations),
-                access: .init(unauthorized: gate.unauthorized, forbidden: gate.forbidden, rateLimited: gate.rateLimited))
+                access: .init(unauthorized: gate.unauthorized, forbidden: gate.forbidden, rateLimited: gate.rateLimited),
+                deadlines: ((try? result.get())?.1 ?? nil).map { .init(overdue: $0.overdue, dueWithin24h: $0.dueSoon) })
             done(report)
         }
     }

@@ -43,9 +43,21 @@ import Testing
         _ = try mesh.deliver()
         let next = try #require(try mesh.caseAt("city", receipt.case.id)).0
         #expect(next.holder == "s990101002" && next.attributes["response_due"] == "2026-12-07T02:00:00.000Z", "from Friday 17:00: half an hour, then Monday until 10:00: \(next.attributes)")
-        // Replaying the log gives the same clocks (they live in the events).
+        // The due-time index has it, at every tier, and a replay of the log rebuilds the same index.
+        let monday10 = local("2026-12-07T10:00")
+        for node in ["city", "d990101", "s990101002"] {
+            #expect(try mesh.engine(node).casesDue(before: monday10.addingTimeInterval(1)).map(\.id) == [receipt.case.id], "\(node)")
+            #expect(try mesh.engine(node).casesDue(before: monday10).isEmpty, "due at 10:00, not before: \(node)")
+        }
+        #expect(try mesh.engine("s990101001").casesDue(before: .distantFuture).isEmpty, "the street that returned it has no clock running")
         try mesh.engine("city").rebuildProjections()
         #expect(try mesh.caseAt("city", receipt.case.id)?.0.attributes["response_due"] == "2026-12-07T02:00:00.000Z")
+        #expect(try mesh.engine("city").casesDue(before: .distantFuture).map(\.id) == [receipt.case.id])
+        // Resolved, it leaves the index.
+        _ = try mesh.perform(.accept, on: receipt.case.id, at: "s990101002")
+        _ = try mesh.perform(.resolve(reply: "已修复"), on: receipt.case.id, at: "s990101002")
+        _ = try mesh.deliver()
+        for node in ["city", "d990101", "s990101002"] { #expect(try mesh.engine(node).casesDue(before: .distantFuture).isEmpty, "\(node)") }
     }
 
     @Test func anUrgentSafetyMatterIsSignedForWithinTwoClockHours() throws {
@@ -54,5 +66,31 @@ import Testing
         let receipt = try mesh.intake(at: "city", CaseDraft(channel: .hotline, subject: "小区燃气泄漏", location: Location(address: "东湖区湖滨街道"), category: "城乡建设"))
         #expect(receipt.case.attributes["response_due"] == "2026-12-05T16:00:00.000Z" && receipt.case.attributes["deadline_rule"] == "urgent safety matter",
                 "\(receipt.case.attributes)")
+    }
+}
+
+/// Overdue cases over HTTP, on a node whose clock a test moves.
+@Suite struct OverdueListTests {
+    @Test func anOverdueCaseIsListedAndCountedFromTheIndex() throws {
+        let dir = TempDirectory("overdue")
+        var config = ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 0, dataRoot: dir.path)).first { $0.id == "city" }!
+        config.httpListen = "127.0.0.1:0"
+        config.meshListen = "127.0.0.1:0"
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_796_000_400))  // 2026-11-30T09:00:00+08:00, a Monday: due by 11:00
+        let node = try MeshNode(config: config, logLevel: .error, clock: clock)
+        defer { node.stop() }
+        let created = try API.post(TestTokens.url(node, "/api/cases"), ["subject": "路灯不亮", "address": "东湖区湖滨街道", "category": "城乡建设", "channel": "hotline"])
+        let id = try #require(created.string("id"), "\(created.text)")
+        #expect(try API.get(TestTokens.url(node, "/api/cases?overdue=true")).array("cases")?.isEmpty == true)
+        let status = try API.get(TestTokens.url(node, "/status"))
+        #expect(status.object("deadlines")?["due_within_24h"] as? Int == 1, "\(status.object("deadlines") ?? [:]) \(created.string("case", "attributes", "response_due") ?? "-")")
+        clock.advance(by: 3 * 86_400)
+        let overdue = try API.get(TestTokens.url(node, "/api/cases?overdue=true"))
+        #expect(overdue.array("cases")?.map { $0["id"] as? String } == [id], "\(overdue.text)")
+        #expect(try API.get(TestTokens.url(node, "/status")).object("deadlines")?["overdue"] as? Int == 1)
+        #expect(try API.get(TestTokens.url(node, "/api/cases?due_before=2026-11-30T03:00:00Z")).array("cases")?.isEmpty == true, "due at 03:00Z, not before")
+        #expect(try API.get(TestTokens.url(node, "/api/cases?due_before=2026-11-30T03:00:01Z")).array("cases")?.count == 1)
+        #expect(try API.get(TestTokens.url(node, "/api/cases?due_before=soon")).string("error", "field") == "due_before")
+        #expect(try API.get(TestTokens.url(node, "/api/cases?overdue=maybe")).string("error", "field") == "overdue")
     }
 }

@@ -1,5 +1,6 @@
 import CivicCases
 import CivicHTTP
+import CivicWire
 import Foundation
 
 /// `/api/cases`: intake, lists, one case with its history, and the actions on a case. Every handler runs
@@ -69,6 +70,24 @@ enum CaseRoutes {
         case .success(let h): holders = h
         }
         let pageSize = limit
+        // ?overdue=true and ?due_before=TIME read the due-time index: open cases soonest due first, one page.
+        var dueBefore: Date?
+        if let raw = request.query["due_before"], !raw.isEmpty {
+            guard let t = WireDate.parse(raw) else {
+                return responder.send(APIError(400, "bad_field", field: "due_before", "due_before must be a time like 2026-12-04T08:00:00Z").response)
+            }
+            dueBefore = t
+        }
+        if let raw = request.query["overdue"], !raw.isEmpty {
+            guard raw == "true" || raw == "false" else { return responder.send(APIError(400, "bad_field", field: "overdue", "overdue must be true or false").response) }
+            if raw == "true" { dueBefore = min(dueBefore ?? .distantFuture, services.clock.now()) }
+        }
+        if let dueBefore {
+            services.reader.read({ queries in try queries.casesDue(before: dueBefore, holders: holders, limit: pageSize) }) { result in
+                Reply.result(responder, result.map { ListBody(cases: $0.map(access.view), next: nil) })
+            }
+            return
+        }
         services.reader.read({ queries in try queries.listCases(state: state, holders: holders, limit: pageSize, after: after) }) { result in
             Reply.result(responder, result.map { ListBody(cases: $0.cases.map(access.view), next: $0.next) })
         }

@@ -66,6 +66,14 @@ public struct StatusReport: Codable, Sendable {
     public var store: StoreFigures
     /// HTTP requests the access checks refused since start; absent from older nodes.
     public var access: AccessFigures?
+    /// Open cases here whose running clock is past due, or falls due within 24 hours (from the due-time index).
+    public var deadlines: DeadlineFigures?
+
+    public struct DeadlineFigures: Codable, Sendable {
+        public var overdue: Int
+        public var dueWithin24h: Int
+        enum CodingKeys: String, CodingKey { case overdue, dueWithin24h = "due_within_24h" }
+    }
 
     public struct AccessFigures: Codable, Sendable {
         public var unauthorized: Int
@@ -76,7 +84,7 @@ public struct StatusReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, tier, name, version, protocolVersion = "protocol", startedAt = "started_at", uptimeSeconds = "uptime_seconds"
-        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store, access
+        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store, access, deadlines
     }
 }
 

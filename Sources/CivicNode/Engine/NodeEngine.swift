@@ -82,7 +82,7 @@ final class NodeEngine {
         nextEventNumber = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'next_event'")?.string("value") ?? "1") ?? 1
         caseRows = CaseRowProjection(db: db)
         counterProjection = try CounterProjection(db: db, scope: scope, me: me.id, subtree: subtreeIds)
-        projections = [caseRows, counterProjection]
+        projections = [caseRows, counterProjection, DeadlineProjection(db: db)]
         linkLedger = try LinkLedger(db: db, scope: scope)
         duplicates = DuplicateRegistry(scope: scope)
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)

@@ -54,5 +54,10 @@ enum Schema {
             expires_at TEXT,
             revoked_at TEXT) WITHOUT ROWID;
         """),
+        // The due-time index of `DeadlineProjection`: due dates of the open cases, by time.
+        Migration("deadline index", """
+        CREATE TABLE deadlines(case_id TEXT PRIMARY KEY, kind TEXT NOT NULL, due_at TEXT NOT NULL, holder TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX deadlines_by_due ON deadlines(due_at);
+        """),
     ]
 }

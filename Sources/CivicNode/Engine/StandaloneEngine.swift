@@ -79,6 +79,9 @@ public final class StandaloneEngine {
     }
 
     /// Rebuilds every projection (case rows, counters) by replaying the event log, in one transaction.
+    /// Open cases whose running clock falls due before `time`, from the due-time index (tests and tools).
+    public func casesDue(before time: Date) throws -> [Case] { try engine.queries.casesDue(before: time, holders: nil, limit: 1000) }
+
     public func rebuildProjections() throws { _ = try run { try $0.rebuildProjections() } }
 
     /// Every case this node stores, as its row has it.
