@@ -43,6 +43,9 @@ struct AuthMiddleware: HTTPMiddleware {
         if let endpoint, AccessRules.publicEndpoints.contains(endpoint) { return next(request, context, responder) }
         let principal: Principal
         switch authenticator.authenticate(request.header("authorization"), now: Date()) {
+        case .failure(.unavailable(let detail)):
+            if let line = throttle.pass("503", "cannot read the token table: \(detail)") { log.error(line) }
+            return responder.send(APIError(503, "storage_error", field: "authorization", Authenticator.Failure.unavailable(detail).message).response)
         case .failure(let why):
             gate.unauthorized += 1
             if why != .missing, let line = throttle.pass("401", "refused \(request.method) \(context.route) from \(request.source): \(why.code)") { log.warning(line) }

@@ -12,6 +12,8 @@ final class Authenticator: @unchecked Sendable {
     enum Failure: Error, Equatable {
         case missing, malformed, unknown
         case expired(String), revoked(String)
+        /// The token table could not be read: not the caller's fault (503, not 401).
+        case unavailable(String)
         var message: String {
             switch self {
             case .missing: "this endpoint needs a token: send Authorization: Bearer <token> (civicmesh token create makes one)"
@@ -19,6 +21,7 @@ final class Authenticator: @unchecked Sendable {
             case .unknown: "the token is not known at this node"
             case .expired(let name): "token \(name) has expired; create a new one"
             case .revoked(let name): "token \(name) was revoked"
+            case .unavailable(let why): "tokens cannot be checked right now (\(why)); retry shortly"
             }
         }
         var code: String {
@@ -28,6 +31,7 @@ final class Authenticator: @unchecked Sendable {
             case .unknown: "unknown_token"
             case .expired: "expired_token"
             case .revoked: "revoked_token"
+            case .unavailable: "storage_error"
             }
         }
     }
@@ -42,7 +46,7 @@ final class Authenticator: @unchecked Sendable {
         let token = parts[1].trimmingCharacters(in: .whitespaces)
         guard token.utf8.count <= 256, !token.isEmpty else { return .failure(.malformed) }
         let record: TokenRecord?
-        do { record = try TokenTable.lookup(db, token: token) } catch { return .failure(.unknown) }
+        do { record = try TokenTable.lookup(db, token: token) } catch { return .failure(.unavailable("\(error)")) }
         guard let record else { return .failure(.unknown) }
         if record.revokedAt != nil { return .failure(.revoked(record.name)) }
         if let expires = record.expiresAt, expires <= now { return .failure(.expired(record.name)) }
