@@ -186,9 +186,7 @@ import Testing
 @Suite struct IntakeRateLimitTests {
     @Test func oneBrokenFrontEndCannotDrownTheCity() throws {
         let dir = TempDirectory("ratelimit")
-        var config = ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 0, dataRoot: dir.path)).first { $0.id == "city" }!
-        config.httpListen = "127.0.0.1:0"
-        config.meshListen = "127.0.0.1:0"
+        var config = loneNodeConfig(in: dir)
         config.intakeRatePerToken = 2   // bursts of 10
         config.intakeRatePerAddress = 1000
         let node = try MeshNode(config: config, logLevel: .error)

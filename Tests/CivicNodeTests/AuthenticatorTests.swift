@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthenticatorTests {
     @Test func anUnreadableTokenTableIsUnavailableNotUnknown() throws {
         let dir = TempDirectory("auth")
-        let config = ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 0, dataRoot: dir.path)).first { $0.id == "city" }!
+        let config = loneNodeConfig(in: dir)
         let token = try NodeTokens.create(config: config, role: .viewer, unit: nil, name: "leader", lifetime: 60).token
         let auth = try Authenticator(path: config.dataDir + "/node.sqlite")
         #expect(auth.authenticate("Bearer \(token)", now: Date()) == .success(Principal(name: "leader", role: .viewer, unit: "city")))

@@ -73,9 +73,7 @@ import Testing
 @Suite struct OverdueListTests {
     @Test func anOverdueCaseIsListedAndCountedFromTheIndex() throws {
         let dir = TempDirectory("overdue")
-        var config = ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 0, dataRoot: dir.path)).first { $0.id == "city" }!
-        config.httpListen = "127.0.0.1:0"
-        config.meshListen = "127.0.0.1:0"
+        let config = loneNodeConfig(in: dir)
         let clock = ManualClock(Date(timeIntervalSince1970: 1_796_000_400))  // 2026-11-30T09:00:00+08:00, a Monday: due by 11:00
         let node = try MeshNode(config: config, logLevel: .error, clock: clock)
         defer { node.stop() }

@@ -29,3 +29,12 @@ extension OnSampleCity {
     /// "state@holder" as `node` has it.
     public func at(_ node: String, _ id: String) -> String? { show(node, id).map { "\($0.string("case", "state") ?? "?")@\($0.string("case", "holder") ?? "?")" } }
 }
+
+/// The config of one sample node on its own, on ephemeral loopback ports, with its data in `dir` (a node
+/// started alone: its links stay down, its own API and database are real).
+public func loneNodeConfig(_ id: String = "city", in dir: TempDirectory) -> NodeConfig {
+    var config = ConfigGenerator.configs(for: SampleTopology.load(), options: .init(basePort: 0, dataRoot: dir.path)).first { $0.id == id }!
+    config.httpListen = "127.0.0.1:0"
+    config.meshListen = "127.0.0.1:0"
+    return config
+}
