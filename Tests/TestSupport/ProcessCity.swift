@@ -27,6 +27,8 @@ public final class ProcessCity: @unchecked Sendable {
             if let p = generated[i].parentId { generated[i].parentAddress = "127.0.0.1:\(meshPorts[p]!)" }
             configs[generated[i].id] = generated[i]
             try ConfigGenerator.write(generated[i], to: configPath(generated[i].id))
+            // The admin token the tests' requests carry, made before the node process opens its database.
+            TestTokens.admin(generated[i], address: generated[i].httpListen)
         }
     }
 
