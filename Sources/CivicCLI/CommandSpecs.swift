@@ -37,7 +37,7 @@ extension CommandSpec {
     static let data = Option(name: "data", value: "DIR", help: "where a local `up` keeps tokens.json (default ./civicmesh-data)")
 
     static let all: [CommandSpec] = [
-        CommandSpec(key: "up", synopsis: "up [--topology FILE] [--data DIR] [--base-port N] [--timeout S] [--restart-delay S] [--topic-model FILE]",
+        CommandSpec(key: "up", synopsis: "up [--topology FILE] [--data DIR] [--base-port N] [--timeout S] [--restart-delay S] [--topic-model FILE] [--speed N]",
                     summary: "Runs every node of a topology as its own process on loopback and supervises them until Ctrl-C: a node that dies is restarted with backoff, its last log lines shown; one whose config is invalid (exit 2) stops up.", options: [
                         Option(name: "topology", value: "FILE", help: "topology JSON (default: the built-in sample city)"),
                         Option(name: "data", value: "DIR", help: "configs, databases and logs (default ./civicmesh-data); a second run resumes it"),
@@ -45,6 +45,7 @@ extension CommandSpec {
                         Option(name: "timeout", value: "S", help: "seconds to wait for every link to come up (default 60)"),
                         Option(name: "restart-delay", value: "S", help: "first wait before restarting a node that died, doubling to 30 s (default 1)"),
                         Option(name: "topic-model", value: "FILE", help: "a model from `classify train` for every intake node"),
+                        Option(name: "speed", value: "N", help: "case time runs N× faster (watch time limits run out); kept by later runs on the same --data"),
                     ]),
         CommandSpec(key: "node", synopsis: "node --config FILE", summary: "Runs one node until SIGTERM or SIGINT.", options: [
             Option(name: "config", value: "FILE", help: "the node's config (see README, Node configuration)"),

@@ -15,7 +15,7 @@ enum NodeCommand {
         try config.checkSecretsArePrivate(configPath: path)
         let node: MeshNode
         do {
-            node = try MeshNode(config: config)
+            node = try MeshNode(config: config, clock: config.caseClock)
         } catch var error as ConfigError {
             if error.file == "-" { error.file = path }
             throw error

@@ -31,6 +31,23 @@ enum UpCommand {
                 try ConfigGenerator.write(configs[i], to: "\(dir)/configs/\(configs[i].id).json")
             }
         }
+        if let raw = a["speed"] {
+            guard let speed = Double(raw), speed >= 1, speed <= 10_000_000 else { throw UsageError("--speed must be a number from 1 to 10000000, got \(raw)") }
+            let current = configs.first?.clockSpeed ?? 1
+            if current != speed {
+                // Case time may only ever go forward: a city whose clock already runs fast keeps its speed.
+                guard current == 1 else { throw UsageError("the city in \(dir) already runs case time at \(current)×; use another --data to change the speed") }
+                let anchor = Date()
+                for i in configs.indices {
+                    configs[i].clockSpeed = speed
+                    configs[i].clockAnchor = anchor
+                    try ConfigGenerator.write(configs[i], to: "\(dir)/configs/\(configs[i].id).json")
+                }
+            }
+        }
+        if let speed = configs.first?.clockSpeed, speed != 1 {
+            print("case time runs \(speed == speed.rounded() ? String(Int(speed)) : String(speed))× faster than the wall clock (time limits run out accordingly)")
+        }
         try writeMeshFile(configs, dir: dir)
         let tokens = try localAdminTokens(configs, dir: dir)
         let firstDelay = Double(a["restart-delay"] ?? "1") ?? -1

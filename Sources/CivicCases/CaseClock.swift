@@ -11,3 +11,15 @@ public struct SystemClock: CaseClock {
     public init() {}
     public func now() -> Date { Date() }
 }
+
+/// Time running `speed` times faster than the wall clock from `anchor` on: at the anchor both agree, and a
+/// second later this one is `speed` seconds on. The anchor is fixed in the node's config, so a restarted
+/// node's clock goes on where it was, never back (`civicmesh up --speed N` for watching time limits run out).
+public struct ScaledClock: CaseClock {
+    public let anchor: Date
+    public let speed: Double
+    public init(anchor: Date, speed: Double) { self.anchor = anchor; self.speed = speed }
+    public func now() -> Date { at(wall: Date()) }
+    /// What this clock says when the wall clock says `wall`.
+    public func at(wall: Date) -> Date { anchor.addingTimeInterval(wall.timeIntervalSince(anchor) * speed) }
+}

@@ -92,3 +92,39 @@ import Testing
         #expect(try API.get(TestTokens.url(node, "/api/cases?overdue=maybe")).string("error", "field") == "overdue")
     }
 }
+
+/// Accelerated case time, as `up --speed` runs it: a node process whose clock runs 100,000× faster.
+@Suite struct AcceleratedTimeTests {
+    @Test func aScaledClockAgreesAtItsAnchorAndRunsFasterAfter() {
+        let anchor = Date(timeIntervalSince1970: 1_796_000_000)
+        let clock = ScaledClock(anchor: anchor, speed: 1000)
+        #expect(clock.at(wall: anchor) == anchor)
+        #expect(clock.at(wall: anchor.addingTimeInterval(1.5)) == anchor.addingTimeInterval(1500))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aCaseRunsLateWithinSecondsAtHighSpeed() throws {
+        let dir = TempDirectory("speed")
+        var config = loneNodeConfig(in: dir)
+        config.httpListen = "127.0.0.1:\(freePort())"
+        config.clockSpeed = 100_000
+        config.clockAnchor = Date()
+        let path = dir.file("city.json")
+        try ConfigGenerator.write(config, to: path)
+        var bad = config
+        bad.clockAnchor = nil
+        try ConfigGenerator.write(bad, to: dir.file("bad.json"))
+        do { _ = try NodeConfig.load(path: dir.file("bad.json"), environment: [:]); Issue.record("a speed without an anchor must be refused") } catch {
+            #expect(error.field == "clock_anchor")
+        }
+        let token = TestTokens.admin(config, address: config.httpListen)
+        let node = try CivicProcess(["node", "--config", path], log: dir.file("city.log"))
+        defer { node.terminate() }
+        let base = "http://\(config.httpListen)"
+        #expect(eventually(timeout: 20) { (try? API.get(base + "/healthz").status) == 200 }, "\(node.output)")
+        let created = try API.post(base + "/api/cases", ["subject": "路灯不亮", "address": "东湖区湖滨街道", "category": "城乡建设", "channel": "hotline"], token: token)
+        let id = try #require(created.string("id"), "\(created.text)")
+        #expect(eventually(timeout: 20) { (try? API.get(base + "/api/cases?overdue=true", token: token).array("cases"))??.contains { $0["id"] as? String == id } == true },
+                "a 2-working-hour limit runs out within seconds at 100,000×")
+        #expect(try API.get(base + "/status", token: token).object("deadlines")?["overdue"] as? Int == 1)
+    }
+}

@@ -70,7 +70,7 @@ extension NodeConfig {
         case .maxLineBytes:
             guard let v = Int(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not an integer") }
             return v
-        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold, .intakeRatePerToken, .intakeRatePerAddress:
+        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold, .intakeRatePerToken, .intakeRatePerAddress, .clockSpeed:
             guard let v = Double(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not a number") }
             return v
         case .childSecrets:
@@ -111,6 +111,8 @@ extension NodeConfig {
         for (field, rate) in [("intake_rate_per_token", intakeRatePerToken), ("intake_rate_per_address", intakeRatePerAddress)] where !(rate >= 0 && rate.isFinite) {
             throw fail(field, "must be a number of requests a second ≥ 0 (0: no limit), got \(rate)")
         }
+        if !(clockSpeed > 0 && clockSpeed <= 10_000_000) { throw fail("clock_speed", "must be above 0 and at most 10000000 (1: real time), got \(clockSpeed)") }
+        if clockSpeed != 1, clockAnchor == nil { throw fail("clock_anchor", "a clock_speed other than 1 needs the time it starts from (clock_anchor)") }
         if tier == .city {
             if parentId != nil || parentAddress != nil { throw fail("parent_id", "the city node has no parent") }
         } else {

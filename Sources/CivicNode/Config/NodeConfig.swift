@@ -35,6 +35,16 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// A file (mode 0600) holding `parent_secret` and `child_secrets` instead of this config, so the config
     /// itself can be shared or mounted read-only (Docker secrets, `topology secrets`). Relative to the config.
     public var secretsFile: String?
+    /// Case time runs this many times faster than the wall clock from `clockAnchor` (1: real time). For
+    /// watching time limits run out on a local city (`up --speed`); never in production.
+    public var clockSpeed: Double
+    /// Where accelerated time starts (both clocks agree there); required with a speed other than 1.
+    public var clockAnchor: Date?
+    /// The clock every case operation of this node reads.
+    public var caseClock: any CaseClock {
+        guard clockSpeed != 1, let clockAnchor else { return SystemClock() }
+        return ScaledClock(anchor: clockAnchor, speed: clockSpeed)
+    }
     /// Intake requests a second one token may make (bursts of twice that); 0: no limit.
     public var intakeRatePerToken: Double
     /// Intake requests a second from one source address; 0: no limit.
@@ -46,7 +56,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         childSecrets: [String: String] = [:], dataDir: String, topology: Topology,
         maxLineBytes: Int = 1 << 20, heartbeatInterval: Double = 1, heartbeatTimeout: Double = 5, topicModel: String? = nil,
         topicThreshold: Double? = nil, linkEncryption: LinkEncryption = .required,
-        intakeRatePerToken: Double = 100, intakeRatePerAddress: Double = 200, secretsFile: String? = nil
+        intakeRatePerToken: Double = 100, intakeRatePerAddress: Double = 200, secretsFile: String? = nil,
+        clockSpeed: Double = 1, clockAnchor: Date? = nil
     ) {
         self.id = id; self.tier = tier; self.name = name; self.codes = codes
         self.meshListen = meshListen; self.httpListen = httpListen
@@ -59,6 +70,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         self.intakeRatePerToken = intakeRatePerToken
         self.intakeRatePerAddress = intakeRatePerAddress
         self.secretsFile = secretsFile
+        self.clockSpeed = clockSpeed
+        self.clockAnchor = clockAnchor
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -72,6 +85,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case linkEncryption = "link_encryption"
         case intakeRatePerToken = "intake_rate_per_token", intakeRatePerAddress = "intake_rate_per_address"
         case secretsFile = "secrets_file"
+        case clockSpeed = "clock_speed", clockAnchor = "clock_anchor"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,6 +115,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         intakeRatePerToken = try c.decodeIfPresent(Double.self, forKey: .intakeRatePerToken) ?? 100
         intakeRatePerAddress = try c.decodeIfPresent(Double.self, forKey: .intakeRatePerAddress) ?? 200
         secretsFile = try c.decodeIfPresent(String.self, forKey: .secretsFile)
+        clockSpeed = try c.decodeIfPresent(Double.self, forKey: .clockSpeed) ?? 1
+        clockAnchor = try c.decodeIfPresent(Date.self, forKey: .clockAnchor)
     }
 
     /// What this node puts in `hello`/`challenge` as its line cipher.
