@@ -2,7 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 @testable import CivicWire
-@testable import CivicCases
 
 private func hex(_ s: String) -> [UInt8] { Hex.decode(s.replacingOccurrences(of: " ", with: ""))! }
 
@@ -163,18 +162,6 @@ struct CryptoVectorTests {
         for (c, expected) in zip(randomCases, theirs) {
             let ours = ChaCha20Poly1305.seal(hex(c[2]), key: hex(c[0]), nonce: hex(c[1]), aad: hex(c[3]))
             #expect(Hex.encode(ours) == expected, "length \(c[2].count / 2), aad \(c[3].count / 2)")
-        }
-    }
-}
-
-/// The due times written into events by CivicCases equal the wire's own timestamp format.
-@Suite struct DueTimeFormatTests {
-    @Test func wireTimeMatchesWireDateOverManyInstants() {
-        var generator = SystemRandomNumberGenerator()
-        let fixed: [Double] = [0, -1, 951_782_400.5, 1_790_000_000.999, 4_102_444_800, -86_400.25]
-        for seconds in fixed + (0..<2000).map({ _ in Double.random(in: -2e9...4e9, using: &generator) }) {
-            let d = Date(timeIntervalSince1970: seconds)
-            #expect(CivicCases.WireTime.format(d) == WireDate.format(d), "\(seconds)")
         }
     }
 }

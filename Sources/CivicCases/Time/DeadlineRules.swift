@@ -19,13 +19,18 @@ public enum DeadlineRules {
 
     /// Adds the due time a locally made event starts, if it starts one.
     public static func stamp(_ event: inout CaseEvent, case c: Case, clock: Clock) {
-        let rule = clock.policy.rule(for: clock.policy.facts(of: c))
+        // The policy is asked only for an event that starts a clock (most events start none).
+        func rule() -> DeadlinePolicy.Rule { clock.policy.rule(for: clock.policy.facts(of: c)) }
         switch event.action {
-        case .dispatched, .assigned where event.state == .dispatched:
-            event[.responseDue] = WireTime.format(rule.response.due(from: event.at, calendar: clock.calendar))
+        case .dispatched, .assigned:
+            // An assignment that is only a recall request leaves the case where it is: no new clock.
+            guard event.state == .dispatched else { return }
+            let rule = rule()
+            event[.responseDue] = WireDate.format(rule.response.due(from: event.at, calendar: clock.calendar))
             event[.deadlineRule] = rule.name
         case .accepted:
-            event[.handlingDue] = WireTime.format(rule.handling.due(from: event.at, calendar: clock.calendar))
+            let rule = rule()
+            event[.handlingDue] = WireDate.format(rule.handling.due(from: event.at, calendar: clock.calendar))
             event[.deadlineRule] = rule.name
         default:
             break
@@ -35,7 +40,8 @@ public enum DeadlineRules {
     /// What an event does to the case's clocks (part of `CaseRules.fold`).
     static func fold(_ event: CaseEvent, into c: inout Case) {
         switch event.action {
-        case .dispatched, .assigned where event.state == .dispatched:
+        case .dispatched, .assigned:
+            guard event.state == .dispatched else { return }
             c.attributes["response_due"] = event[.responseDue]
             c.attributes["handling_due"] = nil
             if let rule = event[.deadlineRule] { c.attributes["deadline_rule"] = rule }
@@ -48,19 +54,6 @@ public enum DeadlineRules {
         default:
             break
         }
-    }
-}
-
-/// Due times in case attributes and event data: RFC 3339 UTC with milliseconds, as every wire time.
-/// Written by hand (no formatter object per event on the dispatch path), with the calendar's civil dates.
-enum WireTime {
-    static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())  // to the nearest millisecond, as WireDate
-        let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
-        let msOfDay = millis - days * 86_400_000
-        let (year, month, day) = WorkCalendar.civil(Int(days))
-        func pad<I: BinaryInteger>(_ v: I, _ width: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, width - s.count)) + s }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(msOfDay / 3_600_000, 2)):\(pad(msOfDay / 60_000 % 60, 2)):\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
     }
 }
 

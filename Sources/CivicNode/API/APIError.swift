@@ -29,7 +29,7 @@ struct APIError: Error {
         if let e = error as? APIError { return e }
         if let e = error as? CaseRuleError { return APIError(e) }
         if let e = error as? AccessDenied { return APIError(403, "forbidden", field: "scope", e.rule) }
-        if let e = error as? TokenError { return APIError(e.status, e.status == 404 ? "not_found" : e.status == 409 ? "conflict" : "bad_field", field: e.field, e.message) }
+        if let e = error as? TokenError { return APIError(e.status, e.code, field: e.field, e.message) }
         if let storage = StorageFailure(error) {
             switch storage.kind {
             case .full: return APIError(507, "storage_full", field: "storage", "the node's disk is full: nothing was written; reads still work, and writing resumes by itself when there is space again")

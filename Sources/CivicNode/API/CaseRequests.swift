@@ -102,7 +102,7 @@ enum CaseRequests {
             guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "allow_return needs a reason") }
             return .allowReturn(reason: reason)
         default:
-            throw APIError(404, "not_found", field: "action", "no action \"\(verb)\"; use accept, progress, resolve, return, assign or allow_return")
+            throw APIError(404, "not_found", field: "action", "no action \"\(verb)\"; use \(CaseRoutes.actions.map(\.verb).joined(separator: ", "))")
         }
     }
 }

@@ -23,7 +23,8 @@ enum TokenRoutes {
 
     static func add(to tokens: RouteGroup, _ services: NodeServices) {
         tokens.on("GET", "", name: Endpoint.listTokens.rawValue) { _, _, responder in
-            services.store.run({ engine in try TokenTable.list(engine.db) }) { result in
+            // A read: on the reader's connection, not queued behind the writer.
+            services.reader.read({ queries in try TokenTable.list(queries.db) }) { result in
                 let now = Date()
                 Reply.result(responder, result.map { Listed(tokens: $0.map { Listed.Entry(record: $0, state: $0.state(at: now)) }) })
             }

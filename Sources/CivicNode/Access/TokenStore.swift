@@ -31,6 +31,8 @@ public struct TokenError: Error, CustomStringConvertible, Sendable {
     public var field: String
     public var message: String
     public var status: Int
+    /// The API's error code for it.
+    public var code: String { status == 404 ? "not_found" : status == 409 ? "conflict" : "bad_field" }
     public init(_ field: String, _ message: String, status: Int = 422) { self.field = field; self.message = message; self.status = status }
     public var description: String { message }
 }

@@ -1,3 +1,4 @@
+import CivicCases
 import Foundation
 
 /// Appends JSON to a byte buffer, for the shapes on the hot path (cases, events, mesh lines): no boxing, no
