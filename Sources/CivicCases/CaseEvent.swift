@@ -20,10 +20,21 @@ public struct CaseAction: RawRepresentable, Codable, Sendable, Hashable, CustomS
     public static let returnAllowed = CaseAction("return_allowed")      // the node that gave a ruling lets the unit return the case again
     public static let recallRequested = CaseAction("recall_requested")  // a dispatcher above the holder asks for the case back (with a target)
     public static let handedUp = CaseAction("handed_up")                // the holder hands a recalled case up towards the dispatcher that asked
+    // Time limits and supervision (分级督办): annotations, never moving the case.
+    public static let warned = CaseAction("warned")                     // a quarter of a limit is left (issued by the holder)
+    public static let overdue = CaseAction("overdue")                   // a limit ran out (issued by the holder)
+    public static let escalated = CaseAction("escalated")               // still open a step later: issued by the unit it escalates to
+    public static let extensionRequested = CaseAction("extension_requested")  // the holder asks for more time (延期申请)
+    public static let extensionApproved = CaseAction("extension_approved")    // a unit above grants it: a new due time, a new clock
+    public static let extensionRefused = CaseAction("extension_refused")      // a unit above refuses it, with a reason
+    public static let supervised = CaseAction("supervised")             // a supervision order (督办单) from a unit above, with an answer-by time
+    public static let supervisionAnswered = CaseAction("supervision_answered") // the holder answers the order
 
     /// The actions this release knows.
     public static let allCases: [CaseAction] = [.created, .dispatched, .assigned, .queued, .accepted, .progress, .resolved, .returned,
-                                                .linked, .returnAllowed, .recallRequested, .handedUp]
+                                                .linked, .returnAllowed, .recallRequested, .handedUp,
+                                                .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused,
+                                                .supervised, .supervisionAnswered]
     public var isKnown: Bool { Self.allCases.contains(self) }
     public var description: String { rawValue }
 

@@ -32,6 +32,16 @@ public enum CaseCommand: Sendable, Equatable {
     case assign(target: String, category: String? = nil, reason: String? = nil, ruling: Bool = false)
     /// The node that gave a ruling lets the unit return the case again.
     case allowReturn(reason: String)
+    /// The holder asks for more time on its running limit (延期申请), optionally naming the due time it wants.
+    case requestExtension(reason: String, until: Date?)
+    /// A unit above the holder grants the request with a new due time.
+    case approveExtension(until: Date, reason: String?)
+    /// A unit above the holder refuses the request.
+    case refuseExtension(reason: String)
+    /// A unit above the holder issues a supervision order (督办单); without `answerBy` the policy's answer time.
+    case supervise(note: String, answerBy: Date?)
+    /// The holder answers the open supervision order.
+    case answerSupervision(note: String)
 }
 
 /// Case attributes the workflow keeps (typed accessors: each key is spelled once, here).
@@ -67,8 +77,8 @@ extension Case {
     /// The attributes `CaseRules.fold` derives from events. A header that travels with its events (a dispatch
     /// to a node new to the case, a replay of the log) drops them first: folding the events again would
     /// otherwise count a return twice.
-    public static let foldedAttributeKeys: Set<String> = ["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason",
-                                                          "response_due", "handling_due", "deadline_rule"]
+    public static let foldedAttributeKeys: Set<String> = (["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason",
+                                                          "response_due", "handling_due", "deadline_rule"] as Set<String>).union(TimerKeys.all)
 
     /// The case without what its events fold into it: the base the events are folded onto.
     public var withoutFoldedAttributes: Case {
@@ -83,7 +93,9 @@ extension CaseAction {
     /// the others annotate the case from wherever they are made and leave state and holder as they are.
     public var movesCase: Bool {
         switch self {
-        case .linked, .returnAllowed, .recallRequested: return false
+        case .linked, .returnAllowed, .recallRequested,
+             .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused, .supervised, .supervisionAnswered:
+            return false
         default: return true
         }
     }
@@ -152,12 +164,16 @@ public enum CaseRules {
     ///   - node: the acting node; `parent` is its parent id (nil for the city); `subtree` its own topology subtree.
     public static func event(
         for command: CaseCommand, on c: Case, node: TopologyNode, parent: String?, actor: String,
-        eventId: String, at: Date
+        eventId: String, at: Date, limits: DeadlinePolicy.Supervision = .init()
     ) throws(CaseRuleError) -> CaseEvent {
         // A dispatcher above the holder may recall (assign with a reason) or lift its own ruling; all else is the holder's.
         let isAbove = c.holder != node.id && node.contains(c.holder)
         switch command {
         case .assign where isAbove, .allowReturn where isAbove: break
+        case _ where command.isFromAbove:
+            guard isAbove else {
+                throw CaseRuleError(.notHolder, field: "holder", "extensions are granted and supervision orders issued by a unit above the holder; \(node.id) is not above \(c.holder)")
+            }
         default:
             guard c.holder == node.id else {
                 throw CaseRuleError(.notHolder, field: "holder", "case \(c.id) is held by \(c.holder), not by \(node.id)")
@@ -178,7 +194,10 @@ public enum CaseRules {
             return v
         }
 
+        if let event = try SupervisionRules.event(for: command, on: c, node: node, actor: actor, eventId: eventId, at: at, limits: limits) { return event }
         switch command {
+        case .requestExtension, .approveExtension, .refuseExtension, .supervise, .answerSupervision:
+            preconditionFailure("answered by SupervisionRules")
         case .accept:
             guard node.tier == .street else {
                 throw CaseRuleError(.wrongTier, field: "tier", "only a street signs for cases; \(node.id) is a \(node.tier.rawValue)")

@@ -7,10 +7,23 @@ public struct Counters: Codable, Sendable, Equatable {
     public var returned: Int = 0
     /// Cases whose holder is in this scope, by current state (resolved ones included).
     public var byState: [String: Int] = [:]
+    /// Time limits and supervision (`SupervisionCounts` names the keys): open cases near due, overdue, escalated,
+    /// with an open order or a pending extension, and totals of warnings, escalations, extensions, on-time replies.
+    public var supervision: [String: Int] = [:]
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case received, resolved, returned, byState = "by_state" }
+    enum CodingKeys: String, CodingKey { case received, resolved, returned, byState = "by_state", supervision }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        received = try c.decodeIfPresent(Int.self, forKey: .received) ?? 0
+        resolved = try c.decodeIfPresent(Int.self, forKey: .resolved) ?? 0
+        returned = try c.decodeIfPresent(Int.self, forKey: .returned) ?? 0
+        byState = try c.decodeIfPresent([String: Int].self, forKey: .byState) ?? [:]
+        // Absent from a peer of an earlier release.
+        supervision = try c.decodeIfPresent([String: Int].self, forKey: .supervision) ?? [:]
+    }
 
     public var open: Int { byState.filter { $0.key != CaseState.resolved.rawValue }.values.reduce(0, +) }
     public var manualQueue: Int { byState[CaseState.pending.rawValue] ?? 0 }
@@ -21,7 +34,9 @@ public struct Counters: Codable, Sendable, Equatable {
             case "received": received
             case "resolved": resolved
             case "returned": returned
-            default: key.hasPrefix("state.") ? byState[String(key.dropFirst(6))] ?? 0 : 0
+            default:
+                key.hasPrefix("state.") ? byState[String(key.dropFirst(6))] ?? 0
+                    : key.hasPrefix("sup.") ? supervision[String(key.dropFirst(4))] ?? 0 : 0
             }
         }
         set {
@@ -31,6 +46,7 @@ public struct Counters: Codable, Sendable, Equatable {
             case "returned": returned = newValue
             default:
                 if key.hasPrefix("state.") { byState[String(key.dropFirst(6))] = newValue == 0 ? nil : newValue }
+                if key.hasPrefix("sup.") { supervision[String(key.dropFirst(4))] = newValue == 0 ? nil : newValue }
             }
         }
     }

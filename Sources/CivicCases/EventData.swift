@@ -17,6 +17,14 @@ public struct EventKey: RawRepresentable, Hashable, Sendable, ExpressibleByStrin
     public static let reply: EventKey = "reply"                // the answer to the citizen
     public static let recalledFrom: EventKey = "recalled_from" // the holder a recall took the case from
     public static let recallBy: EventKey = "recall_by"         // the dispatcher a hand-up is for
+    public static let clock: EventKey = "clock"                // the id of the event that started the limit a timer event is about
+    public static let limit: EventKey = "limit"                // which limit: response, handling or supervision
+    public static let due: EventKey = "due"                    // when that limit runs out
+    public static let level: EventKey = "level"                // an escalation's level: 1 the holder's parent, 2 the next unit up
+    public static let warnAt: EventKey = "warn_at"             // when the limit a clock-starting event starts will warn
+    public static let until: EventKey = "until"                // the due time an extension asks for or grants
+    public static let answerBy: EventKey = "answer_by"         // when a supervision order must be answered
+    public static let order: EventKey = "order"                // the supervision order an answer is for
 }
 
 /// The keys of an event's lists: each a JSON array on the wire (`lists`), never a joined string.
@@ -29,6 +37,7 @@ public struct EventListKey: RawRepresentable, Hashable, Sendable, ExpressibleByS
     public static let candidates: EventListKey = "candidates"  // units a queued case could go to
     public static let topics: EventListKey = "topics"          // the topic model's top guesses for a queued case
     public static let triage: EventListKey = "triage"          // intake's reasons, one per decision
+    public static let escalateAt: EventListKey = "escalate_at" // when a limit escalates: to the holder's parent, then the next unit up
 }
 
 extension CaseEvent {

@@ -18,7 +18,10 @@ public enum PeerRules {
     }
 
     /// An event id is "<node>-<n>": each node numbers its own events, so an id names the node that made it.
+    /// A timer event's id is "<node>:<mark>:<clock>" (TimerRules), deterministic so it can exist only once.
     public static func idBelongs(_ event: CaseEvent) -> Bool {
+        if let timer = TimerRules.parseId(event.id) { return timer.issuer == event.node && timer.mark.action == event.action }
+        if [.warned, .overdue, .escalated].contains(event.action) { return false }
         guard event.id.hasPrefix(event.node + "-") else { return false }
         let number = event.id.dropFirst(event.node.count + 1)
         return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
@@ -31,7 +34,7 @@ public enum PeerRules {
     /// - The parent relays events from anywhere but this node's subtree: those can only come up from below.
     public static func check(_ event: CaseEvent, stored: Case?, from sender: Sender, me: TopologyNode) -> Refusal? {
         guard idBelongs(event) else {
-            return Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node) (ids are <node>-<n>)")
+            return Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node) (ids are <node>-<n>, or <node>:<mark>:<clock> for a timer event)")
         }
         switch sender {
         case .parent:

@@ -38,9 +38,9 @@ import Testing
         try s.send(["type": "ack", "seq": dispatch["seq"] as! Int])
         var c = try #require(dispatch["case"] as? [String: Any])
 
-        // An action from a newer release: "warned" (a deadline warning, say).
+        // An action from a newer release: "photo_attached" (a site photo, say).
         let warned: [String: Any] = ["id": "s990103001-1", "case": receipt.case.id, "at": "2026-12-02T08:00:00.000Z", "node": "s990103001", "actor": "system",
-                                     "action": "warned", "state": "dispatched", "holder": "s990103001", "data": ["due": "2026-12-03T08:00:00Z"]]
+                                     "action": "photo_attached", "state": "dispatched", "holder": "s990103001", "data": ["photo": "site-1.jpg"]]
         try s.send(["type": "update", "seq": 1, "case": c, "event": warned])
         #expect(try s.read(type: "ack")["seq"] as? Int == 1, "acknowledged, so the stream goes on")
         // A new case in a state from a newer release.
@@ -52,7 +52,7 @@ import Testing
         #expect(try s.read(type: "ack")["seq"] as? Int == 2)
 
         for node in ["d990103", "city"] {
-            #expect(eventually { (try? self.city.nodes[node]!.caseWithHistory(receipt.case.id))??.1.contains { $0.action.rawValue == "warned" } == true },
+            #expect(eventually { (try? self.city.nodes[node]!.caseWithHistory(receipt.case.id))??.1.contains { $0.action.rawValue == "photo_attached" } == true },
                     "\(node) stores the unknown action (forwarded up by the district)")
             let stored = try #require(try city.nodes[node]!.caseWithHistory(receipt.case.id))
             #expect(stored.0.state == .dispatched, "an unknown action does not move the case")

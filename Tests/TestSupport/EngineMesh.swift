@@ -59,6 +59,30 @@ public final class EngineMesh {
         return c
     }
 
+    /// One timer tick at every node given (all by default, the city first), at the clock's time.
+    @discardableResult
+    public func tick(_ nodes: [String]? = nil) throws -> Int {
+        var issued = 0
+        for id in nodes ?? topology.allNodes.map(\.id) {
+            let (tick, lines) = try engine(id).fireTimers(at: clock.now())
+            queue(lines, from: id)
+            issued += tick.issued
+        }
+        return issued
+    }
+
+    /// Ticks and delivers until nothing more is issued.
+    @discardableResult
+    public func tickAndDeliver(_ nodes: [String]? = nil) throws -> Int {
+        var total = 0
+        while true {
+            let issued = try tick(nodes)
+            try deliver()
+            total += issued
+            if issued == 0 { return total }
+        }
+    }
+
     /// Carries lines (and their acknowledgements) until none is left, or `limit` lines were carried.
     /// A line the receiver refuses is left unacknowledged and reported.
     @discardableResult

@@ -18,6 +18,23 @@ public struct TimeLimit: Codable, Sendable, Equatable, CustomStringConvertible {
     public init(_ value: Double, _ unit: Unit) { self.value = value; self.unit = unit }
     public var description: String { "\(value == value.rounded() ? String(Int(value)) : String(value)) \(unit.rawValue.replacingOccurrences(of: "_", with: " "))" }
 
+    /// When a clock started at `start` and running out at `due` has `left` of its time left (0.25: a quarter),
+    /// measured as the limit is: working time for working hours and days, clock time otherwise.
+    public func warning(from start: Date, due: Date, left: Double, calendar: WorkCalendar) -> Date {
+        Self.warning(from: start, due: due, left: left, calendar: unit == .workingHours || unit == .workingDays ? calendar : nil)
+    }
+
+    /// The same for a time given as an instant (an extension's new due time, an order's answer-by time): clock
+    /// time, or working time when a calendar is given.
+    public static func warning(from start: Date, due: Date, left: Double, calendar: WorkCalendar?) -> Date {
+        guard due > start else { return due }
+        if let calendar {
+            let total = calendar.workingHours(from: start, to: due)
+            if total > 0 { return min(due, calendar.addingWorkingHours(total * (1 - left), to: start)) }
+        }
+        return start.addingTimeInterval(due.timeIntervalSince(start) * (1 - left))
+    }
+
     /// When the limit runs out for a clock started at `start`.
     public func due(from start: Date, calendar: WorkCalendar) -> Date {
         switch unit {
@@ -79,10 +96,54 @@ public struct DeadlinePolicy: Codable, Sendable, Equatable {
     public var defaultRule: Rule
     /// Words that make a case urgent when the text holds one (燃气, 井盖, 塌陷…).
     public var urgentTerms: [String]
-    enum CodingKeys: String, CodingKey { case rules, defaultRule = "default", urgentTerms = "urgent_terms" }
+    /// Warnings, escalation, extensions and supervision orders (分级督办); the defaults when the file says nothing.
+    public var supervision: Supervision
+    enum CodingKeys: String, CodingKey { case rules, defaultRule = "default", urgentTerms = "urgent_terms", supervision }
 
-    public init(rules: [Rule], defaultRule: Rule, urgentTerms: [String] = []) {
-        self.rules = rules; self.defaultRule = defaultRule; self.urgentTerms = urgentTerms
+    public init(rules: [Rule], defaultRule: Rule, urgentTerms: [String] = [], supervision: Supervision = Supervision()) {
+        self.rules = rules; self.defaultRule = defaultRule; self.urgentTerms = urgentTerms; self.supervision = supervision
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rules = try c.decode([Rule].self, forKey: .rules)
+        defaultRule = try c.decode(Rule.self, forKey: .defaultRule)
+        urgentTerms = try c.decodeIfPresent([String].self, forKey: .urgentTerms) ?? []
+        supervision = try c.decodeIfPresent(Supervision.self, forKey: .supervision) ?? Supervision()
+    }
+
+    /// When a unit is warned, escalated, how often it may get more time, and how long it has to answer an order.
+    public struct Supervision: Codable, Sendable, Equatable {
+        /// A `warned` event when this share of a limit is left (0.25: a quarter of the time).
+        public var warnWhenLeft: Double
+        /// A case still open this long after its limit ran out is escalated to the holder's parent; as long again
+        /// and to the parent's parent.
+        public var escalateAfter: TimeLimit
+        /// How many extensions (延期) one case may be granted.
+        public var maxExtensions: Int
+        /// How long the holder has to answer a supervision order (督办单) whose dispatcher named no time.
+        public var answerWithin: TimeLimit
+        enum CodingKeys: String, CodingKey {
+            case warnWhenLeft = "warn_when_left", escalateAfter = "escalate_after", maxExtensions = "max_extensions", answerWithin = "answer_within"
+        }
+        public init(warnWhenLeft: Double = 0.25, escalateAfter: TimeLimit = TimeLimit(1, .workingDays), maxExtensions: Int = 2,
+                    answerWithin: TimeLimit = TimeLimit(1, .workingDays)) {
+            self.warnWhenLeft = warnWhenLeft; self.escalateAfter = escalateAfter; self.maxExtensions = maxExtensions; self.answerWithin = answerWithin
+        }
+        public init(from decoder: any Decoder) throws {
+            let d = Supervision()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            warnWhenLeft = try c.decodeIfPresent(Double.self, forKey: .warnWhenLeft) ?? d.warnWhenLeft
+            escalateAfter = try c.decodeIfPresent(TimeLimit.self, forKey: .escalateAfter) ?? d.escalateAfter
+            maxExtensions = try c.decodeIfPresent(Int.self, forKey: .maxExtensions) ?? d.maxExtensions
+            answerWithin = try c.decodeIfPresent(TimeLimit.self, forKey: .answerWithin) ?? d.answerWithin
+            guard (0..<1).contains(warnWhenLeft) else {
+                throw DecodingError.dataCorruptedError(forKey: .warnWhenLeft, in: c, debugDescription: "warn_when_left must be at least 0 and below 1 (0.25: a quarter of the time left)")
+            }
+            guard maxExtensions >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .maxExtensions, in: c, debugDescription: "max_extensions must not be negative")
+            }
+        }
     }
 
     /// The first rule that matches, else the default.

@@ -163,6 +163,27 @@ public struct WorkCalendar: Sendable, Equatable {
         }
     }
 
+    /// How many working hours lie between two instants (0 when `end` is not after `start`): what a warning
+    /// "when a quarter of the time is left" measures for a limit in working hours or days.
+    public func workingHours(from start: Date, to end: Date) -> Double {
+        guard end > start else { return 0 }
+        let (a, b) = (localSeconds(start), localSeconds(end))
+        var day = Self.floorDiv(a, 86_400)
+        let lastDay = Self.floorDiv(b, 86_400)
+        var minutes = 0.0
+        while day <= lastDay {
+            if isWorkingDay(number: day) {
+                let dayStart = Double(day) * 86_400
+                for range in workingHours {
+                    let open = max(dayStart + Double(range.lowerBound) * 60, a), close = min(dayStart + Double(range.upperBound) * 60, b)
+                    if close > open { minutes += (close - open) / 60 }
+                }
+            }
+            day += 1
+        }
+        return minutes / 60
+    }
+
     /// The first working minute after a local time: later the same working day, or the next working day's opening.
     func nextWorkingStart(afterLocal local: Double) -> Double {
         var day = Self.floorDiv(local, 86_400)

@@ -82,7 +82,9 @@ extension CaseCommand {
             try CaseLimits.check(target, "target", max: CaseLimits.unitId)
             try CaseLimits.check(category, "category", max: CaseLimits.category)
             try CaseLimits.check(reason, "reason", max: CaseLimits.note)
-        case .allowReturn(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
+        case .allowReturn(let reason), .requestExtension(let reason, _), .refuseExtension(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
+        case .approveExtension(_, let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
+        case .supervise(let note, _), .answerSupervision(let note): try CaseLimits.check(note, "note", max: CaseLimits.note)
         }
     }
 }
@@ -107,4 +109,10 @@ public struct LinkFigures: Sendable, Equatable {
     public var lastAcked: Int
     public var lastApplied: Int
     public var outboxDepth: Int { lastAssigned - lastAcked }
+}
+
+/// What one timer tick did, and when the next timer event of the node falls due.
+public struct TimerTick: Sendable, Equatable {
+    public var issued: Int
+    public var next: Date?
 }

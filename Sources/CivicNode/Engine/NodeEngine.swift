@@ -52,6 +52,8 @@ final class NodeEngine {
     let scope = OperationScope()
     let caseRows: CaseRowProjection
     let counterProjection: CounterProjection
+    /// When this node next issues a timer event, and the supervision list.
+    let supervision: SupervisionProjection
     /// Every read model the engine keeps from the events, in the order each recorded event reaches them.
     private(set) var projections: [any Projection] = []
     var counters: CounterSet { counterProjection.counters }
@@ -82,7 +84,8 @@ final class NodeEngine {
         nextEventNumber = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'next_event'")?.string("value") ?? "1") ?? 1
         caseRows = CaseRowProjection(db: db)
         counterProjection = try CounterProjection(db: db, scope: scope, me: me.id, subtree: subtreeIds)
-        projections = [caseRows, counterProjection, DeadlineProjection(db: db)]
+        supervision = SupervisionProjection(db: db, me: me)
+        projections = [caseRows, counterProjection, DeadlineProjection(db: db), supervision]
         linkLedger = try LinkLedger(db: db, scope: scope)
         duplicates = DuplicateRegistry(scope: scope)
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)
@@ -164,7 +167,8 @@ final class NodeEngine {
         guard try queries.eventCount(of: caseId) < CaseLimits.maxEvents else {
             throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
         }
-        var event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now)
+        var event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now,
+                                        limits: deadlineClock.policy.supervision)
         if event.action == .assigned, let category = event[.category], let department = router.department(for: category, at: event.holder) {
             // Settling the topic by hand names the department just as automatic dispatch would have.
             event[.department] = department
@@ -313,12 +317,47 @@ final class NodeEngine {
     private func record(_ made: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool = true) throws -> Bool {
         var event = made
         // A clock the event starts is stamped by the node that makes it; peers fold the same due times.
-        if case .local = origin { DeadlineRules.stamp(&event, case: c, clock: deadlineClock) }
+        if case .local = origin { DeadlineRules.stamp(&event, case: c, clock: deadlineClock, unitsAbove: unitsAbove) }
         guard try insertEvent(event) else {
             throw ApplyError(code: "event_id_clash", message: "event id \(event.id) already exists at \(me.id)")
         }
         try applyRecorded(event, into: &c, origin: origin, known: known)
         return true
+    }
+
+    /// How many units are above `unit` (0 for the city): how many levels a limit of that unit escalates.
+    private func unitsAbove(_ unit: String) -> Int {
+        let mine = me.tier == .city ? 0 : me.tier == .district ? 1 : 2
+        if let path = me.path(to: unit) { return mine + path.count - 1 }
+        return unit == parentId ? max(0, mine - 1) : 0
+    }
+
+    // MARK: - Timers (分级督办)
+
+    /// Issues every timer event this node owes at `now` (TimerRules says which are its own), a page of cases
+    /// at a time from the head of the timer index, in this one transaction: an event is checked and recorded
+    /// together, and its id is deterministic, so a crash or a second tick never issues it twice.
+    func fireTimers(at now: Date, limit: Int = 256) throws -> TimerTick {
+        let issued = try operation { () throws -> Int in
+            var issued = 0
+            for id in try supervision.dueCases(at: now, limit: limit) {
+                guard var c = try loadCase(id) else { continue }
+                let due = TimerRules.dueEvents(c, me: me, at: now)
+                // A row the case no longer backs (nothing is due after all) is recomputed, never picked up again.
+                if due.isEmpty { supervision.refresh(c) }
+                for event in due {
+                    if try insertEvent(event) {
+                        try applyRecorded(event, into: &c, origin: .local, known: true)
+                        issued += 1
+                    } else if let stored = try queries.event(event.id) {
+                        // Issued before but not folded (a projection rebuilt from an older log): fold it, send nothing again.
+                        try applyRecorded(stored, into: &c, origin: .local, known: true, send: false)
+                    }
+                }
+            }
+            return issued
+        }
+        return TimerTick(issued: issued, next: try supervision.nextFire())
     }
 
     /// Stores the event; false when its id is already there.
@@ -330,12 +369,12 @@ final class NodeEngine {
     }
 
     /// A stored event moves the case, the counters and the peers.
-    private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool) throws {
+    private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool, send: Bool = true) throws {
         let before = known ? c : nil
         if !known { histories[event.caseId] = [event] } else { histories[event.caseId]?.append(event) }
         CaseRules.fold(event, into: &c)
         for projection in projections { try projection.apply(event, before: before, after: c) }
-        try propagate(event, case: c, origin: origin)
+        if send { try propagate(event, case: c, origin: origin) }
     }
 
     /// Up to the parent unless it came from there; down towards the holder unless it came from there.

@@ -86,6 +86,7 @@ final class CounterProjection: Projection {
         for delta in CounterRules.deltas(before: before.map { (state: $0.state, holder: $0.holder) }, event: effect, me: me, inSubtree: inSubtree) {
             try bump(delta)
         }
+        for delta in SupervisionCounts.deltas(before: before, after: c, event: event, me: me, inSubtree: inSubtree) { try bump(delta) }
     }
 
     /// Net change per (scope, key) in this operation, written when it finishes: an intake's created, queued and

@@ -59,5 +59,12 @@ enum Schema {
         CREATE TABLE deadlines(case_id TEXT PRIMARY KEY, kind TEXT NOT NULL, due_at TEXT NOT NULL, holder TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX deadlines_by_due ON deadlines(due_at);
         """),
+        // `SupervisionProjection`: when this node next issues a timer event for a case (by time), and the
+        // supervision list (escalated, under an order, waiting for an extension answer).
+        Migration("timers and supervision list", """
+        CREATE TABLE timers(case_id TEXT NOT NULL, clock TEXT NOT NULL, fire_at TEXT NOT NULL, PRIMARY KEY(case_id, clock)) WITHOUT ROWID;
+        CREATE INDEX timers_by_time ON timers(fire_at);
+        CREATE TABLE supervised(case_id TEXT PRIMARY KEY, holder TEXT NOT NULL) WITHOUT ROWID;
+        """),
     ]
 }

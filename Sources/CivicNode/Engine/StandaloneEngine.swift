@@ -60,6 +60,14 @@ public final class StandaloneEngine {
         return try run { try $0.apply(message, from: peer, at: now) }
     }
 
+    /// One timer tick at `now`: the timer events this node owes, and the lines they produce.
+    public func fireTimers(at now: Date) throws -> (TimerTick, [OutboxLine]) {
+        try run { try $0.fireTimers(at: now) }
+    }
+
+    /// The supervision list of this node (every holder).
+    public func supervisedCases() throws -> [Case] { try engine.queries.supervisedCases(holders: nil, limit: 1000) }
+
     public func acknowledge(peer: String, upTo seq: Int) throws {
         _ = try run { try $0.acknowledge(peer: peer, upTo: seq) }
     }

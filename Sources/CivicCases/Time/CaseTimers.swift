@@ -1,0 +1,169 @@
+import Foundation
+
+/// A limit running on an open case, as every node folds it from the events: the holder's response or
+/// handling limit, or the answer time of a supervision order (督办单). Its times were stamped by the node that
+/// started it and travel in that event, so every tier sees the same ones.
+public struct CaseTimer: Equatable, Sendable {
+    public enum Kind: String, Sendable { case response, handling, supervision }
+    public var kind: Kind
+    /// The id of the event that started it; the timer events it gives rise to are named after it.
+    public var clock: String
+    public var due: Date
+    public var warnAt: Date?
+    /// When it escalates to the holder's parent (level 1), then to that unit's parent (level 2).
+    public var escalateAt: [Date]
+    /// The marks already issued for this clock.
+    public var issued: Set<String>
+
+    public init(kind: Kind, clock: String, due: Date, warnAt: Date?, escalateAt: [Date], issued: Set<String> = []) {
+        self.kind = kind; self.clock = clock; self.due = due; self.warnAt = warnAt; self.escalateAt = escalateAt; self.issued = issued
+    }
+}
+
+/// What a timer gives rise to, in this order.
+public enum TimerMark: Equatable, Hashable, Sendable, CustomStringConvertible {
+    case warned
+    case overdue
+    case escalated(level: Int)
+
+    /// As it appears in event ids and in a case's `issued` list: warned, overdue, escalated-1, escalated-2.
+    public var description: String {
+        switch self {
+        case .warned: "warned"
+        case .overdue: "overdue"
+        case .escalated(let level): "escalated-\(level)"
+        }
+    }
+
+    public init?(_ text: Substring) {
+        switch text {
+        case "warned": self = .warned
+        case "overdue": self = .overdue
+        default:
+            guard text.hasPrefix("escalated-"), let level = Int(text.dropFirst(10)), (1...9).contains(level) else { return nil }
+            self = .escalated(level: level)
+        }
+    }
+
+    public var action: CaseAction {
+        switch self {
+        case .warned: .warned
+        case .overdue: .overdue
+        case .escalated: .escalated
+        }
+    }
+}
+
+/// The attribute keys a case keeps its timers under (folded from the events; `Case.foldedAttributeKeys`).
+enum TimerKeys {
+    static let clock = "clock", warnAt = "warn_at", escalateAt = "escalate_at", issued = "issued"
+    static let order = "order", orderDue = "order_due", orderWarnAt = "order_warn_at", orderEscalateAt = "order_escalate_at"
+    static let orderIssued = "order_issued", orderBy = "order_by"
+    static let extensions = "extensions", extensionPending = "extension_pending", onTime = "on_time"
+    static let all: Set<String> = [clock, warnAt, escalateAt, issued, order, orderDue, orderWarnAt, orderEscalateAt, orderIssued, orderBy,
+                                   extensions, extensionPending, onTime]
+}
+
+extension Case {
+    /// The unit's response or handling limit, while the case is open and a clock runs.
+    public var limitTimer: CaseTimer? {
+        guard state.isOpen, let clock = attributes[TimerKeys.clock] else { return nil }
+        let kind: CaseTimer.Kind, dueText: String
+        if let h = attributes["handling_due"] { (kind, dueText) = (.handling, h) }
+        else if let r = attributes["response_due"] { (kind, dueText) = (.response, r) }
+        else { return nil }
+        guard let due = WireDate.parse(dueText) else { return nil }
+        return CaseTimer(kind: kind, clock: clock, due: due, warnAt: attributes[TimerKeys.warnAt].flatMap(WireDate.parse),
+                         escalateAt: Self.times(attributes[TimerKeys.escalateAt]), issued: Self.marks(attributes[TimerKeys.issued]))
+    }
+
+    /// The open supervision order's answer time, while the case is open.
+    public var orderTimer: CaseTimer? {
+        guard state.isOpen, let order = attributes[TimerKeys.order], let due = attributes[TimerKeys.orderDue].flatMap(WireDate.parse) else { return nil }
+        return CaseTimer(kind: .supervision, clock: order, due: due, warnAt: attributes[TimerKeys.orderWarnAt].flatMap(WireDate.parse),
+                         escalateAt: Self.times(attributes[TimerKeys.orderEscalateAt]), issued: Self.marks(attributes[TimerKeys.orderIssued]))
+    }
+
+    public var timers: [CaseTimer] { [limitTimer, orderTimer].compactMap { $0 } }
+
+    /// The node whose dispatcher issued the open supervision order.
+    public var supervisionOrderBy: String? { state.isOpen ? attributes[TimerKeys.orderBy] : nil }
+    /// How many extensions the case was granted.
+    public var extensionsGranted: Int { Int(attributes[TimerKeys.extensions] ?? "") ?? 0 }
+    /// Whether the holder's request for more time waits for an answer.
+    public var extensionPending: Bool { attributes[TimerKeys.extensionPending] != nil }
+
+    static func times(_ text: String?) -> [Date] { (text ?? "").split(separator: ",").compactMap { WireDate.parse(String($0)) } }
+    static func marks(_ text: String?) -> Set<String> { Set((text ?? "").split(separator: ",").map(String.init)) }
+}
+
+/// Who issues which timer event, and when (分级督办). Pure.
+///
+/// Each timer event has exactly one issuer, so it can exist only once: the **holder** issues `warned` and
+/// `overdue` for its own limits; the unit **k levels above** the holder issues `escalated` level k (the district
+/// for its street, the city for a street's district or for a district). Each issues from what it knows when
+/// the time comes — a node that was down issues when it next runs — checking and recording in one transaction.
+/// The id is `<issuer>:<mark>:<clock>`, the clock being the id of the event that started the limit: a second
+/// attempt (after a crash, a replay) carries the same id and is refused as a copy everywhere.
+public enum TimerRules {
+    /// How far `me` is above the holder: 0 for the holder itself, nil when it is not the holder or above it.
+    public static func level(of me: TopologyNode, holder: String) -> Int? {
+        guard let path = me.path(to: holder) else { return nil }
+        return path.count - 1
+    }
+
+    /// The marks `me` still has to issue for `timer`, with their times, earliest first.
+    public static func schedule(_ timer: CaseTimer, holder: String, me: TopologyNode) -> [(mark: TimerMark, at: Date)] {
+        guard let level = level(of: me, holder: holder) else { return [] }
+        var out: [(mark: TimerMark, at: Date)] = []
+        if level == 0 {
+            if let warn = timer.warnAt, warn < timer.due { out.append((.warned, warn)) }
+            out.append((.overdue, timer.due))
+        } else if level <= timer.escalateAt.count {
+            out.append((.escalated(level: level), timer.escalateAt[level - 1]))
+        }
+        return out.filter { !timer.issued.contains($0.mark.description) }
+    }
+
+    /// When `me` next has something to issue for the case: the key of its due-timer index.
+    public static func nextFire(_ c: Case, me: TopologyNode) -> [(clock: String, at: Date)] {
+        c.timers.compactMap { t in schedule(t, holder: c.holder, me: me).first.map { (t.clock, $0.at) } }
+    }
+
+    /// The timer events `me` issues for the case at `now`: every mark whose time has come, in order.
+    public static func dueEvents(_ c: Case, me: TopologyNode, at now: Date) -> [CaseEvent] {
+        var out: [CaseEvent] = []
+        for timer in c.timers {
+            for (mark, at) in schedule(timer, holder: c.holder, me: me) where at <= now {
+                out.append(event(mark, timer: timer, case: c, issuer: me.id, at: now))
+            }
+        }
+        return out
+    }
+
+    public static func eventId(issuer: String, mark: TimerMark, clock: String) -> String { "\(issuer):\(mark):\(clock)" }
+
+    /// (issuer, mark, clock) of a timer event id, nil for any other id.
+    public static func parseId(_ id: String) -> (issuer: String, mark: TimerMark, clock: String)? {
+        let parts = id.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty, let mark = TimerMark(parts[1]),
+              parts[2].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else { return nil }
+        return (String(parts[0]), mark, String(parts[2]))
+    }
+
+    static func event(_ mark: TimerMark, timer: CaseTimer, case c: Case, issuer: String, at now: Date) -> CaseEvent {
+        let what = timer.kind == .supervision ? "the supervision order's answer time" : "the \(timer.kind.rawValue) limit"
+        let due = WireDate.format(timer.due)
+        var data: [EventKey: String] = [.clock: timer.clock, .limit: timer.kind.rawValue, .due: due]
+        let note: String
+        switch mark {
+        case .warned: note = "\(what) of \(c.holder) runs out at \(due)"
+        case .overdue: note = "\(what) of \(c.holder) ran out at \(due)"
+        case .escalated(let level):
+            data[.level] = String(level)
+            note = "escalated to \(issuer) (level \(level)): \(what) of \(c.holder) ran out at \(due)"
+        }
+        return CaseEvent(id: eventId(issuer: issuer, mark: mark, clock: timer.clock), caseId: c.id, at: now, node: issuer, actor: "system",
+                         action: mark.action, state: c.state, holder: c.holder, note: note, data: data)
+    }
+}

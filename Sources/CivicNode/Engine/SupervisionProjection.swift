@@ -1,0 +1,99 @@
+import CivicCases
+import CivicStore
+import CivicWire
+import Foundation
+
+/// What this node has to do about time limits, kept from the events like every projection:
+/// - `timers`: for each open case, when this node next issues a timer event (`TimerRules`: the holder warns and
+///   marks overdue, the units above escalate), indexed by that time — a tick reads only the head of the index,
+///   never the open cases, so an idle case costs nothing;
+/// - `supervised`: the cases in this node's view that are escalated, under a supervision order or waiting for an
+///   answer to a request for more time (`GET /api/cases?supervised=true`).
+final class SupervisionProjection: Projection {
+    let name = "supervision"
+    private let db: Database
+    private let me: TopologyNode
+    private var pending: [String: Rows] = [:]
+
+    struct Rows {
+        var timers: [(clock: String, at: Date)]
+        var listedHolder: String?
+    }
+
+    /// What the rows depend on: an event that changes none of it (most do not) costs nothing here.
+    private struct Inputs: Equatable {
+        var holder: String
+        var open: Bool
+        var values: [String?]
+        init(_ c: Case) {
+            holder = c.holder
+            open = c.state.isOpen
+            values = Self.keys.map { c.attributes[$0] }
+        }
+        static let keys = ["clock", "issued", "response_due", "handling_due", "order", "order_issued", "extension_pending"]
+    }
+
+    init(db: Database, me: TopologyNode) {
+        self.db = db
+        self.me = me
+    }
+
+    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws {
+        if pending[c.id] == nil, let before, Inputs(before) == Inputs(c) { return }
+        refresh(c)
+    }
+
+    /// Recomputes the case's rows from the case as it is (written when the operation finishes).
+    func refresh(_ c: Case) {
+        pending[c.id] = Rows(timers: TimerRules.nextFire(c, me: me), listedHolder: SupervisionFlags(c).needsAttention ? c.holder : nil)
+    }
+
+    func beginOperation() { pending.removeAll(keepingCapacity: true) }
+
+    func finishOperation() throws {
+        for (id, rows) in pending {
+            try db.execute("DELETE FROM timers WHERE case_id = ?", [.text(id)])
+            for timer in rows.timers {
+                try db.execute("INSERT INTO timers(case_id, clock, fire_at) VALUES(?, ?, ?)", [.text(id), .text(timer.clock), .text(WireDate.format(timer.at))])
+            }
+            if let holder = rows.listedHolder {
+                try db.execute("INSERT INTO supervised(case_id, holder) VALUES(?, ?) ON CONFLICT(case_id) DO UPDATE SET holder = excluded.holder", [.text(id), .text(holder)])
+            } else {
+                try db.execute("DELETE FROM supervised WHERE case_id = ?", [.text(id)])
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    func reset() throws {
+        try db.execute("DELETE FROM timers")
+        try db.execute("DELETE FROM supervised")
+    }
+
+    /// The cases with a timer event due at `now`, soonest first (the head of the index).
+    func dueCases(at now: Date, limit: Int) throws -> [String] {
+        try db.query("SELECT DISTINCT case_id FROM (SELECT case_id FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?)",
+                     [.text(WireDate.format(now)), .integer(Int64(limit))]).compactMap { $0.string("case_id") }
+    }
+
+    /// When the next timer event of this node falls due, if any.
+    func nextFire() throws -> Date? {
+        try db.queryOne("SELECT min(fire_at) AS t FROM timers")?.string("t").flatMap(WireDate.parse)
+    }
+}
+
+extension CaseQueries {
+    /// The supervision list: open cases escalated, under an order or waiting for an extension answer, narrowed as
+    /// the caller's reach narrows lists.
+    func supervisedCases(holders: [String]?, limit: Int) throws -> [Case] {
+        var sql = "SELECT c.body FROM supervised s JOIN cases c ON c.id = s.case_id"
+        var args: [SQLValue] = []
+        if let holders {
+            sql += " WHERE s.holder IN (\(holders.map { _ in "?" }.joined(separator: ",")))"
+            args += holders.map { .text($0) }
+        }
+        sql += " ORDER BY s.case_id LIMIT ?"
+        args.append(.integer(Int64(limit)))
+        return try db.query(sql, args).map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
+    }
+}
