@@ -4,6 +4,12 @@ import Foundation
 /// days of deadlines with a manual clock and an end-to-end run can go faster than real time.
 public protocol CaseClock: Sendable {
     func now() -> Date
+    /// Case seconds per wall-clock second (1 for the wall clock): how a timer converts a due time to a sleep.
+    var rate: Double { get }
+}
+
+extension CaseClock {
+    public var rate: Double { 1 }
 }
 
 /// The wall clock.
@@ -19,6 +25,7 @@ public struct ScaledClock: CaseClock {
     public let anchor: Date
     public let speed: Double
     public init(anchor: Date, speed: Double) { self.anchor = anchor; self.speed = speed }
+    public var rate: Double { speed }
     public func now() -> Date { at(wall: Date()) }
     /// What this clock says when the wall clock says `wall`.
     public func at(wall: Date) -> Date { anchor.addingTimeInterval(wall.timeIntervalSince(anchor) * speed) }

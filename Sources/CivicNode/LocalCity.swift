@@ -10,10 +10,13 @@ public final class LocalCity: @unchecked Sendable {
     public let topology: Topology
     public let directory: String
     let logLevel: Logger.Level
+    /// Case time for every node (a manual clock in tests); nil: each node's config decides (`clock_speed`).
+    let clock: (any CaseClock)?
 
     /// Starts parents before children so each child can be given its parent's actual mesh port.
-    public init(topology: Topology, directory: String, heartbeat: Double = 1, logLevel: Logger.Level = .warning) throws {
+    public init(topology: Topology, directory: String, heartbeat: Double = 1, logLevel: Logger.Level = .warning, clock: (any CaseClock)? = nil) throws {
         self.logLevel = logLevel
+        self.clock = clock
         self.topology = topology
         self.directory = directory
         var generated = ConfigGenerator.configs(for: topology, options: .init(host: "127.0.0.1", basePort: 0, dataRoot: directory))
@@ -33,7 +36,7 @@ public final class LocalCity: @unchecked Sendable {
         guard var c = configs[id] else { throw ConfigError(file: "-", field: "id", problem: "no node \(id) in this city") }
         if let parentId = c.parentId, let parent = nodes[parentId], let address = parent.meshAddress { c.parentAddress = address }
         if let old = nodes[id], let mesh = old.meshAddress { c.meshListen = mesh }
-        let node = try MeshNode(config: c, logLevel: logLevel)
+        let node = try MeshNode(config: c, logLevel: logLevel, clock: clock ?? c.caseClock)
         if let mesh = node.meshAddress { c.meshListen = mesh }
         configs[id] = c
         nodes[id] = node

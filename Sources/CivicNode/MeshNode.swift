@@ -85,12 +85,16 @@ public final class MeshNode: @unchecked Sendable {
                 self.http?.close()
             }
         })
+        let ticker = TimerTicker(loop: loop, store: store, clock: clock, log: log)
         try components.start([
             NodeComponent(name: "event loop", start: { loop.startThread() }, stop: { loop.stop() }),
             NodeComponent(name: "store writer", start: {}, stop: { store.close() }),
             NodeComponent(name: "reader", start: {}, stop: { reader.close() }),
             NodeComponent(name: "authenticator", start: {}, stop: { [loop] in loop.execute { authenticator.close() } }),
             network,
+            // Stopped first: no tick reaches a closing store.
+            NodeComponent(name: "timer ticker", start: { [unowned self] in _ = self.onLoop { ticker.start() } },
+                          stop: { [unowned self] in _ = self.onLoop { ticker.stop() } }),
         ])
         httpAddress = "\(HostPort.parse(config.httpListen)?.host ?? "127.0.0.1"):\(ports.http)"
         meshAddress = ports.mesh.map { "\(HostPort.parse(config.meshListen)?.host ?? "127.0.0.1"):\($0)" }
@@ -145,10 +149,15 @@ public final class MeshNode: @unchecked Sendable {
         log.info("stopped")
     }
 
+    /// Issues the timer events due now at once, without waiting for the ticker (tests with a manual clock, tools).
+    public func fireTimersNow() throws -> TimerTick {
+        let now = clock.now()
+        return try store.runAndWait { engine in try engine.fireTimers(at: now) }
+    }
+
     /// Assembles GET /status; `done` runs on the loop.
     func status(_ done: @escaping @Sendable (StatusReport) -> Void) {
-        let now = clock.now()
-        reader.read({ queries in (try queries.manualQueue(limit: 20), try? queries.deadlineFigures(now: now, window: 86_400)) }) { [self] result in
+        reader.read({ queries in try queries.manualQueue(limit: 20) }) { [self] result in
             func link(_ ch: PeerChannel) -> StatusReport.Link {
                 StatusReport.Link(id: ch.peer, name: config.topology.find(ch.peer)?.name, state: ch.state.rawValue,
                                   connectedSince: ch.state == .up ? ch.connectedSince : nil, lastHeard: ch.lastHeard, lastError: ch.lastError,
@@ -163,10 +172,10 @@ public final class MeshNode: @unchecked Sendable {
                 id: config.id, tier: config.tier, name: config.name, version: civicMeshVersion, protocolVersion: meshProtocolVersion,
                 startedAt: startedAt, uptimeSeconds: Date().timeIntervalSince(startedAt), http: httpAddress, mesh: meshAddress,
                 parent: links.parent.map(link), children: links.children.values.sorted { $0.peer < $1.peer }.map(link),
-                counters: links.counters, manualQueue: (try? result.get())?.0 ?? [],
+                counters: links.counters, manualQueue: (try? result.get()) ?? [],
                 store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations),
                 access: .init(unauthorized: gate.unauthorized, forbidden: gate.forbidden, rateLimited: gate.rateLimited),
-                deadlines: ((try? result.get())?.1 ?? nil).map { .init(overdue: $0.overdue, dueWithin24h: $0.dueSoon) })
+                deadlines: .init(links.counters))
             done(report)
         }
     }

@@ -15,6 +15,8 @@ import Testing
         .accept: [.admin, .handler], .progress: [.admin, .handler], .resolve: [.admin, .handler],
         .returnUp: [.admin, .handler, .dispatcher],
         .assign: [.admin, .dispatcher], .allowReturn: [.admin, .dispatcher],
+        .extend: [.admin, .handler], .answer: [.admin, .handler],
+        .approveExtension: [.admin, .dispatcher], .refuseExtension: [.admin, .dispatcher], .supervise: [.admin, .dispatcher],
         .unknownAction: Set(Role.allCases),
         .listTokens: [.admin], .createToken: [.admin], .revokeToken: [.admin],
     ]

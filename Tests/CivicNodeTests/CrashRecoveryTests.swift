@@ -95,4 +95,60 @@ import Testing
         #expect(atCity.values.filter { $0.hasPrefix("resolved") }.count >= 5)
         city.stopAll()
     }
+
+    /// Case time for the timer crash test: 14,400× (four case hours a wall second), starting at Saturday
+    /// 2026-11-28 08:00 in Shanghai when the configs are written, so the case created a few seconds later falls
+    /// due on Monday morning, seconds of wall time ahead.
+    static let timerSpeed = 14_400.0
+
+    @Test(.timeLimit(.minutes(3))) func killingTheStreetAndTheDistrictAroundTheirDueTimesIssuesEachTimerEventOnce() throws {
+        let caseStart = Date(timeIntervalSince1970: 1_795_824_000)  // 2026-11-28T08:00+08:00, a Saturday
+        let wallStart = Date()
+        // anchor + (wall - anchor) × speed = case time: the anchor that makes case time `caseStart` at `wallStart`.
+        let speed = Self.timerSpeed
+        let anchor = Date(timeIntervalSince1970: (wallStart.timeIntervalSince1970 * speed - caseStart.timeIntervalSince1970) / (speed - 1))
+        let city = try ProcessCity(topology: Self.topology, label: "timercrash") { config in
+            config.clockSpeed = speed
+            config.clockAnchor = anchor
+        }
+        func wall(_ caseTime: Date) -> Date { anchor.addingTimeInterval(caseTime.timeIntervalSince(anchor) / speed) }
+        func sleep(until t: Date) { let d = t.timeIntervalSinceNow; if d > 0 { Thread.sleep(forTimeInterval: d) } }
+        for id in ["city", "d1", "s11"] { try city.start(id) }
+        #expect(eventually { ["d1", "s11"].allSatisfy { (try? API.get(city.url($0, "/status")).string("parent", "state")) == "up" } })
+        let created = try API.post(city.url("city", "/api/cases"), ["subject": "路灯不亮", "division": "990101001", "channel": "hotline"])
+        let id = try #require(created.string("id"), "\(created.text)")
+        #expect(eventually { (try? API.get(city.url("s11", "/api/cases/\(id)")).string("case", "state")) == "dispatched" })
+        let attributes = try #require(try API.get(city.url("s11", "/api/cases/\(id)")).object("case", "attributes"))
+        let due = try #require((attributes["response_due"] as? String).flatMap(WireDate.parse), "\(attributes)")
+        let escalations = ((attributes["escalate_at"] as? String) ?? "").split(separator: ",").compactMap { WireDate.parse(String($0)) }
+        try #require(escalations.count == 2, "\(attributes)")
+        #expect(wall(due).timeIntervalSinceNow > 0.5, "the due time is still ahead: \(wall(due).timeIntervalSinceNow) s")
+
+        // The street dies just before its limit runs out and comes back after: it issues its overdue then.
+        sleep(until: wall(due).addingTimeInterval(-0.1))
+        city.kill9("s11")
+        sleep(until: wall(due).addingTimeInterval(0.6))
+        try city.start("s11")
+        // The district dies just before the escalation falls to it, and comes back after.
+        sleep(until: wall(escalations[0]).addingTimeInterval(-0.1))
+        city.kill9("d1")
+        sleep(until: wall(escalations[0]).addingTimeInterval(0.6))
+        try city.start("d1")
+        sleep(until: wall(escalations[1]))
+
+        let expected = ["warned@s11", "overdue@s11", "escalated-1@d1", "escalated-2@city"]
+        func timerEvents(at node: String) -> [String] {
+            let history = (try? API.get(city.url(node, "/api/cases/\(id)")).array("history")) ?? nil
+            return (history ?? []).filter { ["warned", "overdue", "escalated"].contains($0["action"] as? String ?? "") }
+                .map { "\($0["action"] as? String ?? "")\(($0["data"] as? [String: String])?["level"].map { "-\($0)" } ?? "")@\($0["node"] as? String ?? "")" }
+        }
+        #expect(eventually(timeout: 30) { ["city", "d1", "s11"].allSatisfy { Set(timerEvents(at: $0)) == Set(expected) } },
+                "\(["city", "d1", "s11"].map { "\($0): \(timerEvents(at: $0))" })")
+        Thread.sleep(forTimeInterval: 1)
+        for node in ["city", "d1", "s11"] {
+            let seen = timerEvents(at: node)
+            #expect(seen.count == expected.count && Set(seen) == Set(expected), "exactly once at \(node): \(seen)")
+        }
+        city.stopAll()
+    }
 }

@@ -1,3 +1,4 @@
+import CivicCases
 import CivicNode
 import Foundation
 
@@ -7,9 +8,9 @@ public final class SampleCity: @unchecked Sendable {
     public let dir: TempDirectory
     public let city: LocalCity
 
-    public init(_ label: String, heartbeat: Double = 0.5) throws {
+    public init(_ label: String, heartbeat: Double = 0.5, clock: (any CaseClock)? = nil) throws {
         dir = TempDirectory(label)
-        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: heartbeat)
+        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: heartbeat, clock: clock)
         guard city.waitUntilLinked() else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "the sample city's links did not come up"]) }
     }
 

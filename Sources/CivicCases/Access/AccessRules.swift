@@ -28,6 +28,9 @@ public enum Endpoint: String, CaseIterable, Sendable {
     case health, status
     case listCases = "list_cases", showCase = "show_case", intake
     case accept, progress, resolve, returnUp = "return", assign, allowReturn = "allow_return"
+    /// Time limits: the holder asks for more time and answers supervision orders; a dispatcher above grants,
+    /// refuses and issues them.
+    case extend, approveExtension = "approve_extension", refuseExtension = "refuse_extension", supervise, answer
     /// `POST /api/cases/:id/<not an action>`: answers 404 naming the actions.
     case unknownAction = "unknown_action"
     case listTokens = "list_tokens", createToken = "create_token", revokeToken = "revoke_token"
@@ -68,6 +71,11 @@ public enum AccessRules {
         .returnUp: [.admin: .node, .handler: .heldByUnit, .dispatcher: .subtree],
         .assign: [.admin: .node, .dispatcher: .subtree],
         .allowReturn: [.admin: .node, .dispatcher: .subtree],
+        .extend: [.admin: .node, .handler: .heldByUnit],
+        .approveExtension: [.admin: .node, .dispatcher: .subtree],
+        .refuseExtension: [.admin: .node, .dispatcher: .subtree],
+        .supervise: [.admin: .node, .dispatcher: .subtree],
+        .answer: [.admin: .node, .handler: .heldByUnit],
         .unknownAction: [.admin: .node, .dispatcher: .node, .handler: .node, .intake: .node, .viewer: .node],
         .listTokens: [.admin: .node],
         .createToken: [.admin: .node],

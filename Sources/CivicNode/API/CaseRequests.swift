@@ -22,6 +22,16 @@ enum CaseRequests {
         var target: String?
         var category: String?
         var ruling: Bool?
+        /// RFC 3339: the due time an extension asks for or grants.
+        var until: String?
+        /// RFC 3339: when a supervision order must be answered.
+        var answer_by: String?
+    }
+
+    static func time(_ raw: String?, _ field: String) throws(APIError) -> Date? {
+        guard let raw else { return nil }
+        guard let t = WireDate.parse(raw) else { throw APIError(422, "bad_field", field: field, "\(field) must be a time like 2026-12-04T17:30:00+08:00") }
+        return t
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(APIError) -> T {
@@ -101,6 +111,21 @@ enum CaseRequests {
         case "allow_return":
             guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "allow_return needs a reason") }
             return .allowReturn(reason: reason)
+        case "extend":
+            guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "extend needs a reason") }
+            return .requestExtension(reason: reason, until: try time(r.until, "until"))
+        case "approve_extension":
+            guard let until = try time(r.until, "until") else { throw APIError(422, "missing_field", field: "until", "approve_extension needs the new due time (until)") }
+            return .approveExtension(until: until, reason: r.reason)
+        case "refuse_extension":
+            guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "refuse_extension needs a reason") }
+            return .refuseExtension(reason: reason)
+        case "supervise":
+            guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "supervise needs a note") }
+            return .supervise(note: note, answerBy: try time(r.answer_by, "answer_by"))
+        case "answer":
+            guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "answer needs a note") }
+            return .answerSupervision(note: note)
         default:
             throw APIError(404, "not_found", field: "action", "no action \"\(verb)\"; use \(CaseRoutes.actions.map(\.verb).joined(separator: ", "))")
         }

@@ -8,6 +8,7 @@ import Foundation
 enum CaseRoutes {
     static let actions: [(verb: String, endpoint: Endpoint)] = [
         ("accept", .accept), ("progress", .progress), ("resolve", .resolve), ("return", .returnUp), ("assign", .assign), ("allow_return", .allowReturn),
+        ("extend", .extend), ("approve_extension", .approveExtension), ("refuse_extension", .refuseExtension), ("supervise", .supervise), ("answer", .answer),
     ]
 
     static func add(to cases: RouteGroup, _ services: NodeServices) {
@@ -81,6 +82,16 @@ enum CaseRoutes {
         if let raw = request.query["overdue"], !raw.isEmpty {
             guard raw == "true" || raw == "false" else { return responder.send(APIError(400, "bad_field", field: "overdue", "overdue must be true or false").response) }
             if raw == "true" { dueBefore = min(dueBefore ?? .distantFuture, services.clock.now()) }
+        }
+        if let raw = request.query["supervised"], !raw.isEmpty {
+            guard raw == "true" || raw == "false" else { return responder.send(APIError(400, "bad_field", field: "supervised", "supervised must be true or false").response) }
+            if raw == "true" {
+                // The supervision list: escalated, under an order, or waiting for an answer to a request for more time.
+                services.reader.read({ queries in try queries.supervisedCases(holders: holders, limit: pageSize) }) { result in
+                    Reply.result(responder, result.map { ListBody(cases: $0.map(access.view), next: nil) })
+                }
+                return
+            }
         }
         if let dueBefore {
             services.reader.read({ queries in try queries.casesDue(before: dueBefore, holders: holders, limit: pageSize) }) { result in

@@ -66,13 +66,23 @@ public struct StatusReport: Codable, Sendable {
     public var store: StoreFigures
     /// HTTP requests the access checks refused since start; absent from older nodes.
     public var access: AccessFigures?
-    /// Open cases here whose running clock is past due, or falls due within 24 hours (from the due-time index).
+    /// Time limits and supervision, for cases held here (`self`) and anywhere below (`subtree`): open cases near
+    /// due (warned), overdue, escalated, under a supervision order, waiting for an extension answer, and the
+    /// totals of warnings, escalations, extensions and replies on time or late. From the counters, never a scan.
     public var deadlines: DeadlineFigures?
 
     public struct DeadlineFigures: Codable, Sendable {
-        public var overdue: Int
-        public var dueWithin24h: Int
-        enum CodingKeys: String, CodingKey { case overdue, dueWithin24h = "due_within_24h" }
+        public var own: [String: Int]
+        public var subtree: [String: Int]
+        enum CodingKeys: String, CodingKey { case own = "self", subtree }
+        /// Every gauge and total named, zeros included, so a dashboard needs no defaults.
+        public init(_ counters: CounterSet) {
+            func all(_ c: Counters) -> [String: Int] {
+                Dictionary(uniqueKeysWithValues: (SupervisionCounts.gauges + SupervisionCounts.totals).map { ($0, c.supervision[$0] ?? 0) })
+            }
+            own = all(counters.own)
+            subtree = all(counters.subtree)
+        }
     }
 
     public struct AccessFigures: Codable, Sendable {

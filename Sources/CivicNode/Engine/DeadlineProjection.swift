@@ -6,8 +6,8 @@ import Foundation
 /// The due-time index (`deadlines`): one row per open case with a running clock — its next due time (the
 /// handling limit once signed for, else the response limit) and its holder — indexed by due time, so "what
 /// is overdue" and "what falls due before T" are index ranges, never a scan of the open cases. Kept from the
-/// events like every projection and rebuilt by replaying them. The ticker that issues warnings and overdue
-/// events (issue 10, to come) will read the head of this index.
+/// events like every projection and rebuilt by replaying them. The timer events themselves run
+/// from `SupervisionProjection`'s index.
 final class DeadlineProjection: Projection {
     let name = "deadlines"
     private let db: Database
@@ -69,13 +69,5 @@ extension CaseQueries {
         sql += " ORDER BY d.due_at LIMIT ?"
         args.append(.integer(Int64(limit)))
         return try db.query(sql, args).map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
-    }
-
-    /// How many open cases here are overdue, and how many fall due within `window` (index ranges).
-    func deadlineFigures(now: Date, window: TimeInterval) throws -> (overdue: Int, dueSoon: Int) {
-        let nowText = WireDate.format(now), soonText = WireDate.format(now.addingTimeInterval(window))
-        let overdue = try db.scalarInt("SELECT count(*) FROM deadlines WHERE due_at < ?", [.text(nowText)]) ?? 0
-        let soon = try db.scalarInt("SELECT count(*) FROM deadlines WHERE due_at >= ? AND due_at < ?", [.text(nowText), .text(soonText)]) ?? 0
-        return (overdue, soon)
     }
 }
