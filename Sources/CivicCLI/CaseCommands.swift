@@ -30,14 +30,18 @@ enum CaseCommands {
         let (verb, id) = (a.positional[0], a.positional[1])
         if verb == "show" { return try call("GET", a, "/api/cases/\(id)", nil) }
         var body: [String: String] = [:]
-        for key in ["note", "reply", "reason"] { if let v = a[key] { body[key] = v } }
-        return try call("POST", a, "/api/cases/\(id)/\(verb.replacingOccurrences(of: "-", with: "_"))", body)
+        for key in ["note", "reply", "reason", "until"] { if let v = a[key] { body[key] = v } }
+        if let t = a["answer-by"] { body["answer_by"] = t }
+        // The CLI's short verbs for the extension answers; every other verb is the endpoint's own name.
+        let endpoint = ["approve": "approve_extension", "refuse": "refuse_extension"][verb] ?? verb.replacingOccurrences(of: "-", with: "_")
+        return try call("POST", a, "/api/cases/\(id)/\(endpoint)", body)
     }
 
     static func list(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, command: "cases")
         var pairs = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }
         if a.has("overdue") { pairs.append("overdue=true") }
+        if a.has("supervised") { pairs.append("supervised=true") }
         if let t = a["due-before"] { pairs.append("due_before=\(percentEncode(t))") }
         let query = pairs.joined(separator: "&")
         return try call("GET", a, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)

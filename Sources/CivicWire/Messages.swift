@@ -11,7 +11,7 @@ public let meshProtocolVersion = 2
 /// - `open-vocabulary`: unknown case actions and states are stored, forwarded and acknowledged.
 /// - `recall`: `recall_requested` / `handed_up` (docs/protocol.md §3.2.2).
 /// - `ruling`: `assigned` with `data.ruling`, and `return_allowed`.
-public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling"]
+public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling", "deadlines"]
 
 /// Every message on a mesh link, one JSON object per line. See docs/protocol.md.
 public enum MeshMessage: Sendable, Equatable {
