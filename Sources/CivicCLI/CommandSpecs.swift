@@ -165,10 +165,12 @@ extension CommandSpec {
                         Option(name: "threshold", value: "T", help: "similarity for a repeat (default 0.4)"),
                         Option(name: "sample", value: "N", help: "links to print for reading (default 50)"),
                     ]),
-        CommandSpec(key: "bench", synopsis: "bench [--stages | --processes [--connections C] [--pipeline P] [--bytes B] [--rate R --seconds S] [--link-encryption off]] [--cases N] [--data DIR]",
+        CommandSpec(key: "bench", synopsis: "bench [--stages | --timers [--due N] | --processes [--connections C] [--pipeline P] [--bytes B] [--rate R --seconds S] [--link-encryption off]] [--cases N] [--data DIR]",
                     summary: "Throughput from intake at the city to commit at the street: on a local in-process city, or (--processes) through city, district and street node processes, with CPU per case per node, latency and commit batch sizes.", options: [
             Option(name: "processes", value: nil, help: "run city, district and street as three node processes, as deployed"),
             Option(name: "stages", value: nil, help: "time one case's work at each tier, stage by stage on one thread (for callgrind)"),
+            Option(name: "timers", value: nil, help: "time a timer tick beside --cases idle timers (default 1,000,000) and --due cases falling due (default 1,000)"),
+            Option(name: "due", value: "N", help: "for --timers: cases whose escalation falls due"),
             Option(name: "cases", value: "N", help: "cases to post (default 5000 in process, 20000 with --processes)"),
             Option(name: "connections", value: "C", help: "keep-alive connections to the city (default 8)"),
             Option(name: "pipeline", value: "P", help: "requests in flight per connection (default 16)"),

@@ -41,8 +41,9 @@ import Testing
         for e in both { CaseRules.fold(e, into: &c) }
         #expect(c.attributes["issued"] == "overdue,warned")
         #expect(TimerRules.dueEvents(c, me: street, at: Self.t0 + 9000).isEmpty, "issued marks are done")
-        #expect(TimerRules.nextFire(c, me: street).isEmpty)
-        #expect(TimerRules.nextFire(c, me: Self.city.find("d1")!).map(\.at) == [Self.t0 + 86_400])
+        #expect(TimerRules.nextFire(c, me: street) == nil)
+        #expect(TimerRules.nextFire(c, me: Self.city.find("d1")!) == WireDate.format(Self.t0 + 86_400))
+        #expect(TimerRules.nextFire(openCase(), me: street) == WireDate.format(Self.t0 + 5400), "the warning first")
         // Closed, nothing runs.
         c.state = .resolved
         #expect(c.timers.isEmpty && TimerRules.dueEvents(c, me: Self.city, at: .distantFuture).isEmpty)

@@ -9,6 +9,7 @@ enum BenchCommand {
         let a = try Arguments(args, command: "bench")
         if a.has("processes") { return try ChainBench.run(a) }
         if a.has("stages") { return try StageBench.run(a) }
+        if a.has("timers") { return try TimerBench.run(a) }
         let total = try a.int("cases", default: 5000)
         guard total > 0 else { throw UsageError("--cases must be positive") }
         let dir = a["data"] ?? NSTemporaryDirectory() + "civicmesh-bench-\(getpid())"

@@ -125,9 +125,35 @@ public enum TimerRules {
         return out.filter { !timer.issued.contains($0.mark.description) }
     }
 
-    /// When `me` next has something to issue for the case: the key of its due-timer index.
-    public static func nextFire(_ c: Case, me: TopologyNode) -> [(clock: String, at: Date)] {
-        c.timers.compactMap { t in schedule(t, holder: c.holder, me: me).first.map { (t.clock, $0.at) } }
+    /// When `me` next has something to issue for the case (the key of its timer index), nil for nothing, as
+    /// the wire's timestamp text (fixed-width UTC: it orders as the times do). Runs for every event that touches
+    /// a clock, so it parses nothing and reads only the times its role needs: the holder its warning and due
+    /// time, a unit above it the one escalation time of its level.
+    public static func nextFire(_ c: Case, me: TopologyNode) -> String? {
+        guard c.state.isOpen, c.attributes[TimerKeys.clock] != nil || c.attributes[TimerKeys.order] != nil,
+              let level = level(of: me, holder: c.holder) else { return nil }
+        func next(issued: String?, warn: String?, due: String?, escalations: String?) -> String? {
+            let marks = issued ?? ""
+            func done(_ mark: String) -> Bool { marks.split(separator: ",").contains { $0 == mark } }
+            if level == 0 {
+                guard let due, !done("overdue") else { return nil }
+                if !done("warned"), let warn, warn < due { return warn }
+                return due
+            }
+            guard let escalations, !done("escalated-\(level)") else { return nil }
+            let times = escalations.split(separator: ",")
+            return level <= times.count ? String(times[level - 1]) : nil
+        }
+        let a = c.attributes
+        let limit = a[TimerKeys.clock] == nil ? nil
+            : next(issued: a[TimerKeys.issued], warn: a[TimerKeys.warnAt], due: a["handling_due"] ?? a["response_due"], escalations: a[TimerKeys.escalateAt])
+        let order = a[TimerKeys.order] == nil ? nil
+            : next(issued: a[TimerKeys.orderIssued], warn: a[TimerKeys.orderWarnAt], due: a[TimerKeys.orderDue], escalations: a[TimerKeys.orderEscalateAt])
+        switch (limit, order) {
+        case let (l?, o?): return min(l, o)
+        case let (l?, nil): return l
+        case let (nil, o): return o
+        }
     }
 
     /// The timer events `me` issues for the case at `now`: every mark whose time has come, in order.

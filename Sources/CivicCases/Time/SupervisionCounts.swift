@@ -11,8 +11,14 @@ public struct SupervisionFlags: Equatable, Sendable {
     public var orderOpen = false
     public var extensionPending = false
 
+    /// Whether a case can have any flag at all: none before a timer event, an order or a request (most cases,
+    /// most of the time), so the counters skip the rest.
+    static func mayBeSet(_ c: Case) -> Bool {
+        c.attributes[TimerKeys.issued] != nil || c.attributes[TimerKeys.order] != nil || c.attributes[TimerKeys.extensionPending] != nil
+    }
+
     public init(_ c: Case) {
-        guard c.state.isOpen else { return }
+        guard c.state.isOpen, Self.mayBeSet(c) else { return }
         let issued = Case.marks(c.attributes[TimerKeys.issued]), orderIssued = Case.marks(c.attributes[TimerKeys.orderIssued])
         let limitEscalated = issued.contains { $0.hasPrefix("escalated-") }
         overdue = c.attributes[TimerKeys.clock] != nil && (issued.contains("overdue") || limitEscalated)
@@ -58,9 +64,10 @@ public enum SupervisionCounts {
 
     /// How one event moves the supervision counters of the node applying it.
     public static func deltas(before: Case?, after c: Case, event: CaseEvent, me: String, inSubtree: (String) -> Bool) -> [CounterRules.Delta] {
-        let was = before.map(SupervisionFlags.init), now = SupervisionFlags(c)
         let total = total(for: event, after: c)
-        if was == now && total == nil { return [] }
+        if total == nil, !SupervisionFlags.mayBeSet(c), before.map(SupervisionFlags.mayBeSet) != true { return [] }
+        let was = before.map(SupervisionFlags.init), now = SupervisionFlags(c)
+        if was == now && total == nil && before?.holder == c.holder { return [] }
         var out: [CounterRules.Delta] = []
         for scope in ["self", "subtree"] {
             func contains(_ id: String) -> Bool { scope == "self" ? id == me : inSubtree(id) }

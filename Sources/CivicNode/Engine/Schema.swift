@@ -62,7 +62,7 @@ enum Schema {
         // `SupervisionProjection`: when this node next issues a timer event for a case (by time), and the
         // supervision list (escalated, under an order, waiting for an extension answer).
         Migration("timers and supervision list", """
-        CREATE TABLE timers(case_id TEXT NOT NULL, clock TEXT NOT NULL, fire_at TEXT NOT NULL, PRIMARY KEY(case_id, clock)) WITHOUT ROWID;
+        CREATE TABLE timers(case_id TEXT PRIMARY KEY, fire_at TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX timers_by_time ON timers(fire_at);
         CREATE TABLE supervised(case_id TEXT PRIMARY KEY, holder TEXT NOT NULL) WITHOUT ROWID;
         """),

@@ -65,6 +65,16 @@ public final class StandaloneEngine {
         try run { try $0.fireTimers(at: now) }
     }
 
+    /// Adds `count` timer rows for open cases whose next timer event is years away (benchmarks only: `bench
+    /// --timers` shows a tick does not slow down with them).
+    public func addIdleTimersForBenchmark(_ count: Int) throws {
+        try db.transaction {
+            for i in 0..<count {
+                try db.execute("INSERT INTO timers(case_id, fire_at) VALUES(?, ?)", [.text("IDLE-\(i)"), .text("2099-01-01T00:00:00.\(i % 1000).Z")])
+            }
+        }
+    }
+
     /// The supervision list of this node (every holder).
     public func supervisedCases() throws -> [Case] { try engine.queries.supervisedCases(holders: nil, limit: 1000) }
 

@@ -13,11 +13,15 @@ final class SupervisionProjection: Projection {
     let name = "supervision"
     private let db: Database
     private let me: TopologyNode
-    private var pending: [String: Rows] = [:]
+    /// Per case touched in this operation: its rows as stored before (`stored`) and as they are now.
+    private var pending: [String: (stored: Rows, now: Rows)] = [:]
 
-    struct Rows {
-        var timers: [(clock: String, at: Date)]
+    /// This node's rows for one case: when it next issues a timer event, and the holder it is listed under.
+    struct Rows: Equatable {
+        /// Wire timestamp text: it orders as the times do.
+        var fireAt: String?
         var listedHolder: String?
+        static let none = Rows(fireAt: nil, listedHolder: nil)
     }
 
     /// What the rows depend on: an event that changes none of it (most do not) costs nothing here.
@@ -38,28 +42,46 @@ final class SupervisionProjection: Projection {
         self.me = me
     }
 
-    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws {
-        if pending[c.id] == nil, let before, Inputs(before) == Inputs(c) { return }
-        refresh(c)
+    func rows(of c: Case) -> Rows {
+        Rows(fireAt: TimerRules.nextFire(c, me: me), listedHolder: SupervisionFlags(c).needsAttention ? c.holder : nil)
     }
 
-    /// Recomputes the case's rows from the case as it is (written when the operation finishes).
-    func refresh(_ c: Case) {
-        pending[c.id] = Rows(timers: TimerRules.nextFire(c, me: me), listedHolder: SupervisionFlags(c).needsAttention ? c.holder : nil)
+    func apply(_ event: CaseEvent, before: Case?, after c: Case) throws {
+        if let held = pending[c.id] {
+            pending[c.id] = (held.stored, rows(of: c))
+            return
+        }
+        if let before, Inputs(before) == Inputs(c) { return }
+        pending[c.id] = (before.map(rows) ?? .none, rows(of: c))
     }
+
+    /// Recomputes the case's rows from the case as it is, written when the operation finishes (a row the case
+    /// no longer backs is rewritten even if it looks unchanged).
+    func refresh(_ c: Case) {
+        pending[c.id] = (Rows(fireAt: Self.unknown, listedHolder: nil), rows(of: c))
+    }
+
+    /// Marks rows as not known, so they are written whatever they are now.
+    private static let unknown = "?"
 
     func beginOperation() { pending.removeAll(keepingCapacity: true) }
 
     func finishOperation() throws {
         for (id, rows) in pending {
-            try db.execute("DELETE FROM timers WHERE case_id = ?", [.text(id)])
-            for timer in rows.timers {
-                try db.execute("INSERT INTO timers(case_id, clock, fire_at) VALUES(?, ?, ?)", [.text(id), .text(timer.clock), .text(WireDate.format(timer.at))])
+            if rows.stored.fireAt != rows.now.fireAt {
+                if let at = rows.now.fireAt {
+                    try db.execute("INSERT INTO timers(case_id, fire_at) VALUES(?, ?) ON CONFLICT(case_id) DO UPDATE SET fire_at = excluded.fire_at",
+                                   [.text(id), .text(at)])
+                } else {
+                    try db.execute("DELETE FROM timers WHERE case_id = ?", [.text(id)])
+                }
             }
-            if let holder = rows.listedHolder {
-                try db.execute("INSERT INTO supervised(case_id, holder) VALUES(?, ?) ON CONFLICT(case_id) DO UPDATE SET holder = excluded.holder", [.text(id), .text(holder)])
-            } else {
-                try db.execute("DELETE FROM supervised WHERE case_id = ?", [.text(id)])
+            if rows.stored.listedHolder != rows.now.listedHolder || rows.stored.fireAt == Self.unknown {
+                if let holder = rows.now.listedHolder {
+                    try db.execute("INSERT INTO supervised(case_id, holder) VALUES(?, ?) ON CONFLICT(case_id) DO UPDATE SET holder = excluded.holder", [.text(id), .text(holder)])
+                } else {
+                    try db.execute("DELETE FROM supervised WHERE case_id = ?", [.text(id)])
+                }
             }
         }
         pending.removeAll(keepingCapacity: true)
@@ -72,7 +94,7 @@ final class SupervisionProjection: Projection {
 
     /// The cases with a timer event due at `now`, soonest first (the head of the index).
     func dueCases(at now: Date, limit: Int) throws -> [String] {
-        try db.query("SELECT DISTINCT case_id FROM (SELECT case_id FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?)",
+        try db.query("SELECT case_id FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?",
                      [.text(WireDate.format(now)), .integer(Int64(limit))]).compactMap { $0.string("case_id") }
     }
 
