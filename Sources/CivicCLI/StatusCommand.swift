@@ -47,9 +47,10 @@ enum StatusCommand {
         }
         lines.append("self:    \(describe(r.counters.own))")
         lines.append("subtree: \(describe(r.counters.subtree))")
+        lines.append("time limits (subtree): \(describeLimits(r.counters.subtree))")
         if !r.children.isEmpty {
             lines.append("")
-            let header = ["UNIT", "NAME", "LINK", "LAST HEARD", "OUTBOX", "ACKED", "APPLIED", "RECEIVED", "OPEN", "PENDING", "RESOLVED", "RETURNED"]
+            let header = ["UNIT", "NAME", "LINK", "LAST HEARD", "OUTBOX", "ACKED", "APPLIED", "RECEIVED", "OPEN", "PENDING", "RESOLVED", "RETURNED", "OVERDUE", "ESCALATED"]
             var rows: [[String]] = []
             let sorted = r.children.filter { under == nil || $0.id == under }
             for (i, c) in sorted.enumerated() {
@@ -83,13 +84,23 @@ enum StatusCommand {
     static func clip(_ text: String, _ max: Int) -> String { text.count <= max ? text : String(text.prefix(max - 1)) + "…" }
 
     static func figures(_ c: Counters?) -> [String] {
-        guard let c else { return ["-", "-", "-", "-", "-"] }
-        return [String(c.received), String(c.open), String(c.manualQueue), String(c.resolved), String(c.returned)]
+        guard let c else { return ["-", "-", "-", "-", "-", "-", "-"] }
+        return [String(c.received), String(c.open), String(c.manualQueue), String(c.resolved), String(c.returned),
+                String(c.supervision["overdue"] ?? 0), String(c.supervision["escalated"] ?? 0)]
     }
 
     static func describe(_ c: Counters) -> String {
         let states = c.byState.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return "received \(c.received), open \(c.open), resolved \(c.resolved), returned \(c.returned), manual queue \(c.manualQueue)" + (states.isEmpty ? "" : "  [\(states)]")
+    }
+
+    /// The supervision figures (分级督办): open cases near due, overdue, escalated, under an order, waiting for an
+    /// extension answer, and replies on time or late.
+    static func describeLimits(_ c: Counters) -> String {
+        let s = c.supervision
+        func v(_ k: String) -> Int { s[k] ?? 0 }
+        return "near due \(v("near_due")), overdue \(v("overdue")), escalated \(v("escalated")), orders open \(v("orders_open")), "
+            + "extensions pending \(v("extensions_pending")); replied on time \(v("replied_on_time")), late \(v("replied_late"))"
     }
 
     /// Left-aligned columns; width counts CJK characters as two cells.

@@ -43,6 +43,9 @@ import Testing
         counters.resolved = 5
         counters["state.pending"] = 2
         counters["state.dispatched"] = 5
+        counters["sup.overdue"] = 3
+        counters["sup.escalated"] = 2
+        counters["sup.replied_on_time"] = 9
         let summary = Summary(node: "d1", at: Date(), counters: CounterSet(own: Counters(), subtree: counters),
                               children: [ChildSummary(id: "s11", name: "湖滨街道", state: "up", subtree: counters), ChildSummary(id: "s12", name: nil, state: "down", subtree: nil)])
         let link = StatusReport.Link(id: "d1", name: "东湖区", state: "up", connectedSince: Date(), lastHeard: Date(), lastError: nil,
@@ -60,6 +63,8 @@ import Testing
         #expect(rows.contains { $0.contains("├─ s11") && $0.contains("湖滨街道") })
         #expect(rows.contains { $0.contains("└─ s12") && $0.contains("down") })
         #expect(text.contains("JC-1  咨询  — no place  candidates: d1, d2"))
+        #expect(text.contains("time limits (subtree): near due 0, overdue 3, escalated 2, orders open 0, extensions pending 0; replied on time 9, late 0"), "\(text)")
+        #expect(d1.split(separator: " ").suffix(2) == ["3", "2"], "the OVERDUE and ESCALATED columns: \(d1)")
     }
 }
 
