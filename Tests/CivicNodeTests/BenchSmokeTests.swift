@@ -25,4 +25,11 @@ import Testing
         #expect(stages.wait() == 0, "\(stages.output)")
         for stage in ["city triage", "city intake", "district apply", "street apply", "all stages"] { #expect(stages.output.contains(stage), "\(stages.output)") }
     }
+
+    @Test func timerTicksRunBesideIdleTimers() throws {
+        let timers = try CivicProcess(["bench", "--timers", "--cases", "2000", "--due", "30"], log: dir.file("timers.log"))
+        #expect(timers.wait() == 0, "\(timers.output)")
+        #expect(timers.output.contains("no idle timers") && timers.output.contains("2000 idle timers"), "\(timers.output)")
+        #expect(timers.output.components(separatedBy: "30 events issued").count == 3, "every escalation issued, with and without the idle timers: \(timers.output)")
+    }
 }

@@ -70,5 +70,18 @@ import Testing
         let history = try #require(show("city", ordered)?.array("history"))
         #expect(history.filter { $0["action"] as? String == "escalated" }.map { $0["node"] as? String } == [Self.district])
         #expect(try API.get(base(Self.street) + "/api/cases?supervised=maybe", token: handler).string("error", "field") == "supervised")
+
+        // The same from the command line: an order from the district on the extended case, answered by the street.
+        let dir = sample.dir
+        let supervise = try CivicProcess(["case", "supervise", extended, "--note", "请加快", "--answer-by", "2026-12-02T17:00:00+08:00",
+                                          "--url", base(Self.district), "--token", districtDispatcher], log: dir.file("supervise.log"))
+        #expect(supervise.wait() == 0 && supervise.output.contains("\"order_by\" : \"\(Self.district)\""), "\(supervise.output)")
+        #expect(eventually { self.show(Self.street, extended)?.string("case", "attributes", "order") != nil })
+        let listed = try CivicProcess(["cases", "--supervised", "--url", base(Self.street), "--token", handler], log: dir.file("listed.log"))
+        #expect(listed.wait() == 0 && listed.output.contains(extended), "\(listed.output)")
+        let answered = try CivicProcess(["case", "answer", extended, "--note", "本周内修复", "--url", base(Self.street), "--token", handler], log: dir.file("answer.log"))
+        #expect(answered.wait() == 0, "\(answered.output)")
+        let refused = try CivicProcess(["case", "refuse", extended, "--reason", "无申请", "--url", base(Self.district), "--token", districtDispatcher], log: dir.file("refuse.log"))
+        #expect(refused.wait() == 1 && refused.output.contains("no request for more time"), "nothing to refuse: \(refused.output)")
     }
 }
