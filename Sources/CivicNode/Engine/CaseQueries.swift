@@ -38,6 +38,11 @@ struct CaseQueries {
         return CaseWithHistory(case: c, history: try events(of: id))
     }
 
+    /// `column IN (?, …)` for a list of holders (bind the holders in order).
+    static func holderClause(_ column: String, _ holders: [String]) -> String {
+        "\(column) IN (\(holders.map { _ in "?" }.joined(separator: ",")))"
+    }
+
     func listCases(state: String?, holder: String?, limit: Int, after: String?) throws -> CasePage {
         try listCases(state: state, holders: holder.map { [$0] }, limit: limit, after: after)
     }
@@ -49,7 +54,7 @@ struct CaseQueries {
         var args: [SQLValue] = []
         if let state { clauses.append("state = ?"); args.append(.text(state)) }
         if let holders {
-            clauses.append("holder IN (\(holders.map { _ in "?" }.joined(separator: ",")))")
+            clauses.append(Self.holderClause("holder", holders))
             args += holders.map { .text($0) }
         }
         if let after, let ord = Int(after) { clauses.append("ord > ?"); args.append(.integer(Int64(ord))) }

@@ -63,7 +63,7 @@ extension CaseQueries {
         var sql = "SELECT c.body FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE d.due_at < ?"
         var args: [SQLValue] = [.text(WireDate.format(time))]
         if let holders {
-            sql += " AND d.holder IN (\(holders.map { _ in "?" }.joined(separator: ",")))"
+            sql += " AND " + Self.holderClause("d.holder", holders)
             args += holders.map { .text($0) }
         }
         sql += " ORDER BY d.due_at LIMIT ?"

@@ -111,7 +111,7 @@ extension CaseQueries {
         var sql = "SELECT c.body FROM supervised s JOIN cases c ON c.id = s.case_id"
         var args: [SQLValue] = []
         if let holders {
-            sql += " WHERE s.holder IN (\(holders.map { _ in "?" }.joined(separator: ",")))"
+            sql += " WHERE " + Self.holderClause("s.holder", holders)
             args += holders.map { .text($0) }
         }
         sql += " ORDER BY s.case_id LIMIT ?"
