@@ -62,6 +62,37 @@ import Testing
     }
 }
 
+/// The sample city under `up --speed`, as a person would watch it: a case nobody signs for goes warned →
+/// overdue → escalated to its district → escalated to the city, each once, within seconds.
+@Suite(.serialized) struct UpSpeedTests {
+    @Test(.timeLimit(.minutes(3))) func anUnsignedCaseRunsThroughEveryEscalationAtSpeed() throws {
+        let dir = TempDirectory("upspeed")
+        let base = UpCommandTests().freeBase()
+        let up = try CivicProcess(["up", "--data", dir.file("city"), "--base-port", String(base), "--speed", "20000"], log: dir.file("up.log"))
+        defer { up.terminate() }
+        #expect(eventually(timeout: 60) { up.output.contains("CivicMesh is up") || !up.isRunning }, "\(up.output)")
+        let tokens = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("city/tokens.json")))) as? [String: String])
+        let city = "http://127.0.0.1:\(base)"
+        let created = try API.post(city + "/api/cases", ["subject": "路灯不亮", "address": "东湖区湖滨街道", "category": "城乡建设", "channel": "hotline"], token: tokens["city"])
+        let id = try #require(created.string("id"), "\(created.text)")
+        func timeline() -> [String] {
+            let history = ((try? API.get(city + "/api/cases/\(id)", token: tokens["city"]).array("history")) ?? nil) ?? []
+            return history.compactMap { e in
+                guard let action = e["action"] as? String, ["warned", "overdue", "escalated"].contains(action) else { return nil }
+                return "\(action)@\(e["node"] as? String ?? "")"
+            }
+        }
+        let expected = ["warned@s990101001", "overdue@s990101001", "escalated@d990101", "escalated@city"]
+        #expect(eventually(timeout: 90, interval: 0.5) { timeline() == expected }, "\(timeline())")
+        // The district's supervision list and the city's figures show it.
+        let districtToken = tokens["d990101"]
+        let list = try API.get("http://127.0.0.1:\(base + 2)/api/cases?supervised=true", token: districtToken)
+        #expect(list.array("cases")?.map { $0["id"] as? String } == [id], "\(list.text)")
+        let figures = try API.get(city + "/status", token: tokens["city"]).object("deadlines", "subtree")
+        #expect(figures?["escalated"] as? Int == 1 && figures?["escalated_total"] as? Int == 2, "\(figures ?? [:])")
+    }
+}
+
 /// `up` when a node cannot start, when it is stopped at any moment, and across many restarts.
 @Suite(.serialized) struct UpSupervisionTests {
     func freeBase() -> Int { UpCommandTests().freeBase() }
