@@ -89,6 +89,17 @@ extension Case {
 }
 
 extension CaseAction {
+    /// The handshake feature a peer must have named to be sent events of this action (docs/protocol.md §6);
+    /// only annotations have one, so a peer without it misses a note, never a move.
+    public var feature: String? {
+        switch self {
+        case .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused, .supervised, .supervisionAnswered:
+            return "deadlines"
+        default:
+            return nil
+        }
+    }
+
     /// Whether the event moves the case (state, holder). Only the holder makes such events, so they never race;
     /// the others annotate the case from wherever they are made and leave state and holder as they are.
     public var movesCase: Bool {

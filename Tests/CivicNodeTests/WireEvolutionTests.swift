@@ -61,3 +61,64 @@ import Testing
         }
     }
 }
+
+/// The `deadlines` feature on a real link: a peer that did not name it is not sent timer events (it would
+/// refuse their ids), one that did gets them. A hand-written street plays both under a real district.
+@Suite(.serialized) final class FeatureGatingTests {
+    let dir = TempDirectory("features")
+    let clock = ManualClock(Date(timeIntervalSince1970: 1_796_000_400))  // Monday 2026-11-30 09:00 in Shanghai
+    let city: LocalCity
+
+    init() throws {
+        city = try LocalCity(topology: SampleTopology.load(), directory: dir.path, heartbeat: 3, clock: clock)
+        city.stop("s990103001")  // we play this street
+        #expect(eventually { self.city.nodes["d990103"]?.parentLinkState == "up" })
+    }
+
+    deinit { city.stopAll() }
+
+    /// Reads lines until `seconds` pass, acknowledging durable ones; returns the actions of the updates seen.
+    func updates(_ peer: MeshPeer, for seconds: Double) throws -> [String] {
+        var actions: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            // A read that times out is the quiet we are waiting for.
+            guard let line = (try? peer.readLine(timeout: max(0.1, deadline.timeIntervalSinceNow))) ?? nil else { break }
+            if let seq = line["seq"] as? Int { try peer.send(["type": "ack", "seq": seq]) }
+            if line["type"] as? String == "update", let event = line["event"] as? [String: Any] { actions.append(event["action"] as? String ?? "?") }
+        }
+        return actions
+    }
+
+    @Test func timerEventsGoOnlyToAPeerThatNamedDeadlines() throws {
+        let secret = try #require(city.configs["s990103001"]?.parentSecret)
+        let district = city.nodes["d990103"]!
+        var old: MeshPeer? = try MeshPeer(mesh: district.meshAddress!, child: "s990103001", tier: "street", parent: "d990103", secret: secret,
+                                          features: ["open-vocabulary", "recall", "ruling"])
+        #expect(eventually { ((try? API.get(TestTokens.url(district, "/status")).array("children"))??.first { $0["id"] as? String == "s990103001" }?["features"] as? [String]) == ["open-vocabulary", "recall", "ruling"] })
+        let first = try city.nodes["city"]!.intakeAndWait(.init(channel: .hotline, subject: "楼道堆物", location: .init(address: "西岭区枫林街道"), category: "城乡建设"))
+        let dispatch = try old!.read(type: "dispatch")
+        try old!.send(["type": "ack", "seq": dispatch["seq"] as! Int])
+        // Three days on, the district escalates the case its street let run out: the old street is not told.
+        clock.advance(by: 3 * 86_400)
+        #expect(try district.fireTimersNow().issued == 1)
+        #expect(try city.nodes["city"]!.fireTimersNow().issued == 1)
+        #expect(eventually { (try? district.caseWithHistory(first.case.id))??.1.filter { $0.action == .escalated }.count == 2 }, "both escalations at the district")
+        #expect(try updates(old!, for: 1.5).isEmpty, "no timer event crosses to a peer without the feature")
+        old!.close()
+        old = nil
+
+        // The street comes back upgraded: events from now on reach it.
+        let upgraded = try MeshPeer(mesh: district.meshAddress!, child: "s990103001", tier: "street", parent: "d990103", secret: secret,
+                                    resume: dispatch["seq"] as! Int, features: meshFeatures)
+        #expect(eventually { ((try? API.get(TestTokens.url(district, "/status")).array("children"))??.first { $0["id"] as? String == "s990103001" }?["features"] as? [String]) == meshFeatures })
+        Thread.sleep(forTimeInterval: 0.3)  // the district's engine hears the features after the link is up
+        let second = try city.nodes["city"]!.intakeAndWait(.init(channel: .hotline, subject: "井盖松动", location: .init(address: "西岭区枫林街道"), category: "城乡建设"))
+        let next = try upgraded.read(type: "dispatch")
+        try upgraded.send(["type": "ack", "seq": next["seq"] as! Int])
+        clock.advance(by: 3 * 86_400)
+        #expect(try district.fireTimersNow().issued == 1)
+        #expect(try updates(upgraded, for: 1.5) == ["escalated"], "the upgraded street hears of its escalation (\(second.case.id))")
+        upgraded.close()
+    }
+}

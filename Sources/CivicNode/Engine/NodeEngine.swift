@@ -82,6 +82,9 @@ final class NodeEngine {
         self.subtreeIds = Set(me.allNodes.map(\.id))
         try db.migrate(Schema.migrations)
         nextEventNumber = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'next_event'")?.string("value") ?? "1") ?? 1
+        for row in try db.query("SELECT key, value FROM meta WHERE key LIKE 'features:%'") {
+            if let key = row.string("key") { peerFeatures[String(key.dropFirst(9))] = Set((row.string("value") ?? "").split(separator: ",").map(String.init)) }
+        }
         caseRows = CaseRowProjection(db: db)
         counterProjection = try CounterProjection(db: db, scope: scope, me: me.id, subtree: subtreeIds)
         supervision = SupervisionProjection(db: db, me: me)
@@ -380,15 +383,37 @@ final class NodeEngine {
     /// Up to the parent unless it came from there; down towards the holder unless it came from there.
     /// Only the holder moves a case (a recall from above is a request the holder carries out), so the unit that
     /// held it before an event is always the event's sender or this node: nobody else needs telling.
+    /// An event whose action needs a feature the peer did not name is not sent to it (a note it would refuse).
     private func propagate(_ event: CaseEvent, case c: Case, origin: EventOrigin) throws {
         for send in PropagationRules.sends(event, case: c, me: me, parent: parentId, origin: origin) {
             switch send {
-            case .update(let peer): try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
+            case .update(let peer):
+                if let feature = event.action.feature, peerLacks(feature, peer) { continue }
+                try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
             case .dispatch(let peer):
-                let history = try history(of: c.id)
-                try enqueue(to: peer) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
+                var history = try history(of: c.id)
+                if peerFeatures[peer] != nil { history.removeAll { $0.action.feature.map { peerLacks($0, peer) } ?? false } }
+                try enqueue(to: peer) { [history] in .dispatch(Dispatch(seq: $0, case: c, events: history)) }
             }
         }
+    }
+
+    // MARK: - Peer features
+
+    /// What each peer named in its last handshake (absent: never connected yet, taken to be this release).
+    private var peerFeatures: [String: Set<String>] = [:]
+
+    func peerLacks(_ feature: String, _ peer: String) -> Bool { peerFeatures[peer].map { !$0.contains(feature) } ?? false }
+
+    /// Remembers (durably) the features a peer named when its link came up, for the events recorded from now on.
+    func rememberFeatures(_ features: [String], of peer: String) throws {
+        let named = Set(features)
+        let old = peerFeatures[peer]
+        guard old != named else { return }
+        peerFeatures[peer] = named
+        scope.onRollback { [unowned self] in peerFeatures[peer] = old }
+        try db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [.text("features:\(peer)"), .text(features.joined(separator: ","))])
     }
 
     /// Every event of a case, oldest first: from this operation's hand when it has them all, else from the database.

@@ -97,6 +97,7 @@ extension MeshLinks {
             }
             pending[id] = nil
             ch.features = features
+            rememberFeatures(of: ch)
             let keys = sealed ? LineSeal.SessionKeys.derive(secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) : nil
             adopt(p, as: ch, resume: auth.resume, keys: keys)
         case (.awaitingHello, _):

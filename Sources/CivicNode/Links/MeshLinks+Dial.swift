@@ -83,6 +83,7 @@ extension MeshLinks {
                     challenged = true
                     parentNonce = c.nonce
                     ch.features = negotiatedFeatures(c.features)
+                    self.rememberFeatures(of: ch)
                     let proof = HandshakeProof.make(role: "child", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce)
                     self.send(.auth(Auth(proof: proof, resume: ch.appliedIn)), on: ch)
                 case .welcome(let w) where challenged:

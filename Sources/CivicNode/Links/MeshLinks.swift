@@ -365,3 +365,14 @@ struct NonceMemory {
         return true
     }
 }
+
+extension MeshLinks {
+    /// Tells the engine which features the peer named in this handshake, so that from now on it holds back the
+    /// events the peer would refuse (docs/protocol.md §6).
+    func rememberFeatures(of ch: PeerChannel) {
+        let (peer, features, log) = (ch.peer, ch.features, self.log)
+        store.run({ engine in try engine.rememberFeatures(features, of: peer) }) { result in
+            if case .failure(let error) = result { log.warning("cannot record the features of \(peer): \(error)") }
+        }
+    }
+}
