@@ -18,7 +18,10 @@ final class BatchExecutor<Context>: @unchecked Sendable {
     private let makeContext: (Database) throws -> Context
     private static var savepointName: String { "civic_op" }
 
-    init(database: Database, context: Context, makeContext: @escaping (Database) throws -> Context) {
+    private let beforeCommit: ((Context) throws -> Void)?
+
+    init(database: Database, context: Context, makeContext: @escaping (Database) throws -> Context, beforeCommit: ((Context) throws -> Void)? = nil) {
+        self.beforeCommit = beforeCommit
         self.database = database
         self.context = context
         self.makeContext = makeContext
@@ -63,6 +66,7 @@ final class BatchExecutor<Context>: @unchecked Sendable {
         }
         do {
             try database.ensureTransactionIsAlive()
+            try beforeCommit?(context)
             try database.execute("COMMIT")
         } catch {
             database.rollbackIfStillInTransaction()

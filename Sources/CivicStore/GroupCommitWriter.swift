@@ -24,15 +24,19 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
 
     /// Opens the database (errors are thrown here) and runs `makeContext` on the calling
     /// thread, before the writer thread starts; afterwards only that thread touches either.
+    /// `beforeCommit` runs on the writer thread once per batch, inside its transaction, after the last
+    /// operation and before COMMIT: for writes a batch can share (counters, sequence numbers). If it throws, the
+    /// whole batch fails as a failed COMMIT does (every operation in it gets the error; the context is rebuilt).
     public init(
         path: String, maxBatch: Int = 512, synchronousFull: Bool = true,
+        beforeCommit: ((Context) throws -> Void)? = nil,
         makeContext: @escaping (Database) throws -> Context
     ) throws {
         precondition(maxBatch >= 1, "maxBatch must be at least 1")
         self.path = path
         self.maxBatch = maxBatch
         let database = try Database(path: path, synchronousFull: synchronousFull)
-        let executor = BatchExecutor(database: database, context: try makeContext(database), makeContext: makeContext)
+        let executor = BatchExecutor(database: database, context: try makeContext(database), makeContext: makeContext, beforeCommit: beforeCommit)
         let queue = self.queue
         let finished = self.finished
         // The thread holds the queue and executor, not `self`, so dropping the writer

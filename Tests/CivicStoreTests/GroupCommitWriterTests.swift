@@ -119,6 +119,35 @@ struct GroupCommitWriterTests {
         }
     }
 
+    @Test func beforeCommitRunsOncePerBatchInsideItAndAThrowFailsTheBatch() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/before.sqlite"
+            let calls = Mutex(0)
+            let refuse = Mutex(false)
+            let writer = try GroupCommitWriter<Void>(path: path, beforeCommit: { _ in
+                // Runs on the writer thread inside the batch's transaction: its write commits with the batch.
+                calls.withLock { $0 += 1 }
+                if refuse.withLock({ $0 }) { throw OperationRefused() }
+            }) { db in
+                try db.execute("CREATE TABLE IF NOT EXISTS item(id INTEGER PRIMARY KEY, source INTEGER NOT NULL)")
+            }
+            let gate = Gate()
+            gate.hold(writer)  // one batch of its own
+            let results = Recorder<Result<Int, any Error>>()
+            for id in 1...5 { writer.submit(Self.insert(id)) { results.append($0) } }
+            gate.release.signal()
+            #expect(try writer.submitAndWait { _, db in try db.queryOne("SELECT count(*) AS n FROM item")?.int("n") ?? -1 } == 5)
+            let batches = writer.stats.batches
+            #expect(calls.withLock { $0 } == batches, "once per batch: \(calls.withLock { $0 }) calls, \(batches) batches")
+            refuse.withLock { $0 = true }
+            #expect(throws: OperationRefused.self) { try writer.submitAndWait(Self.insert(6)) }
+            writer.close()
+            #expect(results.all.allSatisfy { (try? $0.get()) != nil })
+            let db = try Database(path: path)
+            #expect(try db.query("SELECT id FROM item ORDER BY id").compactMap { $0.int("id") } == [1, 2, 3, 4, 5], "the refused batch kept nothing")
+        }
+    }
+
     @Test func failedCommitFailsTheWholeBatchAndKeepsNothing() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/commit.sqlite"

@@ -449,8 +449,14 @@ final class NodeEngine {
     let maxLineBytes: Int
     var localLineBudget: Int { maxLineBytes - min(64 << 10, maxLineBytes / 8) }
 
-    /// Called once per batch, inside the transaction, before COMMIT.
-    func flushMeta() throws {
+    /// What a batch's operations share, written once per batch inside its transaction, before COMMIT (the
+    /// writer's `beforeCommit`; `StandaloneEngine` calls it the same way): the event number and the counters.
+    func flushBatch() throws {
+        try flushMeta()
+        try counterProjection.flushBatch()
+    }
+
+    private func flushMeta() throws {
         guard metaDirty else { return }
         try db.execute("INSERT INTO meta(key, value) VALUES('next_event', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(String(nextEventNumber))])
         metaDirty = false

@@ -23,7 +23,8 @@ final class NodeStore: @unchecked Sendable {
         let prefix = config.topology.casePrefix
         let maxLine = config.maxLineBytes
         let deadlines = try config.topology.deadlineClock()
-        writer = try GroupCommitWriter(path: path, maxBatch: 512, synchronousFull: true) { db in
+        // Counters and the event number are written once per batch, just before its COMMIT.
+        writer = try GroupCommitWriter(path: path, maxBatch: 512, synchronousFull: true, beforeCommit: { engine in try engine.flushBatch() }) { db in
             try NodeEngine(db: db, me: unit, parentId: parentId, casePrefix: prefix, router: router, maxLineBytes: maxLine, now: clock.now(), deadlineClock: deadlines)
         }
         writer.setAfterCommit { engine in
@@ -70,7 +71,6 @@ extension NodeEngine {
         scope.begin()
         do {
             let result = try body()
-            try flushMeta()
             scope.commit()
             return result
         } catch {

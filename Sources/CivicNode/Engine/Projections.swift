@@ -89,37 +89,39 @@ final class CounterProjection: Projection {
         for delta in SupervisionCounts.deltas(before: before, after: c, event: event, me: me, inSubtree: inSubtree) { try bump(delta) }
     }
 
-    /// Net change per (scope, key) in this operation, written when it finishes: an intake's created, queued and
-    /// dispatched cancel out in memory instead of costing a statement each.
-    private var pendingDeltas: [PendingKey: Int] = [:]
+    /// Net change per (scope, key) since the last flush, written once per batch (`flushBatch`, before COMMIT):
+    /// a batch's twelve intakes cost one statement per counter key instead of one per operation and key. A
+    /// rolled-back operation takes its share back out (each bump registers its undo).
+    private var unflushed: [PendingKey: Int] = [:]
     private struct PendingKey: Hashable { var scope: String; var key: String }
 
-    func beginOperation() { pendingDeltas.removeAll(keepingCapacity: true) }
-
-    func finishOperation() throws {
-        for (k, amount) in pendingDeltas where amount != 0 {
+    func flushBatch() throws {
+        for (k, amount) in unflushed where amount != 0 {
             try db.execute("""
                 INSERT INTO counters(scope, key, value) VALUES(?, ?, ?)
                 ON CONFLICT(scope, key) DO UPDATE SET value = value + excluded.value
                 """, [.text(k.scope), .text(k.key), .integer(Int64(amount))])
         }
-        pendingDeltas.removeAll(keepingCapacity: true)
+        unflushed.removeAll(keepingCapacity: true)
     }
 
     private func bump(_ delta: CounterRules.Delta) throws {
-        pendingDeltas[PendingKey(scope: delta.scope, key: delta.key), default: 0] += delta.amount
+        let pendingKey = PendingKey(scope: delta.scope, key: delta.key)
+        unflushed[pendingKey, default: 0] += delta.amount
         let (own, key, amount) = (delta.scope == "self", delta.key, delta.amount)
         if own { counters.own[key] += amount } else { counters.subtree[key] += amount }
         let wasChanged = changed
         changed = true
         scope.onRollback { [unowned self] in
             if own { counters.own[key] -= amount } else { counters.subtree[key] -= amount }
+            unflushed[pendingKey, default: 0] -= amount
             changed = wasChanged
         }
     }
 
     func reset() throws {
         try db.execute("DELETE FROM counters")
+        unflushed.removeAll()
         counters = CounterSet()
         changed = true
     }

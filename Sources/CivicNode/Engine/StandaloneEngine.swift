@@ -28,7 +28,11 @@ public final class StandaloneEngine {
     private func run<R>(_ body: (NodeEngine) throws -> R) throws -> (R, [OutboxLine]) {
         // `guarded` restores the engine's mirrors when the operation throws; the transaction rolls back with it.
         let result = inBatch ? try db.savepoint { try engine.guarded { try body(engine) } }
-                             : try db.transaction { try engine.guarded { try body(engine) } }
+                             : try db.transaction { () throws -> R in
+                                 let r = try engine.guarded { try body(engine) }
+                                 try engine.flushBatch()
+                                 return r
+                             }
         return (result, engine.drainCommitReport().lines)
     }
     private var inBatch = false
@@ -37,7 +41,11 @@ public final class StandaloneEngine {
     public func batch<T>(_ body: () throws -> T) throws -> T {
         inBatch = true
         defer { inBatch = false }
-        return try db.transaction(body)
+        return try db.transaction { () throws -> T in
+            let r = try body()
+            try engine.flushBatch()
+            return r
+        }
     }
 
     /// Triage alone (what the intake pipeline computes off the writer thread), and an intake that takes it.
