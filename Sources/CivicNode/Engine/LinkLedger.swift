@@ -79,16 +79,30 @@ final class LinkLedger {
         return LinkFigures(lastAssigned: link.nextOut - 1, lastAcked: link.ackedOut, lastApplied: link.appliedIn)
     }
 
+    /// Changes the record in memory; its row is written once per batch (`flushBatch`, inside the batch's
+    /// transaction before COMMIT), so a batch of twelve applies costs one `links` write per peer, not twelve.
     private func update(_ peer: String, _ change: (inout LinkRecord) -> Void) throws {
         let previous = records[peer]
         var link = record(peer)
         change(&link)
-        try db.execute("""
-            INSERT INTO links(peer, next_out, acked_out, applied_in) VALUES(?, ?, ?, ?)
-            ON CONFLICT(peer) DO UPDATE SET next_out = excluded.next_out, acked_out = excluded.acked_out, applied_in = excluded.applied_in
-            """, [.text(peer), .integer(Int64(link.nextOut)), .integer(Int64(link.ackedOut)), .integer(Int64(link.appliedIn))])
         records[peer] = link
+        // A rolled-back operation restores the record; the peer may stay marked (rewriting its row is harmless).
+        dirty.insert(peer)
         scope.onRollback { [unowned self] in records[peer] = previous }
+    }
+
+    /// Peers whose record changed since the last flush.
+    private var dirty: Set<String> = []
+
+    func flushBatch() throws {
+        for peer in dirty {
+            let link = record(peer)
+            try db.execute("""
+                INSERT INTO links(peer, next_out, acked_out, applied_in) VALUES(?, ?, ?, ?)
+                ON CONFLICT(peer) DO UPDATE SET next_out = excluded.next_out, acked_out = excluded.acked_out, applied_in = excluded.applied_in
+                """, [.text(peer), .integer(Int64(link.nextOut)), .integer(Int64(link.ackedOut)), .integer(Int64(link.appliedIn))])
+        }
+        dirty.removeAll(keepingCapacity: true)
     }
 
     /// After COMMIT: the batch's new lines, once.

@@ -450,10 +450,12 @@ final class NodeEngine {
     var localLineBudget: Int { maxLineBytes - min(64 << 10, maxLineBytes / 8) }
 
     /// What a batch's operations share, written once per batch inside its transaction, before COMMIT (the
-    /// writer's `beforeCommit`; `StandaloneEngine` calls it the same way): the event number and the counters.
+    /// writer's `beforeCommit`; `StandaloneEngine` calls it the same way): the event number, the counters and the
+    /// links' sequence numbers.
     func flushBatch() throws {
         try flushMeta()
         try counterProjection.flushBatch()
+        try linkLedger.flushBatch()
     }
 
     private func flushMeta() throws {
