@@ -85,19 +85,22 @@ public enum RequestTypeClassifier {
     static let bodyOnlyMinimum = 4
 
     public static func classify(subject: String, detail: String) -> RequestTypeDecision {
-        let subjectBytes = Array(subject.utf8)
-        let detailBytes = Array(detail.utf8)
+        // One pass over each field finds every cue in it (CueMatcher), instead of one search per cue.
+        let inSubjectText = matcher.matches(in: Array(subject.utf8))
+        let inDetailText = matcher.matches(in: Array(detail.utf8))
         var scores: [RequestType: Int] = [:]
         var inSubject: Set<RequestType> = []
         var evidence: [RequestType: [String]] = [:]
+        var index = 0
         for type in priority {
             for cue in compiledCues[type] ?? [] {
-                if contains(subjectBytes, cue.bytes) {
+                defer { index += 1 }
+                if inSubjectText[index] {
                     scores[type, default: 0] += cue.weight * 3
                     inSubject.insert(type)
                     evidence[type, default: []].append("\(cue.phrase) (subject)")
                 }
-                if !cue.subjectOnly, contains(detailBytes, cue.bytes) {
+                if !cue.subjectOnly, inDetailText[index] {
                     scores[type, default: 0] += cue.weight
                     evidence[type, default: []].append("\(cue.phrase) (detail)")
                 }
@@ -127,7 +130,10 @@ public enum RequestTypeClassifier {
         list.map { CompiledCue(phrase: $0.phrase, bytes: Array($0.phrase.utf8), weight: $0.weight, subjectOnly: $0.subjectOnly) }
     }
 
-    /// Byte-level substring test; UTF-8 is self-synchronising, so a match is always a whole-character match.
+    /// Every cue, in the order `classify` walks them (types by `priority`, then each type's list).
+    static let matcher = CueMatcher(priority.flatMap { (compiledCues[$0] ?? []).map(\.bytes) })
+
+    /// Byte-level substring test (the reference `CueMatcher` is checked against); UTF-8 is self-synchronising, so a match is always a whole-character match.
     /// glibc's `memmem` (two-way search, vectorised): some eighty cues are looked for in every message.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, needle.count <= haystack.count else { return false }
@@ -135,4 +141,58 @@ public enum RequestTypeClassifier {
             needle.withUnsafeBytes { n in civic_memmem(h.baseAddress, h.count, n.baseAddress, n.count) != nil }
         }
     }
+}
+
+/// Finds which of a fixed set of phrases occur in a text, in one pass: the phrases are bucketed by their first
+/// character, and at each character of the text only the phrases starting with it are compared. UTF-8 is
+/// self-synchronising, so a byte match at a character start is a whole-character match.
+struct CueMatcher: Sendable {
+    let phrases: [[UInt8]]
+    /// Bucket (by a hash of a phrase's first character) → indexes of the phrases starting with that character.
+    private let buckets: [[Int32]]
+    private static let bucketBits = 10
+
+    init(_ phrases: [[UInt8]]) {
+        self.phrases = phrases
+        var buckets = [[Int32]](repeating: [], count: 1 << Self.bucketBits)
+        for (i, phrase) in phrases.enumerated() where !phrase.isEmpty {
+            let length = min(Self.characterLength(phrase[0]), phrase.count)
+            buckets[Self.bucket(Self.key(phrase, at: 0, length: length))].append(Int32(i))
+        }
+        self.buckets = buckets
+    }
+
+    /// For each phrase, whether it occurs in `text`.
+    func matches(in text: [UInt8]) -> [Bool] {
+        var found = [Bool](repeating: false, count: phrases.count)
+        text.withUnsafeBufferPointer { t in
+            var i = 0
+            while i < t.count {
+                let length = Self.characterLength(t[i])
+                let end = min(i + length, t.count)
+                for index in buckets[Self.bucket(Self.key(t, at: i, length: end - i))] {
+                    let phrase = phrases[Int(index)]
+                    guard !found[Int(index)], i + phrase.count <= t.count else { continue }
+                    var same = true
+                    for k in 0..<phrase.count where t[i + k] != phrase[k] { same = false; break }
+                    if same { found[Int(index)] = true }
+                }
+                i = end
+            }
+        }
+        return found
+    }
+
+    /// Bytes of the character a lead byte starts (1 for a stray continuation byte: it is skipped alone).
+    static func characterLength(_ lead: UInt8) -> Int {
+        lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+    }
+
+    static func key<C: RandomAccessCollection>(_ bytes: C, at start: C.Index, length: Int) -> UInt32 where C.Element == UInt8, C.Index == Int {
+        var key: UInt32 = 0
+        for k in 0..<length { key = key << 8 | UInt32(bytes[start + k]) }
+        return key
+    }
+
+    static func bucket(_ key: UInt32) -> Int { Int((key &* 0x9E37_79B1) >> (32 - UInt32(bucketBits))) }
 }

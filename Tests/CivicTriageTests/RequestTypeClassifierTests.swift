@@ -78,4 +78,26 @@ import Testing
         report("request types over messages_hot.csv (\(table.records.count)): \(line)")
         for type in RequestType.allCases { report("  \(type.rawValue): \(examples[type, default: []].joined(separator: " | "))") }
     }
+
+    /// The one-pass matcher finds exactly what one substring search per cue finds, on texts mixing every cue
+    /// with Chinese filler, ASCII, punctuation, 4-byte characters and cues cut in half.
+    @Test func theOnePassMatcherAgreesWithASearchPerCue() {
+        let phrases = RequestTypeClassifier.matcher.phrases
+        var rng = SystemRandomNumberGenerator()
+        let filler = ["的", "我", "小区", "路灯", " ", "a", "?", "？", "。", "😀", "问", "感", "吗", "\n", "12"]
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...40, using: &rng) {
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0:
+                    let cue = String(decoding: phrases.randomElement(using: &rng)!, as: UTF8.self)
+                    text += Bool.random(using: &rng) ? cue : String(cue.prefix(max(1, cue.count - 1)))
+                default: text += filler.randomElement(using: &rng)!
+                }
+            }
+            let bytes = Array(text.utf8)
+            let expected = phrases.map { RequestTypeClassifier.contains(bytes, $0) }
+            #expect(RequestTypeClassifier.matcher.matches(in: bytes) == expected, "\(text)")
+        }
+    }
 }
