@@ -28,5 +28,14 @@ import Testing
             NGramExtractor.radixSort(&sorted)
             #expect(sorted == keys.sorted(), "size \(size)")
         }
+        // Many distinct keys sharing their top sixteen bits, in reverse (the insertion pass gives up and the
+        // standard sort finishes), and one n-gram repeated thousands of times among random ones.
+        var crafted = (0..<20_000).map { UInt64(20_000 - $0) | (0xABCD << 48) }
+        NGramExtractor.radixSort(&crafted)
+        #expect(crafted == crafted.sorted() && crafted.first == (0xABCD << 48) | 1)
+        var repeated = (0..<5000).map { i in i % 2 == 0 ? 0x1234_5678_9ABC_DEF0 : random.next() }
+        let expected = repeated.sorted()
+        NGramExtractor.radixSort(&repeated)
+        #expect(repeated == expected)
     }
 }
