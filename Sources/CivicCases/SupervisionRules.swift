@@ -42,9 +42,9 @@ enum SupervisionRules {
             guard c.extensionsGranted < limits.maxExtensions else {
                 throw CaseRuleError(.badTransition, field: "extension", "case \(c.id) was granted \(c.extensionsGranted) extensions, the most the policy allows (max_extensions \(limits.maxExtensions))")
             }
-            var data: [EventKey: String] = [.reason: try text(reason, "reason"), .clock: timer.clock, .limit: timer.kind.rawValue, .due: WireDate.format(timer.due)]
+            var data: [EventKey: String] = [.reason: try text(reason, "reason"), .clock: timer.clock, .limit: timer.kind.rawValue, .due: timer.dueText]
             if let until {
-                guard until > timer.due else { throw CaseRuleError(.badTarget, field: "until", "until must be after the current due time \(WireDate.format(timer.due))") }
+                guard until > timer.due else { throw CaseRuleError(.badTarget, field: "until", "until must be after the current due time \(timer.dueText)") }
                 data[.until] = WireDate.format(until)
             }
             return make(.extensionRequested, note: "more time asked for the \(timer.kind.rawValue) limit: \(data[.reason]!)", data: data)
@@ -52,9 +52,9 @@ enum SupervisionRules {
             let timer = try runningLimit()
             guard c.extensionPending else { throw CaseRuleError(.badTransition, field: "extension", "case \(c.id) has no request for more time to answer") }
             guard until > timer.due, until > now else {
-                throw CaseRuleError(.badTarget, field: "until", "until must be after the current due time \(WireDate.format(timer.due)) and after now")
+                throw CaseRuleError(.badTarget, field: "until", "until must be after the current due time \(timer.dueText) and after now")
             }
-            var data: [EventKey: String] = [.until: WireDate.format(until), .clock: timer.clock, .limit: timer.kind.rawValue, .due: WireDate.format(timer.due)]
+            var data: [EventKey: String] = [.until: WireDate.format(until), .clock: timer.clock, .limit: timer.kind.rawValue, .due: timer.dueText]
             let why = reason.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
             if let why { data[.reason] = why }
             return make(.extensionApproved, note: "extension granted to \(c.holder) until \(data[.until]!)" + (why.map { ": \($0)" } ?? ""), data: data)

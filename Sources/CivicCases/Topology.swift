@@ -13,7 +13,8 @@ public enum Tier: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
-    private var depth: Int { switch self { case .city: 0; case .district: 1; case .street: 2 } }
+    /// How many tiers are above this one (0 for the city).
+    public var depth: Int { switch self { case .city: 0; case .district: 1; case .street: 2 } }
     public static func < (a: Tier, b: Tier) -> Bool { a.depth < b.depth }
 }
 

@@ -2,22 +2,23 @@ import Foundation
 
 /// A limit running on an open case, as every node folds it from the events: the holder's response or
 /// handling limit, or the answer time of a supervision order (督办单). Its times were stamped by the node that
-/// started it and travel in that event, so every tier sees the same ones.
+/// started it and travel in that event, so every tier sees the same ones. They are kept as the wire's timestamp
+/// text (fixed-width UTC, ordered as the times are): the timer index is keyed by them and nothing is parsed to
+/// decide what falls due.
 public struct CaseTimer: Equatable, Sendable {
     public enum Kind: String, Sendable { case response, handling, supervision }
     public var kind: Kind
     /// The id of the event that started it; the timer events it gives rise to are named after it.
     public var clock: String
-    public var due: Date
-    public var warnAt: Date?
+    public var dueText: String
+    public var warnText: String?
     /// When it escalates to the holder's parent (level 1), then to that unit's parent (level 2).
-    public var escalateAt: [Date]
-    /// The marks already issued for this clock.
-    public var issued: Set<String>
+    public var escalateTexts: [Substring]
+    /// The marks already issued for this clock, comma-separated ("overdue,warned").
+    public var issuedText: String
 
-    public init(kind: Kind, clock: String, due: Date, warnAt: Date?, escalateAt: [Date], issued: Set<String> = []) {
-        self.kind = kind; self.clock = clock; self.due = due; self.warnAt = warnAt; self.escalateAt = escalateAt; self.issued = issued
-    }
+    public var due: Date { WireDate.parse(dueText) ?? .distantFuture }
+    public func hasIssued(_ mark: TimerMark) -> Bool { issuedText.split(separator: ",").contains { $0 == mark.description } }
 }
 
 /// What a timer gives rise to, in this order.
@@ -68,20 +69,19 @@ extension Case {
     /// The unit's response or handling limit, while the case is open and a clock runs.
     public var limitTimer: CaseTimer? {
         guard state.isOpen, let clock = attributes[TimerKeys.clock] else { return nil }
-        let kind: CaseTimer.Kind, dueText: String
-        if let h = attributes["handling_due"] { (kind, dueText) = (.handling, h) }
-        else if let r = attributes["response_due"] { (kind, dueText) = (.response, r) }
+        let kind: CaseTimer.Kind, due: String
+        if let h = attributes["handling_due"] { (kind, due) = (.handling, h) }
+        else if let r = attributes["response_due"] { (kind, due) = (.response, r) }
         else { return nil }
-        guard let due = WireDate.parse(dueText) else { return nil }
-        return CaseTimer(kind: kind, clock: clock, due: due, warnAt: attributes[TimerKeys.warnAt].flatMap(WireDate.parse),
-                         escalateAt: Self.times(attributes[TimerKeys.escalateAt]), issued: Self.marks(attributes[TimerKeys.issued]))
+        return CaseTimer(kind: kind, clock: clock, dueText: due, warnText: attributes[TimerKeys.warnAt],
+                         escalateTexts: (attributes[TimerKeys.escalateAt] ?? "").split(separator: ","), issuedText: attributes[TimerKeys.issued] ?? "")
     }
 
     /// The open supervision order's answer time, while the case is open.
     public var orderTimer: CaseTimer? {
-        guard state.isOpen, let order = attributes[TimerKeys.order], let due = attributes[TimerKeys.orderDue].flatMap(WireDate.parse) else { return nil }
-        return CaseTimer(kind: .supervision, clock: order, due: due, warnAt: attributes[TimerKeys.orderWarnAt].flatMap(WireDate.parse),
-                         escalateAt: Self.times(attributes[TimerKeys.orderEscalateAt]), issued: Self.marks(attributes[TimerKeys.orderIssued]))
+        guard state.isOpen, let order = attributes[TimerKeys.order], let due = attributes[TimerKeys.orderDue] else { return nil }
+        return CaseTimer(kind: .supervision, clock: order, dueText: due, warnText: attributes[TimerKeys.orderWarnAt],
+                         escalateTexts: (attributes[TimerKeys.orderEscalateAt] ?? "").split(separator: ","), issuedText: attributes[TimerKeys.orderIssued] ?? "")
     }
 
     public var timers: [CaseTimer] { [limitTimer, orderTimer].compactMap { $0 } }
@@ -93,7 +93,6 @@ extension Case {
     /// Whether the holder's request for more time waits for an answer.
     public var extensionPending: Bool { attributes[TimerKeys.extensionPending] != nil }
 
-    static func times(_ text: String?) -> [Date] { (text ?? "").split(separator: ",").compactMap { WireDate.parse(String($0)) } }
     static func marks(_ text: String?) -> Set<String> { Set((text ?? "").split(separator: ",").map(String.init)) }
 }
 
@@ -112,59 +111,32 @@ public enum TimerRules {
         return path.count - 1
     }
 
-    /// The marks `me` still has to issue for `timer`, with their times, earliest first.
-    public static func schedule(_ timer: CaseTimer, holder: String, me: TopologyNode) -> [(mark: TimerMark, at: Date)] {
+    /// The marks `me` still has to issue for `timer`, with their times (wire text), earliest first: the one
+    /// schedule behind both the timer index (`nextFire`) and the events of a tick (`dueEvents`).
+    public static func schedule(_ timer: CaseTimer, holder: String, me: TopologyNode) -> [(mark: TimerMark, at: String)] {
         guard let level = level(of: me, holder: holder) else { return [] }
-        var out: [(mark: TimerMark, at: Date)] = []
+        var out: [(mark: TimerMark, at: String)] = []
         if level == 0 {
-            if let warn = timer.warnAt, warn < timer.due { out.append((.warned, warn)) }
-            out.append((.overdue, timer.due))
-        } else if level <= timer.escalateAt.count {
-            out.append((.escalated(level: level), timer.escalateAt[level - 1]))
+            if let warn = timer.warnText, warn < timer.dueText { out.append((.warned, warn)) }
+            out.append((.overdue, timer.dueText))
+        } else if level <= timer.escalateTexts.count {
+            out.append((.escalated(level: level), String(timer.escalateTexts[level - 1])))
         }
-        return out.filter { !timer.issued.contains($0.mark.description) }
+        return out.filter { !timer.hasIssued($0.mark) }
     }
 
-    /// When `me` next has something to issue for the case (the key of its timer index), nil for nothing, as
-    /// the wire's timestamp text (fixed-width UTC: it orders as the times do). Runs for every event that touches
-    /// a clock, so it parses nothing and reads only the times its role needs: the holder its warning and due
-    /// time, a unit above it the one escalation time of its level.
+    /// When `me` next has something to issue for the case (the key of its timer index, as wire text), nil for
+    /// nothing.
     public static func nextFire(_ c: Case, me: TopologyNode) -> String? {
-        guard c.state.isOpen, c.attributes[TimerKeys.clock] != nil || c.attributes[TimerKeys.order] != nil,
-              let level = level(of: me, holder: c.holder) else { return nil }
-        func next(issued: String?, warn: String?, due: String?, escalations: String?) -> String? {
-            let marks = issued ?? ""
-            func done(_ mark: String) -> Bool { marks.split(separator: ",").contains { $0 == mark } }
-            if level == 0 {
-                guard let due, !done("overdue") else { return nil }
-                if !done("warned"), let warn, warn < due { return warn }
-                return due
-            }
-            guard let escalations, !done("escalated-\(level)") else { return nil }
-            let times = escalations.split(separator: ",")
-            return level <= times.count ? String(times[level - 1]) : nil
-        }
-        let a = c.attributes
-        let limit = a[TimerKeys.clock] == nil ? nil
-            : next(issued: a[TimerKeys.issued], warn: a[TimerKeys.warnAt], due: a["handling_due"] ?? a["response_due"], escalations: a[TimerKeys.escalateAt])
-        let order = a[TimerKeys.order] == nil ? nil
-            : next(issued: a[TimerKeys.orderIssued], warn: a[TimerKeys.orderWarnAt], due: a[TimerKeys.orderDue], escalations: a[TimerKeys.orderEscalateAt])
-        switch (limit, order) {
-        case let (l?, o?): return min(l, o)
-        case let (l?, nil): return l
-        case let (nil, o): return o
-        }
+        c.timers.compactMap { schedule($0, holder: c.holder, me: me).first?.at }.min()
     }
 
     /// The timer events `me` issues for the case at `now`: every mark whose time has come, in order.
     public static func dueEvents(_ c: Case, me: TopologyNode, at now: Date) -> [CaseEvent] {
-        var out: [CaseEvent] = []
-        for timer in c.timers {
-            for (mark, at) in schedule(timer, holder: c.holder, me: me) where at <= now {
-                out.append(event(mark, timer: timer, case: c, issuer: me.id, at: now))
-            }
+        let nowText = WireDate.format(now)
+        return c.timers.flatMap { timer in
+            schedule(timer, holder: c.holder, me: me).filter { $0.at <= nowText }.map { event($0.mark, timer: timer, case: c, issuer: me.id, at: now) }
         }
-        return out
     }
 
     public static func eventId(issuer: String, mark: TimerMark, clock: String) -> String { "\(issuer):\(mark):\(clock)" }
@@ -179,7 +151,7 @@ public enum TimerRules {
 
     static func event(_ mark: TimerMark, timer: CaseTimer, case c: Case, issuer: String, at now: Date) -> CaseEvent {
         let what = timer.kind == .supervision ? "the supervision order's answer time" : "the \(timer.kind.rawValue) limit"
-        let due = WireDate.format(timer.due)
+        let due = timer.dueText
         var data: [EventKey: String] = [.clock: timer.clock, .limit: timer.kind.rawValue, .due: due]
         let note: String
         switch mark {

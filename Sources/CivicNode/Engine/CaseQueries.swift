@@ -43,6 +43,21 @@ struct CaseQueries {
         "\(column) IN (\(holders.map { _ in "?" }.joined(separator: ",")))"
     }
 
+    /// Cases joined with one of the projections' index tables (`table` aliased `t`, keyed by `case_id`, with a
+    /// `holder` column): `condition` on it, narrowed to `holders`, in `order`, one page.
+    func cases(joining table: String, where condition: String?, _ args: [SQLValue], holders: [String]?, orderBy order: String, limit: Int) throws -> [Case] {
+        var clauses = condition.map { [$0] } ?? []
+        var all = args
+        if let holders {
+            clauses.append(Self.holderClause("t.holder", holders))
+            all += holders.map { .text($0) }
+        }
+        all.append(.integer(Int64(limit)))
+        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        return try db.query("SELECT c.body FROM \(table) t JOIN cases c ON c.id = t.case_id\(whereSQL) ORDER BY \(order) LIMIT ?", all)
+            .map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
+    }
+
     func listCases(state: String?, holder: String?, limit: Int, after: String?) throws -> CasePage {
         try listCases(state: state, holders: holder.map { [$0] }, limit: limit, after: after)
     }

@@ -60,14 +60,6 @@ extension CaseQueries {
     /// Open cases whose running clock falls due before `time` (the overdue ones when `time` is now), soonest
     /// first; `holders` narrows them as the caller's reach does.
     func casesDue(before time: Date, holders: [String]?, limit: Int) throws -> [Case] {
-        var sql = "SELECT c.body FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE d.due_at < ?"
-        var args: [SQLValue] = [.text(WireDate.format(time))]
-        if let holders {
-            sql += " AND " + Self.holderClause("d.holder", holders)
-            args += holders.map { .text($0) }
-        }
-        sql += " ORDER BY d.due_at LIMIT ?"
-        args.append(.integer(Int64(limit)))
-        return try db.query(sql, args).map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
+        try cases(joining: "deadlines", where: "t.due_at < ?", [.text(WireDate.format(time))], holders: holders, orderBy: "t.due_at", limit: limit)
     }
 }

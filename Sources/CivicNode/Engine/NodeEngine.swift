@@ -330,9 +330,8 @@ final class NodeEngine {
 
     /// How many units are above `unit` (0 for the city): how many levels a limit of that unit escalates.
     private func unitsAbove(_ unit: String) -> Int {
-        let mine = me.tier == .city ? 0 : me.tier == .district ? 1 : 2
-        if let path = me.path(to: unit) { return mine + path.count - 1 }
-        return unit == parentId ? max(0, mine - 1) : 0
+        if let path = me.path(to: unit) { return me.tier.depth + path.count - 1 }
+        return unit == parentId ? max(0, me.tier.depth - 1) : 0
     }
 
     // MARK: - Timers (分级督办)
@@ -391,9 +390,8 @@ final class NodeEngine {
                 if let feature = event.action.feature, peerLacks(feature, peer) { continue }
                 try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
             case .dispatch(let peer):
-                var history = try history(of: c.id)
-                if peerFeatures[peer] != nil { history.removeAll { $0.action.feature.map { peerLacks($0, peer) } ?? false } }
-                try enqueue(to: peer) { [history] in .dispatch(Dispatch(seq: $0, case: c, events: history)) }
+                let history = try history(of: c.id).filter { event in event.action.feature.map { !peerLacks($0, peer) } ?? true }
+                try enqueue(to: peer) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
             }
         }
     }

@@ -108,14 +108,6 @@ extension CaseQueries {
     /// The supervision list: open cases escalated, under an order or waiting for an extension answer, narrowed as
     /// the caller's reach narrows lists.
     func supervisedCases(holders: [String]?, limit: Int) throws -> [Case] {
-        var sql = "SELECT c.body FROM supervised s JOIN cases c ON c.id = s.case_id"
-        var args: [SQLValue] = []
-        if let holders {
-            sql += " WHERE " + Self.holderClause("s.holder", holders)
-            args += holders.map { .text($0) }
-        }
-        sql += " ORDER BY s.case_id LIMIT ?"
-        args.append(.integer(Int64(limit)))
-        return try db.query(sql, args).map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
+        try cases(joining: "supervised", where: nil, [], holders: holders, orderBy: "t.case_id", limit: limit)
     }
 }
