@@ -12,13 +12,19 @@ public struct CaseTimer: Equatable, Sendable {
     public var clock: String
     public var dueText: String
     public var warnText: String?
-    /// When it escalates to the holder's parent (level 1), then to that unit's parent (level 2).
-    public var escalateTexts: [Substring]
+    /// When it escalates to the holder's parent (level 1), then to that unit's parent (level 2), comma-separated.
+    public var escalateText: String?
     /// The marks already issued for this clock, comma-separated ("overdue,warned").
     public var issuedText: String
 
     public var due: Date { WireDate.parse(dueText) ?? .distantFuture }
-    public func hasIssued(_ mark: TimerMark) -> Bool { issuedText.split(separator: ",").contains { $0 == mark.description } }
+    /// When it escalates at `level` (1: to the holder's parent), if it does.
+    public func escalation(_ level: Int) -> String? {
+        guard let escalateText, level >= 1 else { return nil }
+        let times = escalateText.split(separator: ",")
+        return level <= times.count ? String(times[level - 1]) : nil
+    }
+    public func hasIssued(_ mark: TimerMark) -> Bool { !issuedText.isEmpty && issuedText.split(separator: ",").contains { $0 == mark.description } }
 }
 
 /// What a timer gives rise to, in this order.
@@ -74,14 +80,14 @@ extension Case {
         else if let r = attributes["response_due"] { (kind, due) = (.response, r) }
         else { return nil }
         return CaseTimer(kind: kind, clock: clock, dueText: due, warnText: attributes[TimerKeys.warnAt],
-                         escalateTexts: (attributes[TimerKeys.escalateAt] ?? "").split(separator: ","), issuedText: attributes[TimerKeys.issued] ?? "")
+                         escalateText: attributes[TimerKeys.escalateAt], issuedText: attributes[TimerKeys.issued] ?? "")
     }
 
     /// The open supervision order's answer time, while the case is open.
     public var orderTimer: CaseTimer? {
         guard state.isOpen, let order = attributes[TimerKeys.order], let due = attributes[TimerKeys.orderDue] else { return nil }
         return CaseTimer(kind: .supervision, clock: order, dueText: due, warnText: attributes[TimerKeys.orderWarnAt],
-                         escalateTexts: (attributes[TimerKeys.orderEscalateAt] ?? "").split(separator: ","), issuedText: attributes[TimerKeys.orderIssued] ?? "")
+                         escalateText: attributes[TimerKeys.orderEscalateAt], issuedText: attributes[TimerKeys.orderIssued] ?? "")
     }
 
     public var timers: [CaseTimer] { [limitTimer, orderTimer].compactMap { $0 } }
@@ -119,8 +125,8 @@ public enum TimerRules {
         if level == 0 {
             if let warn = timer.warnText, warn < timer.dueText { out.append((.warned, warn)) }
             out.append((.overdue, timer.dueText))
-        } else if level <= timer.escalateTexts.count {
-            out.append((.escalated(level: level), String(timer.escalateTexts[level - 1])))
+        } else if let at = timer.escalation(level) {
+            out.append((.escalated(level: level), at))
         }
         return out.filter { !timer.hasIssued($0.mark) }
     }
