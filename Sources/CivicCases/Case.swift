@@ -19,17 +19,24 @@ public struct CaseState: RawRepresentable, Codable, Sendable, Hashable, CustomSt
     public static let dispatched = CaseState("dispatched")
     /// Signed for by the unit handling it.
     public static let accepted = CaseState("accepted")
-    /// Handled; the reply to the citizen is recorded.
+    /// Handled; the reply to the citizen is recorded, and the case waits for the citizen's verdict (群众评价).
     public static let resolved = CaseState("resolved")
+    /// Over: the citizen was satisfied, gave no verdict in time or could not be reached, or a third-party check
+    /// upheld the handling (`closed_as` says which).
+    public static let closed = CaseState("closed")
+    /// Unsatisfied, and sent to the city's third-party check (第三方核查), whose finding closes or reopens it.
+    public static let checking = CaseState("checking")
     /// Sent back (退单) to the parent of the unit that held it, which re-routes it.
     public static let returned = CaseState("returned")
 
     /// The states this release knows.
-    public static let allCases: [CaseState] = [.pending, .dispatched, .accepted, .resolved, .returned]
+    public static let allCases: [CaseState] = [.pending, .dispatched, .accepted, .resolved, .returned, .closed, .checking]
     public static func known(_ raw: String) -> CaseState? { allCases.first { $0.rawValue == raw } }
     public var isKnown: Bool { Self.allCases.contains(self) }
 
-    public var isOpen: Bool { self != .resolved }
+    /// Whether a unit is handling it (or should be): not once it is resolved, checked or closed. A reopened case
+    /// (二次办理) is open again.
+    public var isOpen: Bool { self != .resolved && self != .closed && self != .checking }
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }

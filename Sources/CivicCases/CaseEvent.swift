@@ -29,12 +29,19 @@ public struct CaseAction: RawRepresentable, Codable, Sendable, Hashable, CustomS
     public static let extensionRefused = CaseAction("extension_refused")      // a unit above refuses it, with a reason
     public static let supervised = CaseAction("supervised")             // a supervision order (督办单) from a unit above, with an answer-by time
     public static let supervisionAnswered = CaseAction("supervision_answered") // the holder answers the order
+    // The citizen's verdict (群众评价), taken at the city: each moves the case except a failed return visit.
+    public static let evaluated = CaseAction("evaluated")               // the verdict: closed, reopened at the same unit, or to the check
+    public static let revisitFailed = CaseAction("revisit_failed")      // a return visit (回访) could not reach the citizen
+    public static let checkRequested = CaseAction("check_requested")    // a dispatcher sends the case to the third-party check
+    public static let checked = CaseAction("checked")                   // the check's finding: closed, or reopened
+    public static let closed = CaseAction("closed")                     // closed without a verdict: none in time, or unreachable
 
     /// The actions this release knows.
     public static let allCases: [CaseAction] = [.created, .dispatched, .assigned, .queued, .accepted, .progress, .resolved, .returned,
                                                 .linked, .returnAllowed, .recallRequested, .handedUp,
                                                 .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused,
-                                                .supervised, .supervisionAnswered]
+                                                .supervised, .supervisionAnswered,
+                                                .evaluated, .revisitFailed, .checkRequested, .checked, .closed]
     public var isKnown: Bool { Self.allCases.contains(self) }
     public var description: String { rawValue }
 

@@ -42,6 +42,14 @@ public enum CaseCommand: Sendable, Equatable {
     case supervise(note: String, answerBy: Date?)
     /// The holder answers the open supervision order.
     case answerSupervision(note: String)
+    /// The citizen's verdict on a resolved case (at the city); `then` overrides the policy for an unsatisfied one.
+    case evaluate(Verdict, then: UnsatisfiedRoute? = nil)
+    /// A return visit (回访) that could not reach the citizen.
+    case revisitFailed(note: String)
+    /// A dispatcher at the city sends a resolved case to the third-party check (第三方核查).
+    case sendToCheck(reason: String)
+    /// The third-party check's finding: the handling is upheld (closed) or not (reopened at the same unit).
+    case recordCheck(upheld: Bool, finding: String)
 }
 
 /// Case attributes the workflow keeps (typed accessors: each key is spelled once, here).
@@ -78,7 +86,7 @@ extension Case {
     /// to a node new to the case, a replay of the log) drops them first: folding the events again would
     /// otherwise count a return twice.
     public static let foldedAttributeKeys: Set<String> = (["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason",
-                                                          "response_due", "handling_due", "deadline_rule"] as Set<String>).union(TimerKeys.all)
+                                                          "response_due", "handling_due", "deadline_rule"] as Set<String>).union(TimerKeys.all).union(VerdictKeys.all)
 
     /// The case without what its events fold into it: the base the events are folded onto.
     public var withoutFoldedAttributes: Case {
@@ -95,6 +103,8 @@ extension CaseAction {
         switch self {
         case .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused, .supervised, .supervisionAnswered:
             return "deadlines"
+        case .evaluated, .revisitFailed, .checkRequested, .checked, .closed:
+            return "verdicts"
         default:
             return nil
         }
@@ -105,7 +115,8 @@ extension CaseAction {
     public var movesCase: Bool {
         switch self {
         case .linked, .returnAllowed, .recallRequested,
-             .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused, .supervised, .supervisionAnswered:
+             .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused, .supervised, .supervisionAnswered,
+             .revisitFailed:
             return false
         default: return true
         }
@@ -135,6 +146,7 @@ public enum CaseRules {
         }
         c.updatedAt = max(c.updatedAt, event.at)
         DeadlineRules.fold(event, into: &c)
+        VerdictRules.fold(event, into: &c)
         switch event.action {
         case .assigned:
             if let category = event[.category] { c.category = category }
@@ -175,8 +187,10 @@ public enum CaseRules {
     ///   - node: the acting node; `parent` is its parent id (nil for the city); `subtree` its own topology subtree.
     public static func event(
         for command: CaseCommand, on c: Case, node: TopologyNode, parent: String?, actor: String,
-        eventId: String, at: Date, limits: DeadlinePolicy.Supervision = .init()
+        eventId: String, at: Date, limits: DeadlinePolicy.Supervision = .init(), verdicts: DeadlinePolicy.Verdicts = .init()
     ) throws(CaseRuleError) -> CaseEvent {
+        // Verdict steps are the city's, whoever holds the case (VerdictRules).
+        if let event = try VerdictRules.event(for: command, on: c, node: node, actor: actor, eventId: eventId, at: at, policy: verdicts) { return event }
         // A dispatcher above the holder may recall (assign with a reason) or lift its own ruling; all else is the holder's.
         let isAbove = c.holder != node.id && node.contains(c.holder)
         switch command {
@@ -209,6 +223,8 @@ public enum CaseRules {
         switch command {
         case .requestExtension, .approveExtension, .refuseExtension, .supervise, .answerSupervision:
             preconditionFailure("answered by SupervisionRules")
+        case .evaluate, .revisitFailed, .sendToCheck, .recordCheck:
+            preconditionFailure("answered by VerdictRules")
         case .accept:
             guard node.tier == .street else {
                 throw CaseRuleError(.wrongTier, field: "tier", "only a street signs for cases; \(node.id) is a \(node.tier.rawValue)")

@@ -10,10 +10,13 @@ public struct Counters: Codable, Sendable, Equatable {
     /// Time limits and supervision (`SupervisionCounts` names the keys): open cases near due, overdue, escalated,
     /// with an open order or a pending extension, and totals of warnings, escalations, extensions, on-time replies.
     public var supervision: [String: Int] = [:]
+    /// The citizen's verdicts (`VerdictRules.totals` names the keys): satisfied, reopened, closed without a verdict…
+    /// counted for the unit that resolved the case.
+    public var verdicts: [String: Int] = [:]
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case received, resolved, returned, byState = "by_state", supervision }
+    enum CodingKeys: String, CodingKey { case received, resolved, returned, byState = "by_state", supervision, verdicts }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -23,9 +26,19 @@ public struct Counters: Codable, Sendable, Equatable {
         byState = try c.decodeIfPresent([String: Int].self, forKey: .byState) ?? [:]
         // Absent from a peer of an earlier release.
         supervision = try c.decodeIfPresent([String: Int].self, forKey: .supervision) ?? [:]
+        verdicts = try c.decodeIfPresent([String: Int].self, forKey: .verdicts) ?? [:]
     }
 
-    public var open: Int { byState.filter { $0.key != CaseState.resolved.rawValue }.values.reduce(0, +) }
+    /// Satisfied and basically satisfied over all verdicts given (nil before the first); cases closed without a
+    /// verdict are not verdicts and never count as satisfied.
+    public var satisfactionRate: Double? {
+        let given = (verdicts["satisfied"] ?? 0) + (verdicts["basically_satisfied"] ?? 0) + (verdicts["unsatisfied"] ?? 0)
+        return given == 0 ? nil : Double((verdicts["satisfied"] ?? 0) + (verdicts["basically_satisfied"] ?? 0)) / Double(given)
+    }
+    /// Cases that wait for the citizen's verdict.
+    public var awaitingVerdict: Int { byState[CaseState.resolved.rawValue] ?? 0 }
+
+    public var open: Int { byState.filter { CaseState($0.key).isOpen }.values.reduce(0, +) }
     public var manualQueue: Int { byState[CaseState.pending.rawValue] ?? 0 }
 
     public subscript(key: String) -> Int {
@@ -36,7 +49,8 @@ public struct Counters: Codable, Sendable, Equatable {
             case "returned": returned
             default:
                 key.hasPrefix("state.") ? byState[String(key.dropFirst(6))] ?? 0
-                    : key.hasPrefix("sup.") ? supervision[String(key.dropFirst(4))] ?? 0 : 0
+                    : key.hasPrefix("sup.") ? supervision[String(key.dropFirst(4))] ?? 0
+                    : key.hasPrefix("vd.") ? verdicts[String(key.dropFirst(3))] ?? 0 : 0
             }
         }
         set {
@@ -47,6 +61,7 @@ public struct Counters: Codable, Sendable, Equatable {
             default:
                 if key.hasPrefix("state.") { byState[String(key.dropFirst(6))] = newValue == 0 ? nil : newValue }
                 if key.hasPrefix("sup.") { supervision[String(key.dropFirst(4))] = newValue == 0 ? nil : newValue }
+                if key.hasPrefix("vd.") { verdicts[String(key.dropFirst(3))] = newValue == 0 ? nil : newValue }
             }
         }
     }
@@ -89,6 +104,8 @@ public enum CounterRules {
                 if event.action == .resolved { out.append(Delta(scope: scope, key: "resolved", amount: 1)) }
                 if event.action == .returned { out.append(Delta(scope: scope, key: "returned", amount: 1)) }
             }
+            // A verdict counts for the unit it judges: the holder, which resolved the case.
+            if isIn { out += VerdictRules.totals(for: event).map { Delta(scope: scope, key: "vd." + $0, amount: 1) } }
         }
         return out
     }

@@ -8,22 +8,24 @@ import Testing
     /// Endpoint → the roles allowed, written here by hand from the role descriptions.
     static let expected: [Endpoint: Set<Role>] = [
         .health: [],  // public: no token needed, so no role is asked
-        .status: [.admin, .dispatcher, .handler, .viewer],
-        .listCases: [.admin, .dispatcher, .handler, .viewer],
-        .showCase: [.admin, .dispatcher, .handler, .viewer, .intake],
+        .status: [.admin, .dispatcher, .handler, .viewer, .revisit],
+        .listCases: [.admin, .dispatcher, .handler, .viewer, .revisit],
+        .showCase: [.admin, .dispatcher, .handler, .viewer, .intake, .revisit],
         .intake: [.admin, .intake],
         .accept: [.admin, .handler], .progress: [.admin, .handler], .resolve: [.admin, .handler],
         .returnUp: [.admin, .handler, .dispatcher],
         .assign: [.admin, .dispatcher], .allowReturn: [.admin, .dispatcher],
         .extend: [.admin, .handler], .answer: [.admin, .handler],
         .approveExtension: [.admin, .dispatcher], .refuseExtension: [.admin, .dispatcher], .supervise: [.admin, .dispatcher],
+        .verdict: [.admin, .revisit], .unreachable: [.admin, .revisit], .check: [.admin, .dispatcher], .checkFinding: [.admin, .dispatcher],
+        .trackPage: [], .trackCase: [], .trackVerdict: [],  // public: the citizen has no token; the phone number is the check
         .unknownAction: Set(Role.allCases),
         .listTokens: [.admin], .createToken: [.admin], .revokeToken: [.admin],
     ]
 
     @Test func everyEndpointAndRoleDecidesAsExpected() {
         #expect(Set(Self.expected.keys) == Set(Endpoint.allCases), "every endpoint has an expectation")
-        #expect(AccessRules.publicEndpoints == [.health])
+        #expect(AccessRules.publicEndpoints == [.health, .trackPage, .trackCase, .trackVerdict])
         for endpoint in Endpoint.allCases where !AccessRules.publicEndpoints.contains(endpoint) {
             for role in Role.allCases {
                 switch AccessRules.decide(endpoint, role: role) {

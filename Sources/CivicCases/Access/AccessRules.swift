@@ -20,6 +20,9 @@ public enum Role: String, CaseIterable, Codable, Sendable {
     case intake
     /// Leaders and auditors: read status and the subtree's cases, personal data masked.
     case viewer
+    /// Return-visit operators (回访) at the city: read the subtree's cases with the citizen's phone, record the
+    /// verdict a call heard or that the citizen could not be reached.
+    case revisit
 }
 
 /// Every endpoint of the HTTP API, as the access table names it. A route names its endpoint when it is
@@ -31,6 +34,11 @@ public enum Endpoint: String, CaseIterable, Sendable {
     /// Time limits: the holder asks for more time and answers supervision orders; a dispatcher above grants,
     /// refuses and issues them.
     case extend, approveExtension = "approve_extension", refuseExtension = "refuse_extension", supervise, answer
+    /// The citizen's verdict at the city: a return visit records it (or that nobody answered); a dispatcher sends a
+    /// case to the third-party check and records its finding.
+    case verdict, unreachable, check, checkFinding = "check_finding"
+    /// Public tracking (no token): the page, a case's public view, the citizen's own verdict (phone checked, rate-limited).
+    case trackPage = "track_page", trackCase = "track_case", trackVerdict = "track_verdict"
     /// `POST /api/cases/:id/<not an action>`: answers 404 naming the actions.
     case unknownAction = "unknown_action"
     case listTokens = "list_tokens", createToken = "create_token", revokeToken = "revoke_token"
@@ -57,13 +65,13 @@ public enum AccessDecision: Equatable, Sendable {
 /// The access rules, pure and table-driven: endpoint × role → reach, then reach × case → allowed or why not.
 public enum AccessRules {
     /// Endpoints anyone may call without a token.
-    public static let publicEndpoints: Set<Endpoint> = [.health]
+    public static let publicEndpoints: Set<Endpoint> = [.health, .trackPage, .trackCase, .trackVerdict]
 
     /// The whole table. An absent role is forbidden.
     public static let table: [Endpoint: [Role: Reach]] = [
-        .status: [.admin: .node, .dispatcher: .node, .handler: .node, .viewer: .node],
-        .listCases: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree],
-        .showCase: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .intake: .ownCases],
+        .status: [.admin: .node, .dispatcher: .node, .handler: .node, .viewer: .node, .revisit: .node],
+        .listCases: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .revisit: .subtree],
+        .showCase: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .intake: .ownCases, .revisit: .subtree],
         .intake: [.admin: .node, .intake: .node],
         .accept: [.admin: .node, .handler: .heldByUnit],
         .progress: [.admin: .node, .handler: .heldByUnit],
@@ -76,7 +84,11 @@ public enum AccessRules {
         .refuseExtension: [.admin: .node, .dispatcher: .subtree],
         .supervise: [.admin: .node, .dispatcher: .subtree],
         .answer: [.admin: .node, .handler: .heldByUnit],
-        .unknownAction: [.admin: .node, .dispatcher: .node, .handler: .node, .intake: .node, .viewer: .node],
+        .verdict: [.admin: .node, .revisit: .subtree],
+        .unreachable: [.admin: .node, .revisit: .subtree],
+        .check: [.admin: .node, .dispatcher: .subtree],
+        .checkFinding: [.admin: .node, .dispatcher: .subtree],
+        .unknownAction: [.admin: .node, .dispatcher: .node, .handler: .node, .intake: .node, .viewer: .node, .revisit: .node],
         .listTokens: [.admin: .node],
         .createToken: [.admin: .node],
         .revokeToken: [.admin: .node],
@@ -122,7 +134,7 @@ public enum AccessRules {
     /// the cases its unit holds. Everyone else sees them masked.
     public static func seesPersonalData(_ principal: Principal, holder: String) -> Bool {
         switch principal.role {
-        case .admin, .dispatcher: true
+        case .admin, .dispatcher, .revisit: true
         case .handler: holder == principal.unit
         case .intake, .viewer: false
         }

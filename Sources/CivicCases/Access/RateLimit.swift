@@ -17,6 +17,12 @@ public struct TokenBucket: Sendable {
         return (1 - tokens) / rate
     }
 
+    /// The seconds until one request would be allowed, nil when one would be now; takes nothing.
+    public func wait(now: Double) -> Double? {
+        let t = min(burst, tokens + max(0, now - last) * rate)
+        return t >= 1 ? nil : (1 - t) / rate
+    }
+
     /// Whether the bucket has refilled completely (it can be forgotten).
     public func isFull(now: Double) -> Bool { tokens + max(0, now - last) * rate >= burst }
 }
@@ -30,6 +36,9 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
     private var buckets: [Key: TokenBucket] = [:]
 
     public init(rate: Double, burst: Double, capacity: Int = 10_000) { self.rate = rate; self.burst = burst; self.capacity = capacity }
+
+    /// What `take` would answer, without taking (a key never seen may go ahead).
+    public func wait(_ key: Key, now: Double) -> Double? { buckets[key]?.wait(now: now) }
 
     public mutating func take(_ key: Key, now: Double) -> Double? {
         if buckets.count >= capacity, buckets[key] == nil { buckets = buckets.filter { !$0.value.isFull(now: now) } }

@@ -6,7 +6,7 @@ import Foundation
 /// text (fixed-width UTC, ordered as the times are): the timer index is keyed by them and nothing is parsed to
 /// decide what falls due.
 public struct CaseTimer: Equatable, Sendable {
-    public enum Kind: String, Sendable { case response, handling, supervision }
+    public enum Kind: String, Sendable { case response, handling, supervision, verdict }
     public var kind: Kind
     /// The id of the event that started it; the timer events it gives rise to are named after it.
     public var clock: String
@@ -32,13 +32,16 @@ public enum TimerMark: Equatable, Hashable, Sendable, CustomStringConvertible {
     case warned
     case overdue
     case escalated(level: Int)
+    /// No verdict in time: the city closes the case as not evaluated.
+    case unrated
 
-    /// As it appears in event ids and in a case's `issued` list: warned, overdue, escalated-1, escalated-2.
+    /// As it appears in event ids and in a case's `issued` list: warned, overdue, escalated-1, escalated-2, unrated.
     public var description: String {
         switch self {
         case .warned: "warned"
         case .overdue: "overdue"
         case .escalated(let level): "escalated-\(level)"
+        case .unrated: "unrated"
         }
     }
 
@@ -46,6 +49,7 @@ public enum TimerMark: Equatable, Hashable, Sendable, CustomStringConvertible {
         switch text {
         case "warned": self = .warned
         case "overdue": self = .overdue
+        case "unrated": self = .unrated
         default:
             guard text.hasPrefix("escalated-"), let level = Int(text.dropFirst(10)), (1...9).contains(level) else { return nil }
             self = .escalated(level: level)
@@ -57,6 +61,7 @@ public enum TimerMark: Equatable, Hashable, Sendable, CustomStringConvertible {
         case .warned: .warned
         case .overdue: .overdue
         case .escalated: .escalated
+        case .unrated: .closed
         }
     }
 }
@@ -90,7 +95,7 @@ extension Case {
                          escalateText: attributes[TimerKeys.orderEscalateAt], issuedText: attributes[TimerKeys.orderIssued] ?? "")
     }
 
-    public var timers: [CaseTimer] { [limitTimer, orderTimer].compactMap { $0 } }
+    public var timers: [CaseTimer] { [limitTimer, orderTimer, verdictTimer].compactMap { $0 } }
 
     /// The node whose dispatcher issued the open supervision order.
     public var supervisionOrderBy: String? { state.isOpen ? attributes[TimerKeys.orderBy] : nil }
@@ -121,6 +126,8 @@ public enum TimerRules {
     /// schedule behind both the timer index (`nextFire`) and the events of a tick (`dueEvents`).
     public static func schedule(_ timer: CaseTimer, holder: String, me: TopologyNode) -> [(mark: TimerMark, at: String)] {
         guard let level = level(of: me, holder: holder) else { return [] }
+        // The time for a verdict is the city's: it takes verdicts, and it alone closes a case without one.
+        if timer.kind == .verdict { return me.tier == .city && !timer.hasIssued(.unrated) ? [(.unrated, timer.dueText)] : [] }
         var out: [(mark: TimerMark, at: String)] = []
         if level == 0 {
             if let warn = timer.warnText, warn < timer.dueText { out.append((.warned, warn)) }
@@ -158,6 +165,11 @@ public enum TimerRules {
     static func event(_ mark: TimerMark, timer: CaseTimer, case c: Case, issuer: String, at now: Date) -> CaseEvent {
         let what = timer.kind == .supervision ? "the supervision order's answer time" : "the \(timer.kind.rawValue) limit"
         let due = timer.dueText
+        let id = eventId(issuer: issuer, mark: mark, clock: timer.clock)
+        if mark == .unrated {
+            return CaseEvent(id: id, caseId: c.id, at: now, node: issuer, actor: "system", action: .closed, state: .closed, holder: c.holder,
+                             note: "closed without a verdict: none came by \(due)", data: [.clock: timer.clock, .due: due, .closedAs: ClosedAs.noEvaluation.rawValue])
+        }
         var data: [EventKey: String] = [.clock: timer.clock, .limit: timer.kind.rawValue, .due: due]
         let note: String
         switch mark {
@@ -166,8 +178,10 @@ public enum TimerRules {
         case .escalated(let level):
             data[.level] = String(level)
             note = "escalated to \(issuer) (level \(level)): \(what) of \(c.holder) ran out at \(due)"
+        case .unrated:
+            preconditionFailure("made above")
         }
-        return CaseEvent(id: eventId(issuer: issuer, mark: mark, clock: timer.clock), caseId: c.id, at: now, node: issuer, actor: "system",
+        return CaseEvent(id: id, caseId: c.id, at: now, node: issuer, actor: "system",
                          action: mark.action, state: c.state, holder: c.holder, note: note, data: data)
     }
 }

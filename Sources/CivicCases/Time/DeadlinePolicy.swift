@@ -98,10 +98,12 @@ public struct DeadlinePolicy: Codable, Sendable, Equatable {
     public var urgentTerms: [String]
     /// Warnings, escalation, extensions and supervision orders (分级督办); the defaults when the file says nothing.
     public var supervision: Supervision
-    enum CodingKeys: String, CodingKey { case rules, defaultRule = "default", urgentTerms = "urgent_terms", supervision }
+    /// How long the city waits for the citizen's verdict, how often it tries to reach them, how often it reopens.
+    public var verdicts: Verdicts
+    enum CodingKeys: String, CodingKey { case rules, defaultRule = "default", urgentTerms = "urgent_terms", supervision, verdicts }
 
-    public init(rules: [Rule], defaultRule: Rule, urgentTerms: [String] = [], supervision: Supervision = Supervision()) {
-        self.rules = rules; self.defaultRule = defaultRule; self.urgentTerms = urgentTerms; self.supervision = supervision
+    public init(rules: [Rule], defaultRule: Rule, urgentTerms: [String] = [], supervision: Supervision = Supervision(), verdicts: Verdicts = Verdicts()) {
+        self.rules = rules; self.defaultRule = defaultRule; self.urgentTerms = urgentTerms; self.supervision = supervision; self.verdicts = verdicts
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,6 +112,34 @@ public struct DeadlinePolicy: Codable, Sendable, Equatable {
         defaultRule = try c.decode(Rule.self, forKey: .defaultRule)
         urgentTerms = try c.decodeIfPresent([String].self, forKey: .urgentTerms) ?? []
         supervision = try c.decodeIfPresent(Supervision.self, forKey: .supervision) ?? Supervision()
+        verdicts = try c.decodeIfPresent(Verdicts.self, forKey: .verdicts) ?? Verdicts()
+    }
+
+    /// The citizen's verdict (群众评价) and the return visit (回访).
+    public struct Verdicts: Codable, Sendable, Equatable {
+        /// A resolved case with no verdict this long after its resolution is closed as not evaluated.
+        public var within: TimeLimit
+        /// Return visits that may fail to reach the citizen before the case is closed as unreachable.
+        public var maxAttempts: Int
+        /// How often an unsatisfied verdict reopens the case at its unit; after that it goes to the third-party check.
+        public var reopenLimit: Int
+        enum CodingKeys: String, CodingKey { case within, maxAttempts = "max_attempts", reopenLimit = "reopen_limit" }
+        public init(within: TimeLimit = TimeLimit(7, .calendarDays), maxAttempts: Int = 3, reopenLimit: Int = 1) {
+            self.within = within; self.maxAttempts = maxAttempts; self.reopenLimit = reopenLimit
+        }
+        public init(from decoder: any Decoder) throws {
+            let d = Verdicts()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            within = try c.decodeIfPresent(TimeLimit.self, forKey: .within) ?? d.within
+            maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+            reopenLimit = try c.decodeIfPresent(Int.self, forKey: .reopenLimit) ?? d.reopenLimit
+            guard maxAttempts >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .maxAttempts, in: c, debugDescription: "max_attempts must be at least 1 (return visits before a case is closed as unreachable)")
+            }
+            guard reopenLimit >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .reopenLimit, in: c, debugDescription: "reopen_limit must not be negative")
+            }
+        }
     }
 
     /// When a unit is warned, escalated, how often it may get more time, and how long it has to answer an order.

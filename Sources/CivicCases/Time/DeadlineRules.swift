@@ -12,6 +12,8 @@ import Foundation
 /// | resolved | the handling clock stops; the case was handled on time when it is resolved by the handling due time |
 /// | extension approved | the running limit restarts with the granted due time (a new clock, new warnings) |
 /// | supervision order | its answer-by clock starts for the holder; the answer stops it |
+/// | resolved | the city's clock for the citizen's verdict starts (`verdicts.within`) |
+/// | reopened (an unsatisfied verdict, a check that finds it not handled) | a new response clock for the unit |
 public enum DeadlineRules {
     public struct Clock: Sendable {
         public var policy: DeadlinePolicy
@@ -40,8 +42,9 @@ public enum DeadlineRules {
             event[.escalateAt] = escalations(after: due, holder: holder)
         }
         switch event.action {
-        case .dispatched, .assigned:
-            // An assignment that is only a recall request leaves the case where it is: no new clock.
+        case .dispatched, .assigned, .evaluated, .checked:
+            // An assignment that is only a recall request leaves the case where it is: no new clock; a verdict
+            // starts one only when it reopens the case.
             guard event.state == .dispatched else { return }
             let rule = rule()
             start(rule.response, dueKey: .responseDue, holder: event.holder)
@@ -54,6 +57,8 @@ public enum DeadlineRules {
             guard let until = event[.until].flatMap(WireDate.parse) else { return }
             event[.warnAt] = WireDate.format(TimeLimit.warning(from: event.at, due: until, left: supervision.warnWhenLeft, calendar: nil))
             event[.escalateAt] = escalations(after: until, holder: c.holder)
+        case .resolved:
+            event[.verdictDue] = WireDate.format(clock.policy.verdicts.within.due(from: event.at, calendar: clock.calendar))
         case .supervised:
             let answerBy = event[.answerBy].flatMap(WireDate.parse) ?? supervision.answerWithin.due(from: event.at, calendar: clock.calendar)
             event[.answerBy] = WireDate.format(answerBy)
@@ -80,7 +85,7 @@ public enum DeadlineRules {
             }
         }
         switch event.action {
-        case .dispatched, .assigned:
+        case .dispatched, .assigned, .evaluated, .checked:
             guard event.state == .dispatched else { return }
             stopLimits()
             startLimit(dueKey: "response_due", due: event[.responseDue])

@@ -26,6 +26,23 @@ enum CaseRequests {
         var until: String?
         /// RFC 3339: when a supervision order must be answered.
         var answer_by: String?
+        /// A verdict: satisfied, basically_satisfied or unsatisfied; whether the problem was solved; the citizen's words;
+        /// for an unsatisfied one, reopen or check instead of the policy's choice.
+        var satisfaction: String?
+        var solved: Bool?
+        var comment: String?
+        var then: String?
+        /// A third-party check's finding, and whether it upholds the handling.
+        var finding: String?
+        var upheld: Bool?
+    }
+
+    static func satisfaction(_ raw: String?) throws(APIError) -> Satisfaction {
+        guard let raw else { throw APIError(422, "missing_field", field: "satisfaction", "a verdict needs satisfaction: \(Satisfaction.allCases.map(\.rawValue).joined(separator: ", "))") }
+        guard let s = Satisfaction(rawValue: raw) else {
+            throw APIError(422, "bad_field", field: "satisfaction", "satisfaction must be one of \(Satisfaction.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(Logger.clip(raw, 40))\"")
+        }
+        return s
     }
 
     static func time(_ raw: String?, _ field: String) throws(APIError) -> Date? {
@@ -126,6 +143,22 @@ enum CaseRequests {
         case "answer":
             guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "answer needs a note") }
             return .answerSupervision(note: note)
+        case "verdict":
+            var then: UnsatisfiedRoute?
+            if let raw = r.then {
+                guard let route = UnsatisfiedRoute(rawValue: raw) else { throw APIError(422, "bad_field", field: "then", "then must be reopen or check") }
+                then = route
+            }
+            return .evaluate(Verdict(satisfaction: try satisfaction(r.satisfaction), solved: r.solved, comment: r.comment, source: .revisit), then: then)
+        case "unreachable":
+            return .revisitFailed(note: r.note ?? "")
+        case "check":
+            guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "check needs a reason") }
+            return .sendToCheck(reason: reason)
+        case "check_finding":
+            guard let upheld = r.upheld else { throw APIError(422, "missing_field", field: "upheld", "check_finding needs upheld: true (the handling stands) or false (reopen)") }
+            guard let finding = r.finding else { throw APIError(422, "missing_field", field: "finding", "check_finding needs the finding") }
+            return .recordCheck(upheld: upheld, finding: finding)
         default:
             throw APIError(404, "not_found", field: "action", "no action \"\(verb)\"; use \(CaseRoutes.actions.map(\.verb).joined(separator: ", "))")
         }

@@ -9,6 +9,7 @@ enum CaseRoutes {
     static let actions: [(verb: String, endpoint: Endpoint)] = [
         ("accept", .accept), ("progress", .progress), ("resolve", .resolve), ("return", .returnUp), ("assign", .assign), ("allow_return", .allowReturn),
         ("extend", .extend), ("approve_extension", .approveExtension), ("refuse_extension", .refuseExtension), ("supervise", .supervise), ("answer", .answer),
+        ("verdict", .verdict), ("unreachable", .unreachable), ("check", .check), ("check_finding", .checkFinding),
     ]
 
     static func add(to cases: RouteGroup, _ services: NodeServices) {

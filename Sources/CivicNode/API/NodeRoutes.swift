@@ -39,6 +39,7 @@ enum NodeRoutes {
         StatusRoutes.add(to: router, services)
         CaseRoutes.add(to: router.group("/api/cases"), services)
         TokenRoutes.add(to: router.group("/api/tokens"), services)
+        TrackRoutes.add(to: router, services)
         return router
     }
 }

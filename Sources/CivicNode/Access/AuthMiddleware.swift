@@ -9,6 +9,11 @@ final class AccessGate: @unchecked Sendable {
     var perToken: RateLimiter<String>?
     var perAddress: RateLimiter<String>?
     var unauthorized = 0, forbidden = 0, rateLimited = 0
+    /// Public tracking: requests per address, and wrong phone numbers per case (guessing a number's last four
+    /// digits takes at most 10,000 tries; five a case and then one a minute makes that take days).
+    var trackPerAddress = RateLimiter<String>(rate: 0.5, burst: 30)
+    var trackFailuresPerCase = RateLimiter<String>(rate: 1.0 / 60, burst: 5)
+    var trackRefused = 0
     let throttle = LogThrottle()
 
     init(perToken: Double, perAddress: Double) {

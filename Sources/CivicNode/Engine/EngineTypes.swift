@@ -84,7 +84,10 @@ extension CaseCommand {
             try CaseLimits.check(reason, "reason", max: CaseLimits.note)
         case .allowReturn(let reason), .requestExtension(let reason, _), .refuseExtension(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
         case .approveExtension(_, let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
-        case .supervise(let note, _), .answerSupervision(let note): try CaseLimits.check(note, "note", max: CaseLimits.note)
+        case .supervise(let note, _), .answerSupervision(let note), .revisitFailed(let note): try CaseLimits.check(note, "note", max: CaseLimits.note)
+        case .evaluate(let verdict, _): try CaseLimits.check(verdict.comment, "comment", max: CaseLimits.note)
+        case .sendToCheck(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
+        case .recordCheck(_, let finding): try CaseLimits.check(finding, "finding", max: CaseLimits.note)
         }
     }
 }

@@ -171,7 +171,7 @@ final class NodeEngine {
             throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
         }
         var event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now,
-                                        limits: deadlineClock.policy.supervision)
+                                        limits: deadlineClock.policy.supervision, verdicts: deadlineClock.policy.verdicts)
         if event.action == .assigned, let category = event[.category], let department = router.department(for: category, at: event.holder) {
             // Settling the topic by hand names the department just as automatic dispatch would have.
             event[.department] = department

@@ -27,14 +27,14 @@ final class SupervisionProjection: Projection {
     /// What the rows depend on: an event that changes none of it (most do not) costs nothing here.
     private struct Inputs: Equatable {
         var holder: String
-        var open: Bool
+        var state: CaseState
         var values: [String?]
         init(_ c: Case) {
             holder = c.holder
-            open = c.state.isOpen
+            state = c.state
             values = Self.keys.map { c.attributes[$0] }
         }
-        static let keys = ["clock", "issued", "response_due", "handling_due", "order", "order_issued", "extension_pending"]
+        static let keys = ["clock", "issued", "response_due", "handling_due", "order", "order_issued", "extension_pending", "verdict_clock", "verdict_issued"]
     }
 
     init(db: Database, me: TopologyNode) {
