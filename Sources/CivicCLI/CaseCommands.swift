@@ -29,9 +29,14 @@ enum CaseCommands {
         guard a.positional.count == 2 else { throw UsageError("case needs an action and a case id, e.g. `case show WH-20261121-000001`") }
         let (verb, id) = (a.positional[0], a.positional[1])
         if verb == "show" { return try call("GET", a, "/api/cases/\(id)", nil) }
-        var body: [String: String] = [:]
-        for key in ["note", "reply", "reason", "until"] { if let v = a[key] { body[key] = v } }
+        var body: [String: Any] = [:]
+        for key in ["note", "reply", "reason", "until", "satisfaction", "comment", "then", "finding"] { if let v = a[key] { body[key] = v } }
         if let t = a["answer-by"] { body["answer_by"] = t }
+        for key in ["solved", "upheld"] {
+            guard let v = a[key] else { continue }
+            guard let yes = ["yes": true, "true": true, "no": false, "false": false][v] else { throw UsageError("--\(key) \(v): use yes or no") }
+            body[key] = yes
+        }
         // The CLI's short verbs for the extension answers; every other verb is the endpoint's own name.
         let endpoint = ["approve": "approve_extension", "refuse": "refuse_extension"][verb] ?? verb.replacingOccurrences(of: "-", with: "_")
         return try call("POST", a, "/api/cases/\(id)/\(endpoint)", body)

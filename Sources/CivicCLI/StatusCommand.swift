@@ -48,6 +48,7 @@ enum StatusCommand {
         lines.append("self:    \(describe(r.counters.own))")
         lines.append("subtree: \(describe(r.counters.subtree))")
         lines.append("time limits (subtree): \(describeLimits(r.counters.subtree))")
+        lines.append("verdicts (subtree): \(describeVerdicts(r.counters.subtree))")
         if !r.children.isEmpty {
             lines.append("")
             let header = ["UNIT", "NAME", "LINK", "LAST HEARD", "OUTBOX", "ACKED", "APPLIED", "RECEIVED", "OPEN", "PENDING", "RESOLVED", "RETURNED", "OVERDUE", "ESCALATED"]
@@ -101,6 +102,15 @@ enum StatusCommand {
         func v(_ k: String) -> Int { s[k] ?? 0 }
         return "near due \(v("near_due")), overdue \(v("overdue")), escalated \(v("escalated")), orders open \(v("orders_open")), "
             + "extensions pending \(v("extensions_pending")); replied on time \(v("replied_on_time")), late \(v("replied_late"))"
+    }
+
+    /// The citizen's verdicts (群众评价): waiting, under check, the satisfaction rate and how cases closed.
+    static func describeVerdicts(_ c: Counters) -> String {
+        func v(_ k: String) -> Int { c.verdicts[k] ?? 0 }
+        let rate = c.satisfactionRate.map { "\(Int(($0 * 1000).rounded()) / 10).\(Int(($0 * 1000).rounded()) % 10)%" } ?? "-"
+        return "awaiting \(c.awaitingVerdict), under check \(c.byState["checking"] ?? 0), satisfaction \(rate) "
+            + "(satisfied \(v("satisfied")), basically \(v("basically_satisfied")), unsatisfied \(v("unsatisfied"))); reopened \(v("reopened")), "
+            + "closed without a verdict \(v("closed_no_evaluation")), unreachable \(v("closed_unreachable"))"
     }
 
     /// Left-aligned columns; width counts CJK characters as two cells.

@@ -175,7 +175,7 @@ public final class MeshNode: @unchecked Sendable {
                 counters: links.counters, manualQueue: (try? result.get()) ?? [],
                 store: .init(queueDepth: store.queueDepth, batches: stats.batches, operations: stats.operations),
                 access: .init(unauthorized: gate.unauthorized, forbidden: gate.forbidden, rateLimited: gate.rateLimited),
-                deadlines: .init(links.counters))
+                deadlines: .init(links.counters), verdicts: .init(links.counters))
             done(report)
         }
     }

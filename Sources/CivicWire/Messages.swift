@@ -11,7 +11,10 @@ public let meshProtocolVersion = 2
 /// - `open-vocabulary`: unknown case actions and states are stored, forwarded and acknowledged.
 /// - `recall`: `recall_requested` / `handed_up` (docs/protocol.md §3.2.2).
 /// - `ruling`: `assigned` with `data.ruling`, and `return_allowed`.
-public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling", "deadlines"]
+/// - `deadlines`: the timer, extension and supervision actions (docs/protocol.md §3.2.3).
+/// - `verdicts`: `evaluated`, `revisit_failed`, `check_requested`, `checked`, `closed` and the states `closed` and
+///   `checking` (§3.2.4). A peer without it keeps a resolved case as resolved.
+public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling", "deadlines", "verdicts"]
 
 /// Every message on a mesh link, one JSON object per line. See docs/protocol.md.
 public enum MeshMessage: Sendable, Equatable {

@@ -157,10 +157,6 @@ enum VerdictRules {
         }
     }
 
-    /// The verdict counters (`Counters.verdicts`): totals of events about cases the scope's units resolved.
-    static let totals = ["satisfied", "basically_satisfied", "unsatisfied", "solved", "not_solved", "reopened", "checks",
-                         "closed_verdict", "closed_no_evaluation", "closed_unreachable", "closed_check_upheld"]
-
     static func totals(for event: CaseEvent) -> [String] {
         var out: [String] = []
         if event.action == .evaluated, let s = event[.satisfaction] { out.append(s) }
@@ -170,6 +166,12 @@ enum VerdictRules {
         if let closedAs = event[.closedAs], event.state == .closed { out.append("closed_" + closedAs) }
         return out
     }
+}
+
+/// The verdict counters (`Counters.verdicts`): totals of events about cases the scope's units resolved.
+public enum VerdictCounts {
+    public static let totals = ["satisfied", "basically_satisfied", "unsatisfied", "solved", "not_solved", "reopened", "checks",
+                                "closed_verdict", "closed_no_evaluation", "closed_unreachable", "closed_check_upheld"]
 }
 
 /// The attribute keys a case keeps the verdict under (folded from the events).

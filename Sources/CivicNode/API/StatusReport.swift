@@ -70,6 +70,40 @@ public struct StatusReport: Codable, Sendable {
     /// due (warned), overdue, escalated, under a supervision order, waiting for an extension answer, and the
     /// totals of warnings, escalations, extensions and replies on time or late. From the counters, never a scan.
     public var deadlines: DeadlineFigures?
+    /// The citizen's verdicts for cases resolved here (`self`) and anywhere below (`subtree`): cases waiting for a
+    /// verdict or under the third-party check, the satisfaction rate, and the totals (satisfied, reopened, closed
+    /// without a verdict…). From the counters, never a scan; absent from older nodes.
+    public var verdicts: VerdictFigures?
+
+    public struct VerdictFigures: Codable, Sendable {
+        public struct Scope: Codable, Sendable {
+            public var awaitingVerdict: Int
+            public var checking: Int
+            /// Satisfied and basically satisfied over verdicts given; nil before the first. Cases closed without a
+            /// verdict are not in it.
+            public var satisfactionRate: Double?
+            public var totals: [String: Int]
+            enum CodingKeys: String, CodingKey { case awaitingVerdict = "awaiting_verdict", checking, satisfactionRate = "satisfaction_rate", totals }
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(awaitingVerdict, forKey: .awaitingVerdict)
+                try c.encode(checking, forKey: .checking)
+                try c.encode(satisfactionRate, forKey: .satisfactionRate)  // null, not absent, before the first verdict
+                try c.encode(totals, forKey: .totals)
+            }
+        }
+        public var own: Scope
+        public var subtree: Scope
+        enum CodingKeys: String, CodingKey { case own = "self", subtree }
+        public init(_ counters: CounterSet) {
+            func scope(_ c: Counters) -> Scope {
+                Scope(awaitingVerdict: c.awaitingVerdict, checking: c.byState[CaseState.checking.rawValue] ?? 0, satisfactionRate: c.satisfactionRate,
+                      totals: Dictionary(uniqueKeysWithValues: VerdictCounts.totals.map { ($0, c.verdicts[$0] ?? 0) }))
+            }
+            own = scope(counters.own)
+            subtree = scope(counters.subtree)
+        }
+    }
 
     public struct DeadlineFigures: Codable, Sendable {
         public var own: [String: Int]
@@ -94,7 +128,7 @@ public struct StatusReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, tier, name, version, protocolVersion = "protocol", startedAt = "started_at", uptimeSeconds = "uptime_seconds"
-        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store, access, deadlines
+        case http, mesh, parent, children, counters, manualQueue = "manual_queue", store, access, deadlines, verdicts
     }
 }
 
