@@ -151,4 +151,64 @@ import Testing
         }
         city.stopAll()
     }
+
+    /// The verdict steps are the city's: SIGKILL the city right after it acknowledged a verdict (before its links
+    /// could send it), and kill it again just before a resolved case's time for a verdict runs out; kill the
+    /// district while the reopening travels. Each verdict step ends up exactly once at city, district and street.
+    @Test(.timeLimit(.minutes(3))) func killingTheCityAroundAVerdictAndAroundTheVerdictTimeKeepsEachStepOnce() throws {
+        var topology = Self.topology
+        var policy = DeadlinePolicy.sample
+        policy.verdicts.within = TimeLimit(24, .hours)  // 6 s of wall time at 14,400×
+        topology.deadlines = policy
+        let speed = Self.timerSpeed
+        // Case time = anchor + (wall − anchor) × speed, from the moment the test starts.
+        let anchor = Date()
+        let city = try ProcessCity(topology: topology, label: "verdictcrash") { config in
+            config.clockSpeed = speed
+            config.clockAnchor = anchor
+        }
+        for id in ["city", "d1", "s11"] { try city.start(id) }
+        #expect(eventually { ["d1", "s11"].allSatisfy { (try? API.get(city.url($0, "/status")).string("parent", "state")) == "up" } })
+        func resolved(_ subject: String) throws -> String {
+            let created = try API.post(city.url("city", "/api/cases"), ["subject": subject, "division": "990101001", "channel": "hotline", "citizen_phone": "13500000009"])
+            let id = try #require(created.string("id"), "\(created.text)")
+            #expect(eventually { (try? API.get(city.url("s11", "/api/cases/\(id)")).string("case", "state")) == "dispatched" })
+            #expect(try API.post(city.url("s11", "/api/cases/\(id)/accept"), [:]).status == 200)
+            #expect(try API.post(city.url("s11", "/api/cases/\(id)/resolve"), ["reply": "已处理"]).status == 200)
+            #expect(eventually { (try? API.get(city.url("city", "/api/cases/\(id)")).string("case", "state")) == "resolved" })
+            return id
+        }
+        let judged = try resolved("路灯不亮"), silent = try resolved("井盖松动")
+
+        // An unsatisfied verdict: acknowledged, then the city dies at once, and the district too.
+        let verdict = try API.post(city.url("city", "/track/\(judged)/verdict"), ["phone": "0009", "satisfaction": "unsatisfied", "comment": "没修好"], token: "")
+        #expect(verdict.status == 200 && verdict.string("state") == "dispatched", "\(verdict.text)")
+        city.kill9("city")
+        city.kill9("d1")
+        try city.start("d1")
+        try city.start("city")
+        #expect(eventually { (try? API.get(city.url("s11", "/api/cases/\(judged)")).string("case", "state")) == "dispatched" }, "the reopening reached the street")
+
+        // The silent case: the city is down when its time for a verdict runs out, and closes it when it is back.
+        let due = try #require((try API.get(city.url("city", "/api/cases/\(silent)")).string("case", "attributes", "verdict_due")).flatMap(WireDate.parse))
+        let untilDue = anchor.addingTimeInterval(due.timeIntervalSince(anchor) / speed).timeIntervalSinceNow
+        #expect(untilDue > 0.3, "the verdict time is still ahead: \(untilDue) s")
+        if untilDue > 0.1 { Thread.sleep(forTimeInterval: untilDue - 0.1) }
+        city.kill9("city")
+        Thread.sleep(forTimeInterval: 0.5)
+        try city.start("city")
+
+        func steps(_ id: String, at node: String) -> [String] {
+            let history = (try? API.get(city.url(node, "/api/cases/\(id)")).array("history")) ?? nil
+            return (history ?? []).filter { ["evaluated", "closed"].contains($0["action"] as? String ?? "") }.map { "\($0["action"] as? String ?? "")@\($0["node"] as? String ?? "")" }
+        }
+        #expect(eventually(timeout: 30) { ["city", "d1", "s11"].allSatisfy { steps(judged, at: $0) == ["evaluated@city"] && steps(silent, at: $0) == ["closed@city"] } },
+                "\(["city", "d1", "s11"].map { "\($0): \(steps(judged, at: $0)) \(steps(silent, at: $0))" })")
+        Thread.sleep(forTimeInterval: 1)
+        for node in ["city", "d1", "s11"] {
+            #expect(steps(judged, at: node) == ["evaluated@city"] && steps(silent, at: node) == ["closed@city"], "exactly once at \(node)")
+            #expect((try? API.get(city.url(node, "/api/cases/\(silent)")).string("case", "attributes", "closed_as")) == "no_evaluation", "\(node)")
+        }
+        city.stopAll()
+    }
 }
