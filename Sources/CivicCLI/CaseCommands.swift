@@ -19,6 +19,7 @@ enum CaseCommands {
         guard let id = a.positional.first else { throw UsageError("assign needs a case id") }
         var body: [String: Any] = ["target": try a.required("target")]
         if let category = a["category"] { body["category"] = category }
+        if let department = a["department"] { body["department"] = department }
         if let reason = a["reason"] { body["reason"] = reason }
         if a.has("ruling") { body["ruling"] = true }
         return try call("POST", a, "/api/cases/\(id)/assign", body)
@@ -30,7 +31,8 @@ enum CaseCommands {
         let (verb, id) = (a.positional[0], a.positional[1])
         if verb == "show" { return try call("GET", a, "/api/cases/\(id)", nil) }
         var body: [String: Any] = [:]
-        for key in ["note", "reply", "reason", "until", "satisfaction", "comment", "then", "finding"] { if let v = a[key] { body[key] = v } }
+        for key in ["note", "reply", "reason", "until", "satisfaction", "comment", "then", "finding", "part"] { if let v = a[key] { body[key] = v } }
+        if let units = a["units"] { body["units"] = units.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if let t = a["answer-by"] { body["answer_by"] = t }
         for key in ["solved", "upheld"] {
             guard let v = a[key] else { continue }
@@ -47,6 +49,7 @@ enum CaseCommands {
         var pairs = ["state", "node", "limit", "after"].compactMap { k in a[k].map { "\(k)=\(percentEncode($0))" } }
         if a.has("overdue") { pairs.append("overdue=true") }
         if a.has("supervised") { pairs.append("supervised=true") }
+        if a.has("parts") { pairs.append("parts=true") }
         if let t = a["due-before"] { pairs.append("due_before=\(percentEncode(t))") }
         let query = pairs.joined(separator: "&")
         return try call("GET", a, "/api/cases" + (query.isEmpty ? "" : "?" + query), nil)

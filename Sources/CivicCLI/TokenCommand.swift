@@ -14,7 +14,7 @@ enum TokenCommand {
             let raw = try a.required("role")
             guard let role = Role(rawValue: raw) else { throw UsageError("--role \(raw): use one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
             guard let lifetime = TokenTable.parseLifetime(a["expires"] ?? "90d") else { throw UsageError("--expires \(a["expires"] ?? ""): use e.g. 90d, 12h, 30m or never") }
-            let issued = try NodeTokens.create(config: config, role: role, unit: a["unit"], name: a["name"], lifetime: lifetime)
+            let issued = try NodeTokens.create(config: config, role: role, unit: a["unit"], name: a["name"], lifetime: lifetime, department: a["department"])
             let r = issued.record
             printError("token \(r.name): \(r.role.rawValue) of \(r.unit) at \(config.id), expires \(r.expiresAt.map(WireDateText.text) ?? "never"); it is shown only now")
             print(issued.token)

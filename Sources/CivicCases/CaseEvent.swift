@@ -35,13 +35,21 @@ public struct CaseAction: RawRepresentable, Codable, Sendable, Hashable, CustomS
     public static let checkRequested = CaseAction("check_requested")    // a dispatcher sends the case to the third-party check
     public static let checked = CaseAction("checked")                   // the check's finding: closed, or reopened
     public static let closed = CaseAction("closed")                     // closed without a verdict: none in time, or unreachable
+    // Co-handling (协办) and summonses (吹哨报到): annotations; the lead keeps the case.
+    public static let coHandlingRequested = CaseAction("co_handling_requested") // a dispatcher names co-handling units, each gets a part
+    public static let partAccepted = CaseAction("part_accepted")        // a co-handling unit signs for its part
+    public static let partAnswered = CaseAction("part_answered")        // it answers its part
+    public static let partReleased = CaseAction("part_released")        // the dispatcher lets it off
+    public static let summoned = CaseAction("summoned")                 // a street summons departments above it (吹哨)
+    public static let reported = CaseAction("reported")                 // a summoned department reports (报到)
 
     /// The actions this release knows.
     public static let allCases: [CaseAction] = [.created, .dispatched, .assigned, .queued, .accepted, .progress, .resolved, .returned,
                                                 .linked, .returnAllowed, .recallRequested, .handedUp,
                                                 .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused,
                                                 .supervised, .supervisionAnswered,
-                                                .evaluated, .revisitFailed, .checkRequested, .checked, .closed]
+                                                .evaluated, .revisitFailed, .checkRequested, .checked, .closed,
+                                                .coHandlingRequested, .partAccepted, .partAnswered, .partReleased, .summoned, .reported]
     public var isKnown: Bool { Self.allCases.contains(self) }
     public var description: String { rawValue }
 

@@ -29,7 +29,9 @@ public enum CaseCommand: Sendable, Equatable {
     /// A dispatcher above the holder may also recall a case held below and assign it anew: `reason` is then
     /// required and recorded. `ruling` (裁定) settles a case that has bounced: the unit it goes to cannot
     /// return it again until the ruling node allows it.
-    case assign(target: String, category: String? = nil, reason: String? = nil, ruling: Bool = false)
+    /// `department`: one of the target unit's departments, which then holds the case there (a district's 水务局,
+    /// the city's own bureaus: the target may be this node itself).
+    case assign(target: String, category: String? = nil, reason: String? = nil, ruling: Bool = false, department: String? = nil)
     /// The node that gave a ruling lets the unit return the case again.
     case allowReturn(reason: String)
     /// The holder asks for more time on its running limit (延期申请), optionally naming the due time it wants.
@@ -50,6 +52,16 @@ public enum CaseCommand: Sendable, Equatable {
     case sendToCheck(reason: String)
     /// The third-party check's finding: the handling is upheld (closed) or not (reopened at the same unit).
     case recordCheck(upheld: Bool, finding: String)
+    /// A dispatcher at the holder or above names co-handling units (协办): "node" or "node/department".
+    case coHandle(units: [String], note: String)
+    /// The street holding the case summons departments of its district or the city (吹哨).
+    case summon(units: [String], note: String)
+    /// A co-handling unit signs for its part.
+    case partAccept(part: String)
+    /// A co-handling unit answers its part; a summoned department reports (报到).
+    case partAnswer(part: String, note: String)
+    /// The dispatcher that named a part (or one above) releases the unit from it.
+    case partRelease(part: String, reason: String)
 }
 
 /// Case attributes the workflow keeps (typed accessors: each key is spelled once, here).
@@ -66,6 +78,12 @@ extension Case {
             attributes["ruling"] = newValue?.unit
             attributes["ruled_by"] = newValue?.by
         }
+    }
+    /// The department of the holding unit that holds the case (sent to it by a dispatch or an assignment); nil
+    /// when the unit as a whole holds it.
+    public var holdingDepartment: String? {
+        get { attributes["holding_department"] }
+        set { attributes["holding_department"] = newValue }
     }
     /// A recall a dispatcher above asked for and the holder has not carried out yet.
     public var recall: (by: String, to: String, reason: String)? {
@@ -85,8 +103,8 @@ extension Case {
     /// The attributes `CaseRules.fold` derives from events. A header that travels with its events (a dispatch
     /// to a node new to the case, a replay of the log) drops them first: folding the events again would
     /// otherwise count a return twice.
-    public static let foldedAttributeKeys: Set<String> = (["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason",
-                                                          "response_due", "handling_due", "deadline_rule"] as Set<String>).union(TimerKeys.all).union(VerdictKeys.all)
+    public static let foldedAttributeKeys: Set<String> = (["returns", "ruling", "ruled_by", "recall_by", "recall_to", "recall_reason", "holding_department",
+                                                          "response_due", "handling_due", "deadline_rule"] as Set<String>).union(TimerKeys.all).union(VerdictKeys.all).union([PartKeys.parts])
 
     /// The case without what its events fold into it: the base the events are folded onto.
     public var withoutFoldedAttributes: Case {
@@ -105,6 +123,8 @@ extension CaseAction {
             return "deadlines"
         case .evaluated, .revisitFailed, .checkRequested, .checked, .closed:
             return "verdicts"
+        case .coHandlingRequested, .partAccepted, .partAnswered, .partReleased, .summoned, .reported:
+            return "parts"
         default:
             return nil
         }
@@ -116,7 +136,7 @@ extension CaseAction {
         switch self {
         case .linked, .returnAllowed, .recallRequested,
              .warned, .overdue, .escalated, .extensionRequested, .extensionApproved, .extensionRefused, .supervised, .supervisionAnswered,
-             .revisitFailed:
+             .revisitFailed, .coHandlingRequested, .partAccepted, .partAnswered, .partReleased, .summoned, .reported:
             return false
         default: return true
         }
@@ -147,7 +167,17 @@ public enum CaseRules {
         c.updatedAt = max(c.updatedAt, event.at)
         DeadlineRules.fold(event, into: &c)
         VerdictRules.fold(event, into: &c)
+        PartRules.fold(event, into: &c)
         switch event.action {
+        case .dispatched, .assigned, .returned, .handedUp:
+            // A move names the department that now holds the case, or none (the unit as a whole).
+            if event.state == .dispatched || event.state == .returned || event.state == .pending { c.holdingDepartment = event[.departmentHolds] }
+        default:
+            break
+        }
+        switch event.action {
+        case .dispatched:
+            if let department = event[.department] { c.attributes["department"] = department }
         case .assigned:
             if let category = event[.category] { c.category = category }
             if let department = event[.department] { c.attributes["department"] = department }
@@ -187,8 +217,11 @@ public enum CaseRules {
     ///   - node: the acting node; `parent` is its parent id (nil for the city); `subtree` its own topology subtree.
     public static func event(
         for command: CaseCommand, on c: Case, node: TopologyNode, parent: String?, actor: String,
-        eventId: String, at: Date, limits: DeadlinePolicy.Supervision = .init(), verdicts: DeadlinePolicy.Verdicts = .init()
+        eventId: String, at: Date, limits: DeadlinePolicy.Supervision = .init(), verdicts: DeadlinePolicy.Verdicts = .init(),
+        find: ((String) -> TopologyNode?)? = nil
     ) throws(CaseRuleError) -> CaseEvent {
+        // Part steps are made where the part is, or by the dispatcher that names it (PartRules).
+        if let event = try PartRules.event(for: command, on: c, node: node, find: find ?? node.find, actor: actor, eventId: eventId, at: at) { return event }
         // Verdict steps are the city's, whoever holds the case (VerdictRules).
         if let event = try VerdictRules.event(for: command, on: c, node: node, actor: actor, eventId: eventId, at: at, policy: verdicts) { return event }
         // A dispatcher above the holder may recall (assign with a reason) or lift its own ruling; all else is the holder's.
@@ -225,9 +258,11 @@ public enum CaseRules {
             preconditionFailure("answered by SupervisionRules")
         case .evaluate, .revisitFailed, .sendToCheck, .recordCheck:
             preconditionFailure("answered by VerdictRules")
+        case .coHandle, .summon, .partAccept, .partAnswer, .partRelease:
+            preconditionFailure("answered by PartRules")
         case .accept:
-            guard node.tier == .street else {
-                throw CaseRuleError(.wrongTier, field: "tier", "only a street signs for cases; \(node.id) is a \(node.tier.rawValue)")
+            guard node.tier == .street || c.holdingDepartment != nil else {
+                throw CaseRuleError(.wrongTier, field: "tier", "a street, or a department the case was sent to, signs for cases; \(node.id) is a \(node.tier.rawValue) and the case is with no department of it")
             }
             try require([.dispatched], "accept")
             return make(.accepted, .accepted, holder: node.id)
@@ -236,6 +271,10 @@ public enum CaseRules {
             return make(.progress, .accepted, holder: node.id, note: try nonEmpty(note, "note"))
         case .resolve(let reply):
             try require([.accepted], "resolve")
+            let waiting = c.openCoHandlingParts
+            guard waiting.isEmpty else {
+                throw CaseRuleError(.badTransition, field: "parts", "the lead resolves \(c.id) once every co-handling part is answered or released; open: \(waiting.map { "\($0.id) (\($0.label))" }.joined(separator: ", "))")
+            }
             let text = try nonEmpty(reply, "reply")
             return make(.resolved, .resolved, holder: node.id, note: text, data: [.reply: text])
         case .returnUp(let reason):
@@ -248,11 +287,16 @@ public enum CaseRules {
             }
             let text = try nonEmpty(reason, "reason")
             return make(.returned, .returned, holder: parent, note: text, data: [.reason: text, .from: node.id])
-        case .assign(let target, let category, let reason, let ruling):
-            guard target != node.id, let path = node.path(to: target) else {
-                throw CaseRuleError(.badTarget, field: "target", "\(target) is not a unit below \(node.id)")
+        case .assign(let target, let category, let reason, let ruling, let department):
+            guard target != node.id || department != nil, let path = node.path(to: target), let targetNode = node.find(target) else {
+                throw CaseRuleError(.badTarget, field: "target", "\(target) is not a unit below \(node.id) (name a department to assign to one of \(node.id)'s own)")
+            }
+            if let department, !targetNode.hasDepartment(department) {
+                let known = targetNode.departments.isEmpty ? "it has none" : "it has \(targetNode.departments.joined(separator: ", "))"
+                throw CaseRuleError(.badTarget, field: "department", "\(target) has no department \(department); \(known)")
             }
             var data: [EventKey: String] = [.target: target]
+            if let department { data[.departmentHolds] = department; data[.department] = department }
             var note: String?
             if isAbove {
                 // A recall: the holder carries it out (only the holder moves a case), handing it up to this node,

@@ -12,6 +12,7 @@ public struct EventKey: RawRepresentable, Hashable, Sendable, ExpressibleByStrin
     public static let phone: EventKey = "phone"                // the caller of a repeat report
     public static let category: EventKey = "category"          // the topic an operator set when assigning
     public static let department: EventKey = "department"      // the catalogue department that topic maps to
+    public static let departmentHolds: EventKey = "holding_department" // the department of the target unit a move gives the case to
     public static let recall: EventKey = "recall"              // "done" on the assignment that completes a recall
     public static let ruling: EventKey = "ruling"              // "true" on an assignment that is a ruling (裁定)
     public static let reply: EventKey = "reply"                // the answer to the citizen

@@ -48,6 +48,11 @@ public enum PeerRules {
                 return Refusal("not_in_subtree", "event \(event.id) happened at \(event.node), outside \(child)'s subtree")
             }
             if let stored {
+                // A part's unit speaks for its part (co-handling, a summons) wherever the lead is, and only annotates.
+                if let partId = event[.part], let part = stored.part(partId), subtree.contains(part.unit),
+                   event.holder == stored.holder, event.state == stored.state, !event.action.movesCase {
+                    return nil
+                }
                 guard subtree.contains(stored.holder) else {
                     return Refusal("not_in_subtree", "case \(event.caseId) is held by \(stored.holder), not in \(child)'s subtree: \(child) may not change it")
                 }

@@ -7,8 +7,11 @@ public struct Placement: Sendable, Equatable {
     /// Units that fit equally well (ambiguous) — shown to the operator.
     public var candidates: [String]
     public var reason: String
-    public init(target: String?, candidates: [String] = [], reason: String) {
-        self.target = target; self.candidates = candidates; self.reason = reason
+    /// The department of `target` that handles the case (the catalogue's, where `handled_at` sends the topic to a
+    /// tier's department); nil when the unit as a whole has it (a street) or routes it further down.
+    public var department: String?
+    public init(target: String?, candidates: [String] = [], reason: String, department: String? = nil) {
+        self.target = target; self.candidates = candidates; self.reason = reason; self.department = department
     }
 }
 
@@ -16,7 +19,7 @@ public struct Placement: Sendable, Equatable {
 /// operator. Nothing is guessed, and a case never goes back into the subtree of a unit that returned it.
 public enum RoutingRules {
     public enum Decision: Equatable, Sendable {
-        case dispatch(target: String, path: [String], reason: String)
+        case dispatch(target: String, path: [String], reason: String, department: String? = nil)
         case queue(reason: String, candidates: [String])
     }
 
@@ -25,8 +28,10 @@ public enum RoutingRules {
         if let returner = returners.sorted().first(where: { me.find($0)?.contains(target) ?? false }) {
             return .queue(reason: "\(placement.reason); but \(returner) returned the case, so an operator decides", candidates: [])
         }
+        // A department of this very node may be the one: the case goes to it here (no route down).
+        if target == me.id, let department = placement.department { return .dispatch(target: target, path: [target], reason: placement.reason, department: department) }
         guard target != me.id, let path = me.path(to: target) else { return .queue(reason: placement.reason, candidates: placement.candidates) }
-        return .dispatch(target: target, path: path, reason: placement.reason)
+        return .dispatch(target: target, path: path, reason: placement.reason, department: placement.department)
     }
 }
 
@@ -49,8 +54,18 @@ public enum PropagationRules {
     public static func sends(_ event: CaseEvent, case c: Case, me: TopologyNode, parent: String?, origin: Origin) -> [Send] {
         var out: [Send] = []
         if let parent, origin != .parent { out.append(.update(parent)) }
-        if let child = childTowards(c.holder, from: me), origin != .child(child) {
+        let towardsHolder = childTowards(c.holder, from: me)
+        if let child = towardsHolder, origin != .child(child) {
             out.append(event.action == .dispatched || event.action == .assigned ? .dispatch(child) : .update(child))
+        }
+        // Every unit with a part hears of the case too; the event that names it brings the whole case down.
+        guard c.attributes["parts"] != nil else { return out }
+        let named = Set(event[.units].map { CasePart.parse($0).unit })
+        var seen: Set<String> = towardsHolder.map { [$0] } ?? []
+        for part in c.parts {
+            guard let child = childTowards(part.unit, from: me), origin != .child(child), seen.insert(child).inserted else { continue }
+            let bringsCase = (event.action == .coHandlingRequested || event.action == .summoned) && named.contains { childTowards($0, from: me) == child }
+            out.append(bringsCase ? .dispatch(child) : .update(child))
         }
         return out
     }

@@ -27,18 +27,22 @@ public struct TopologyNode: Codable, Sendable, Equatable {
     public var codes: [String]
     /// Extra names people use for the place, beyond the ones derived from `name`.
     public var aliases: [String]
+    /// The unit's departments (a district's 城管局, 水务局…; a street's 城建科…): each may hold, sign for, handle,
+    /// resolve and return cases at this node. The topology adds the catalogue's departments for the unit's tier.
+    public var departments: [String]
     public var children: [TopologyNode]
 
-    public init(id: String, tier: Tier, name: String, codes: [String] = [], aliases: [String] = [], children: [TopologyNode] = []) {
+    public init(id: String, tier: Tier, name: String, codes: [String] = [], aliases: [String] = [], departments: [String] = [], children: [TopologyNode] = []) {
         self.id = id
         self.tier = tier
         self.name = name
         self.codes = codes
         self.aliases = aliases
+        self.departments = departments
         self.children = children
     }
 
-    enum CodingKeys: String, CodingKey { case id, tier, name, codes, aliases, children }
+    enum CodingKeys: String, CodingKey { case id, tier, name, codes, aliases, departments, children }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -47,7 +51,27 @@ public struct TopologyNode: Codable, Sendable, Equatable {
         name = try c.decode(String.self, forKey: .name)
         codes = try c.decodeIfPresent([String].self, forKey: .codes) ?? []
         aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        departments = try c.decodeIfPresent([String].self, forKey: .departments) ?? []
         children = try c.decodeIfPresent([TopologyNode].self, forKey: .children) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(tier, forKey: .tier)
+        try c.encode(name, forKey: .name)
+        try c.encode(codes, forKey: .codes)
+        try c.encode(aliases, forKey: .aliases)
+        if !departments.isEmpty { try c.encode(departments, forKey: .departments) }
+        try c.encode(children, forKey: .children)
+    }
+
+    public func hasDepartment(_ name: String) -> Bool { departments.contains(name) }
+
+    /// The node of this subtree at `tier` on the way down to `id` (the district of a street…).
+    public func ancestor(of id: String, at tier: Tier) -> TopologyNode? {
+        guard let path = path(to: id) else { return nil }
+        return path.lazy.compactMap { find($0) }.first { $0.tier == tier }
     }
 
     /// Every node of this subtree, depth first, this node first.
@@ -86,16 +110,40 @@ public struct Topology: Codable, Sendable, Equatable {
     public var deadlines: DeadlinePolicy?
     /// The working-day calendar, in the calendar file's shape; nil: mainland China 2026 (built in).
     public var calendar: WorkCalendar.File?
+    /// Category → the tier whose department handles it (`"劳动和社会保障": "district"`): a case placed at a street
+    /// goes to that department of the street's district (or of the city) instead. A category not named here is
+    /// handled by the unit the place names.
+    public var handledAt: [String: Tier]
 
-    public init(casePrefix: String, root: TopologyNode, catalogue: [String: [String: String]] = [:], deadlines: DeadlinePolicy? = nil, calendar: WorkCalendar.File? = nil) {
+    public init(casePrefix: String, root: TopologyNode, catalogue: [String: [String: String]] = [:], deadlines: DeadlinePolicy? = nil,
+                calendar: WorkCalendar.File? = nil, handledAt: [String: Tier] = [:]) {
         self.casePrefix = casePrefix
         self.root = root
         self.catalogue = catalogue
         self.deadlines = deadlines
         self.calendar = calendar
+        self.handledAt = handledAt
+        self.root = Self.withCatalogueDepartments(root, catalogue)
     }
 
-    enum CodingKeys: String, CodingKey { case casePrefix = "case_prefix", root, catalogue, deadlines, calendar }
+    enum CodingKeys: String, CodingKey { case casePrefix = "case_prefix", root, catalogue, deadlines, calendar, handledAt = "handled_at" }
+
+    /// Every unit gets the catalogue's departments for its tier, after its own.
+    static func withCatalogueDepartments(_ node: TopologyNode, _ catalogue: [String: [String: String]]) -> TopologyNode {
+        var n = node
+        for name in catalogue.keys.sorted().compactMap({ catalogue[$0]?[node.tier.rawValue] }) where !n.departments.contains(name) { n.departments.append(name) }
+        n.children = node.children.map { withCatalogueDepartments($0, catalogue) }
+        return n
+    }
+
+    /// The unit and department that handle a case of `category` placed at `placed`: the catalogue's department
+    /// of the tier `handled_at` names, when that tier is the placed unit's or above it; nil when the place decides
+    /// alone (no `handled_at` entry, or a tier below what the place knows).
+    public func handlingUnit(for category: String, placedAt placed: String) -> (unit: String, department: String)? {
+        guard let tier = handledAt[category], let unit = find(placed), tier <= unit.tier,
+              let handler = root.ancestor(of: placed, at: tier), let department = catalogue[category]?[tier.rawValue] else { return nil }
+        return (handler.id, department)
+    }
 
     /// The clocks every node of this city counts with.
     public func deadlineClock() throws(CalendarError) -> DeadlineRules.Clock {
@@ -111,6 +159,8 @@ public struct Topology: Codable, Sendable, Equatable {
         catalogue = try c.decodeIfPresent([String: [String: String]].self, forKey: .catalogue) ?? [:]
         deadlines = try c.decodeIfPresent(DeadlinePolicy.self, forKey: .deadlines)
         calendar = try c.decodeIfPresent(WorkCalendar.File.self, forKey: .calendar)
+        handledAt = try c.decodeIfPresent([String: Tier].self, forKey: .handledAt) ?? [:]
+        root = Self.withCatalogueDepartments(root, catalogue)
     }
 
     public var allNodes: [TopologyNode] { root.allNodes }
@@ -135,6 +185,8 @@ public struct Topology: Codable, Sendable, Equatable {
                 out.append("node id \"\(n.id)\" must be ASCII letters, digits, - or _")
             }
             if !seen.insert(n.id).inserted { out.append("node id \(n.id) appears twice") }
+            if Set(n.departments).count != n.departments.count { out.append("node \(n.id) names a department twice") }
+            for d in n.departments where d.isEmpty || d.contains("/") { out.append("node \(n.id) has a department named \"\(d)\": names are non-empty and have no /") }
             for c in n.children {
                 if c.tier != n.tier.childTier {
                     out.append("node \(c.id) has tier \(c.tier.rawValue) but its parent \(n.id) is \(n.tier.rawValue)")
@@ -143,6 +195,9 @@ public struct Topology: Codable, Sendable, Equatable {
             }
         }
         walk(root)
+        for (category, tier) in handledAt.sorted(by: { $0.key < $1.key }) where catalogue[category]?[tier.rawValue] == nil {
+            out.append("handled_at says \(category) is handled at the \(tier.rawValue) level, but the catalogue names no \(tier.rawValue) department for it")
+        }
         return out
     }
 }

@@ -14,7 +14,9 @@ public let meshProtocolVersion = 2
 /// - `deadlines`: the timer, extension and supervision actions (docs/protocol.md §3.2.3).
 /// - `verdicts`: `evaluated`, `revisit_failed`, `check_requested`, `checked`, `closed` and the states `closed` and
 ///   `checking` (§3.2.4). A peer without it keeps a resolved case as resolved.
-public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling", "deadlines", "verdicts"]
+/// - `parts`: co-handling and summonses (`co_handling_requested`, `part_*`, `summoned`, `reported`; §3.2.5), and a
+///   `dispatch` of a case held elsewhere for a part a unit below has.
+public let meshFeatures: [String] = ["open-vocabulary", "recall", "ruling", "deadlines", "verdicts", "parts"]
 
 /// Every message on a mesh link, one JSON object per line. See docs/protocol.md.
 public enum MeshMessage: Sendable, Equatable {

@@ -17,6 +17,8 @@ import Testing
         .assign: [.admin, .dispatcher], .allowReturn: [.admin, .dispatcher],
         .extend: [.admin, .handler], .answer: [.admin, .handler],
         .approveExtension: [.admin, .dispatcher], .refuseExtension: [.admin, .dispatcher], .supervise: [.admin, .dispatcher],
+        .coHandle: [.admin, .dispatcher], .summon: [.admin, .handler, .dispatcher], .partAccept: [.admin, .handler], .partAnswer: [.admin, .handler],
+        .partRelease: [.admin, .dispatcher],
         .verdict: [.admin, .revisit], .unreachable: [.admin, .revisit], .check: [.admin, .dispatcher], .checkFinding: [.admin, .dispatcher],
         .trackPage: [], .trackCase: [], .trackVerdict: [],  // public: the citizen has no token; the phone number is the check
         .unknownAction: Set(Role.allCases),
@@ -46,6 +48,19 @@ import Testing
 
     func facts(holder: String, createdBy: String? = "web", intake: String = "city") -> AccessRules.CaseFacts {
         AccessRules.CaseFacts(id: "JC-1", holder: holder, createdBy: createdBy, intake: intake)
+    }
+
+    @Test func aHandlerBoundToADepartmentReachesOnlyWhatThatDepartmentHolds() {
+        let water = Principal(name: "water-li", role: .handler, boundTo: "d1/区水务局")
+        #expect(water.unit == "d1" && water.department == "区水务局")
+        func held(_ department: String?) -> AccessRules.CaseFacts {
+            AccessRules.CaseFacts(id: "C1", holder: "d1", createdBy: nil, intake: "city", holdingDepartment: department)
+        }
+        #expect(AccessRules.check(.heldByUnit, water, at: Self.city, held("区水务局")) == nil)
+        #expect(AccessRules.check(.heldByUnit, water, at: Self.city, held("区人社局"))?.contains("not with 区水务局") == true)
+        #expect(AccessRules.check(.heldByUnit, water, at: Self.city, held(nil)) != nil, "a case the district holds as a whole is not the department's")
+        let districtStaff = Principal(name: "d1-staff", role: .handler, boundTo: "d1")
+        #expect(districtStaff.department == nil && AccessRules.check(.heldByUnit, districtStaff, at: Self.city, held("区水务局")) == nil, "the unit's own handler reaches all of it")
     }
 
     @Test func reachLimitsWhichCasesARoleTouches() {

@@ -49,6 +49,20 @@ import Testing
         #expect(street.parentAddress == district.meshListen)
     }
 
+    /// Found with departments: generated configs kept only prefix, tree and catalogue, so a city's own time-limit
+    /// policy and calendar never reached its nodes.
+    @Test func generatedConfigsCarryEveryCitywideSetting() throws {
+        var topology = SampleTopology.load()
+        var policy = DeadlinePolicy.sample
+        policy.verdicts.within = TimeLimit(24, .hours)
+        topology.deadlines = policy
+        topology.calendar = try JSONDecoder().decode(WorkCalendar.File.self, from: Data(#"{"name": "test", "time_zone": "Asia/Shanghai", "working_hours": ["09:00-17:00"]}"#.utf8))
+        for c in ConfigGenerator.configs(for: topology, options: .init(basePort: 7400, dataRoot: dir.path)) {
+            #expect(c.topology.deadlines == policy && c.topology.calendar == topology.calendar && c.topology.handledAt == ["劳动和社会保障": .district], "\(c.id)")
+            #expect(c.topology.catalogue == topology.catalogue && c.topology.casePrefix == topology.casePrefix)
+        }
+    }
+
     @Test func eachInvalidFieldIsNamed() throws {
         let district = try object(sampleConfigs().first { $0.id == "d990101" }!)
         var o = district; o["tier"] = "province"

@@ -6,7 +6,18 @@ public struct Principal: Sendable, Equatable {
     public var role: Role
     /// The unit (a node id) the role is bound to: this node, or a unit in its subtree.
     public var unit: String
-    public init(name: String, role: Role, unit: String) { self.name = name; self.role = role; self.unit = unit }
+    /// A department of that unit the role is bound to (a handler of the district's 水务局): it reaches only the
+    /// cases that department holds. nil: the whole unit.
+    public var department: String?
+    public init(name: String, role: Role, unit: String, department: String? = nil) {
+        self.name = name; self.role = role; self.unit = unit; self.department = department
+    }
+
+    /// A token's unit as stored: `node` or `node/department`.
+    public init(name: String, role: Role, boundTo text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        self.init(name: name, role: role, unit: parts.first.map(String.init) ?? text, department: parts.count == 2 ? String(parts[1]) : nil)
+    }
 }
 
 public enum Role: String, CaseIterable, Codable, Sendable {
@@ -37,6 +48,9 @@ public enum Endpoint: String, CaseIterable, Sendable {
     /// The citizen's verdict at the city: a return visit records it (or that nobody answered); a dispatcher sends a
     /// case to the third-party check and records its finding.
     case verdict, unreachable, check, checkFinding = "check_finding"
+    /// Co-handling and summonses: a dispatcher names co-handling units and releases them; the holding street
+    /// summons departments above it; each part's unit signs for, answers or reports on its part.
+    case coHandle = "co_handle", summon, partAccept = "part_accept", partAnswer = "part_answer", partRelease = "part_release"
     /// Public tracking (no token): the page, a case's public view, the citizen's own verdict (phone checked, rate-limited).
     case trackPage = "track_page", trackCase = "track_case", trackVerdict = "track_verdict"
     /// `POST /api/cases/:id/<not an action>`: answers 404 naming the actions.
@@ -50,7 +64,7 @@ public enum Reach: String, Sendable {
     case node
     /// Cases held in the subtree of the token's unit.
     case subtree
-    /// Cases the token's unit holds.
+    /// Cases the token's unit holds (its department, for a token bound to one).
     case heldByUnit = "held_by_unit"
     /// Cases this token created at this node.
     case ownCases = "own_cases"
@@ -84,6 +98,11 @@ public enum AccessRules {
         .refuseExtension: [.admin: .node, .dispatcher: .subtree],
         .supervise: [.admin: .node, .dispatcher: .subtree],
         .answer: [.admin: .node, .handler: .heldByUnit],
+        .coHandle: [.admin: .node, .dispatcher: .subtree],
+        .summon: [.admin: .node, .handler: .heldByUnit, .dispatcher: .subtree],
+        .partAccept: [.admin: .node, .handler: .heldByUnit],
+        .partAnswer: [.admin: .node, .handler: .heldByUnit],
+        .partRelease: [.admin: .node, .dispatcher: .subtree],
         .verdict: [.admin: .node, .revisit: .subtree],
         .unreachable: [.admin: .node, .revisit: .subtree],
         .check: [.admin: .node, .dispatcher: .subtree],
@@ -108,8 +127,14 @@ public enum AccessRules {
         /// The actor of the case's `created` event, and the node where it was created.
         public var createdBy: String?
         public var intake: String
-        public init(id: String, holder: String, createdBy: String?, intake: String) {
-            self.id = id; self.holder = holder; self.createdBy = createdBy; self.intake = intake
+        /// The holder's department that holds the case, if one does.
+        public var holdingDepartment: String?
+        /// The units (and departments) with a co-handling part or a summons on the case: their handlers reach it too.
+        public var partUnits: [(unit: String, department: String?)]
+        public init(id: String, holder: String, createdBy: String?, intake: String, holdingDepartment: String? = nil,
+                    partUnits: [(unit: String, department: String?)] = []) {
+            self.id = id; self.holder = holder; self.createdBy = createdBy; self.intake = intake; self.holdingDepartment = holdingDepartment
+            self.partUnits = partUnits
         }
     }
 
@@ -124,7 +149,12 @@ public enum AccessRules {
             }
             return nil
         case .heldByUnit:
-            return c.holder == principal.unit ? nil : "case \(c.id) is held by \(c.holder), not by \(principal.unit) (token \(principal.name))"
+            if c.partUnits.contains(where: { $0.unit == principal.unit && (principal.department == nil || $0.department == principal.department) }) { return nil }
+            guard c.holder == principal.unit else { return "case \(c.id) is held by \(c.holder), not by \(principal.unit) (token \(principal.name))" }
+            if let department = principal.department, c.holdingDepartment != department {
+                return "case \(c.id) is with \(c.holdingDepartment.map { "\(c.holder)'s \($0)" } ?? "\(c.holder) as a whole"), not with \(department) (token \(principal.name))"
+            }
+            return nil
         case .ownCases:
             return c.createdBy == principal.name && c.intake == me.id ? nil : "token \(principal.name) did not create case \(c.id)"
         }

@@ -6,7 +6,7 @@ import Foundation
 /// text (fixed-width UTC, ordered as the times are): the timer index is keyed by them and nothing is parsed to
 /// decide what falls due.
 public struct CaseTimer: Equatable, Sendable {
-    public enum Kind: String, Sendable { case response, handling, supervision, verdict }
+    public enum Kind: String, Sendable { case response, handling, supervision, verdict, part, summons }
     public var kind: Kind
     /// The id of the event that started it; the timer events it gives rise to are named after it.
     public var clock: String
@@ -16,6 +16,10 @@ public struct CaseTimer: Equatable, Sendable {
     public var escalateText: String?
     /// The marks already issued for this clock, comma-separated ("overdue,warned").
     public var issuedText: String
+    /// The unit whose limit it is, when not the holder's (a co-handling part, a summons).
+    public var holder: String? = nil
+    /// The part it is about.
+    public var part: String? = nil
 
     public var due: Date { WireDate.parse(dueText) ?? .distantFuture }
     /// When it escalates at `level` (1: to the holder's parent), if it does.
@@ -95,7 +99,10 @@ extension Case {
                          escalateText: attributes[TimerKeys.orderEscalateAt], issuedText: attributes[TimerKeys.orderIssued] ?? "")
     }
 
-    public var timers: [CaseTimer] { [limitTimer, orderTimer, verdictTimer].compactMap { $0 } }
+    public var timers: [CaseTimer] {
+        let own = [limitTimer, orderTimer, verdictTimer].compactMap { $0 }
+        return attributes[PartKeys.parts] == nil || !state.isOpen ? own : own + parts.compactMap(\.timer)
+    }
 
     /// The node whose dispatcher issued the open supervision order.
     public var supervisionOrderBy: String? { state.isOpen ? attributes[TimerKeys.orderBy] : nil }
@@ -124,7 +131,9 @@ public enum TimerRules {
 
     /// The marks `me` still has to issue for `timer`, with their times (wire text), earliest first: the one
     /// schedule behind both the timer index (`nextFire`) and the events of a tick (`dueEvents`).
-    public static func schedule(_ timer: CaseTimer, holder: String, me: TopologyNode) -> [(mark: TimerMark, at: String)] {
+    public static func schedule(_ timer: CaseTimer, holder caseHolder: String, me: TopologyNode) -> [(mark: TimerMark, at: String)] {
+        // A part's limit is its unit's: that unit warns and marks it overdue, the units above it escalate.
+        let holder = timer.holder ?? caseHolder
         guard let level = level(of: me, holder: holder) else { return [] }
         // The time for a verdict is the city's: it takes verdicts, and it alone closes a case without one.
         if timer.kind == .verdict { return me.tier == .city && !timer.hasIssued(.unrated) ? [(.unrated, timer.dueText)] : [] }
@@ -163,21 +172,24 @@ public enum TimerRules {
     }
 
     static func event(_ mark: TimerMark, timer: CaseTimer, case c: Case, issuer: String, at now: Date) -> CaseEvent {
-        let what = timer.kind == .supervision ? "the supervision order's answer time" : "the \(timer.kind.rawValue) limit"
+        let what = timer.kind == .supervision ? "the supervision order's answer time"
+            : timer.kind == .summons ? "the summons' report time (报到)" : timer.kind == .part ? "the co-handling part's limit" : "the \(timer.kind.rawValue) limit"
         let due = timer.dueText
+        let unit = timer.holder ?? c.holder
         let id = eventId(issuer: issuer, mark: mark, clock: timer.clock)
         if mark == .unrated {
             return CaseEvent(id: id, caseId: c.id, at: now, node: issuer, actor: "system", action: .closed, state: .closed, holder: c.holder,
                              note: "closed without a verdict: none came by \(due)", data: [.clock: timer.clock, .due: due, .closedAs: ClosedAs.noEvaluation.rawValue])
         }
         var data: [EventKey: String] = [.clock: timer.clock, .limit: timer.kind.rawValue, .due: due]
+        if let part = timer.part { data[.part] = part }
         let note: String
         switch mark {
-        case .warned: note = "\(what) of \(c.holder) runs out at \(due)"
-        case .overdue: note = "\(what) of \(c.holder) ran out at \(due)"
+        case .warned: note = "\(what) of \(unit) runs out at \(due)"
+        case .overdue: note = "\(what) of \(unit) ran out at \(due)"
         case .escalated(let level):
             data[.level] = String(level)
-            note = "escalated to \(issuer) (level \(level)): \(what) of \(c.holder) ran out at \(due)"
+            note = "escalated to \(issuer) (level \(level)): \(what) of \(unit) ran out at \(due)"
         case .unrated:
             preconditionFailure("made above")
         }

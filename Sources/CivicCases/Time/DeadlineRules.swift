@@ -25,6 +25,7 @@ public enum DeadlineRules {
     /// escalates (one step per unit above the holder, at most two). `unitsAbove` says how many units are above a node.
     public static func stamp(_ event: inout CaseEvent, case c: Case, clock: Clock, unitsAbove: (String) -> Int) {
         let supervision = clock.policy.supervision
+        PartRules.stamp(&event, case: c, clock: clock, unitsAbove: unitsAbove)
         // The policy is asked only for an event that starts a clock (most events start none).
         func rule() -> DeadlinePolicy.Rule { clock.policy.rule(for: clock.policy.facts(of: c)) }
         func escalations(after due: Date, holder: String) -> [String] {

@@ -21,6 +21,8 @@ enum CaseRequests {
         var reason: String?
         var target: String?
         var category: String?
+        /// For assign: one of the target's departments.
+        var department: String?
         var ruling: Bool?
         /// RFC 3339: the due time an extension asks for or grants.
         var until: String?
@@ -35,6 +37,9 @@ enum CaseRequests {
         /// A third-party check's finding, and whether it upholds the handling.
         var finding: String?
         var upheld: Bool?
+        /// Co-handling and summonses: the units named ("node" or "node/department"), and the part a step is about.
+        var units: [String]?
+        var part: String?
     }
 
     static func satisfaction(_ raw: String?) throws(APIError) -> Satisfaction {
@@ -124,7 +129,7 @@ enum CaseRequests {
             return .returnUp(reason: reason)
         case "assign":
             guard let target = r.target else { throw APIError(422, "missing_field", field: "target", "assign needs a target unit id") }
-            return .assign(target: target, category: r.category, reason: r.reason, ruling: r.ruling ?? false)
+            return .assign(target: target, category: r.category, reason: r.reason, ruling: r.ruling ?? false, department: r.department)
         case "allow_return":
             guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "allow_return needs a reason") }
             return .allowReturn(reason: reason)
@@ -155,6 +160,19 @@ enum CaseRequests {
         case "check":
             guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "check needs a reason") }
             return .sendToCheck(reason: reason)
+        case "co_handle", "summon":
+            guard let units = r.units, !units.isEmpty else { throw APIError(422, "missing_field", field: "units", "\(verb) needs units: [\"s990101002\", \"d990101/区水务局\"]") }
+            guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "\(verb) needs a note") }
+            return verb == "summon" ? .summon(units: units, note: note) : .coHandle(units: units, note: note)
+        case "part_accept", "part_answer", "part_release":
+            guard let part = r.part else { throw APIError(422, "missing_field", field: "part", "\(verb) needs the part's id (from the case's attributes.parts)") }
+            if verb == "part_accept" { return .partAccept(part: part) }
+            if verb == "part_answer" {
+                guard let note = r.note else { throw APIError(422, "missing_field", field: "note", "part_answer needs a note (the answer, or the report)") }
+                return .partAnswer(part: part, note: note)
+            }
+            guard let reason = r.reason else { throw APIError(422, "missing_field", field: "reason", "part_release needs a reason") }
+            return .partRelease(part: part, reason: reason)
         case "check_finding":
             guard let upheld = r.upheld else { throw APIError(422, "missing_field", field: "upheld", "check_finding needs upheld: true (the handling stands) or false (reopen)") }
             guard let finding = r.finding else { throw APIError(422, "missing_field", field: "finding", "check_finding needs the finding") }

@@ -10,6 +10,7 @@ enum CaseRoutes {
         ("accept", .accept), ("progress", .progress), ("resolve", .resolve), ("return", .returnUp), ("assign", .assign), ("allow_return", .allowReturn),
         ("extend", .extend), ("approve_extension", .approveExtension), ("refuse_extension", .refuseExtension), ("supervise", .supervise), ("answer", .answer),
         ("verdict", .verdict), ("unreachable", .unreachable), ("check", .check), ("check_finding", .checkFinding),
+        ("co_handle", .coHandle), ("summon", .summon), ("part_accept", .partAccept), ("part_answer", .partAnswer), ("part_release", .partRelease),
     ]
 
     static func add(to cases: RouteGroup, _ services: NodeServices) {
@@ -72,6 +73,9 @@ enum CaseRoutes {
         case .success(let h): holders = h
         }
         let pageSize = limit
+        // A handler bound to one department lists what that department holds (the page is filtered after the read).
+        let department = access.principal.role == .handler ? access.principal.department : nil
+        let mine: @Sendable ([Case]) -> [Case] = { cases in department.map { d in cases.filter { $0.holdingDepartment == d } } ?? cases }
         // ?overdue=true and ?due_before=TIME read the due-time index: open cases soonest due first, one page.
         var dueBefore: Date?
         if let raw = request.query["due_before"], !raw.isEmpty {
@@ -84,24 +88,34 @@ enum CaseRoutes {
             guard raw == "true" || raw == "false" else { return responder.send(APIError(400, "bad_field", field: "overdue", "overdue must be true or false").response) }
             if raw == "true" { dueBefore = min(dueBefore ?? .distantFuture, services.clock.now()) }
         }
+        if let raw = request.query["parts"], !raw.isEmpty {
+            guard raw == "true" || raw == "false" else { return responder.send(APIError(400, "bad_field", field: "parts", "parts must be true or false").response) }
+            if raw == "true" {
+                // The cases the caller's unit co-handles or is summoned to (held elsewhere), from the parts index.
+                services.reader.read({ queries in try queries.casesWithOpenParts(units: holders, department: department, limit: pageSize) }) { result in
+                    Reply.result(responder, result.map { ListBody(cases: $0.map(access.view), next: nil) })
+                }
+                return
+            }
+        }
         if let raw = request.query["supervised"], !raw.isEmpty {
             guard raw == "true" || raw == "false" else { return responder.send(APIError(400, "bad_field", field: "supervised", "supervised must be true or false").response) }
             if raw == "true" {
                 // The supervision list: escalated, under an order, or waiting for an answer to a request for more time.
                 services.reader.read({ queries in try queries.supervisedCases(holders: holders, limit: pageSize) }) { result in
-                    Reply.result(responder, result.map { ListBody(cases: $0.map(access.view), next: nil) })
+                    Reply.result(responder, result.map { ListBody(cases: mine($0).map(access.view), next: nil) })
                 }
                 return
             }
         }
         if let dueBefore {
             services.reader.read({ queries in try queries.casesDue(before: dueBefore, holders: holders, limit: pageSize) }) { result in
-                Reply.result(responder, result.map { ListBody(cases: $0.map(access.view), next: nil) })
+                Reply.result(responder, result.map { ListBody(cases: mine($0).map(access.view), next: nil) })
             }
             return
         }
         services.reader.read({ queries in try queries.listCases(state: state, holders: holders, limit: pageSize, after: after) }) { result in
-            Reply.result(responder, result.map { ListBody(cases: $0.cases.map(access.view), next: $0.next) })
+            Reply.result(responder, result.map { ListBody(cases: mine($0.cases).map(access.view), next: $0.next) })
         }
     }
 

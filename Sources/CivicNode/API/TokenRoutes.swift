@@ -5,7 +5,7 @@ import Foundation
 /// `/api/tokens` for the node's admin: list, create (the token is in the answer, once), revoke. The CLI's
 /// `civicmesh token` does the same on the database file, with or without the node running.
 enum TokenRoutes {
-    struct CreateBody: Decodable { var role: String?; var unit: String?; var name: String?; var expires: String? }
+    struct CreateBody: Decodable { var role: String?; var unit: String?; var department: String?; var name: String?; var expires: String? }
     struct Created: Encodable { var token: String; var record: TokenRecord }
     struct Listed: Encodable {
         var tokens: [Entry]
@@ -39,7 +39,8 @@ enum TokenRoutes {
             guard let lifetime = TokenTable.parseLifetime(body.expires ?? "90d") else {
                 return responder.send(APIError(422, "bad_field", field: "expires", "expires must be like 90d, 12h, 30m or never").response)
             }
-            let (unit, node, log, by) = (body.unit ?? services.config.id, services.unit, services.log, context.access?.principal.name ?? "?")
+            let bound = body.unit ?? services.config.id
+            let (unit, node, log, by) = (body.department.map { "\(bound)/\($0)" } ?? bound, services.unit, services.log, context.access?.principal.name ?? "?")
             services.store.run({ engine in try TokenTable.create(engine.db, role: role, unit: unit, name: body.name, lifetime: lifetime, node: node, now: Date()) }) { result in
                 if case .success(let issued) = result { log.info("token \(issued.record.name) (\(role.rawValue) of \(unit)) created by \(by)") }
                 Reply.result(responder, result.map { Created(token: $0.token, record: $0.record) }, status: 201)

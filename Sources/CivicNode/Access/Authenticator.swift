@@ -50,7 +50,7 @@ final class Authenticator: @unchecked Sendable {
         guard let record else { return .failure(.unknown) }
         if record.revokedAt != nil { return .failure(.revoked(record.name)) }
         if let expires = record.expiresAt, expires <= now { return .failure(.expired(record.name)) }
-        return .success(Principal(name: record.name, role: record.role, unit: record.unit))
+        return .success(Principal(name: record.name, role: record.role, boundTo: record.unit))
     }
 
     func close() { db.close() }
@@ -74,7 +74,8 @@ struct AccessDenied: Error, CustomStringConvertible {
 extension RequestAccess {
     /// Throws unless this caller may touch the case.
     func authorize(_ c: Case, at me: TopologyNode, createdBy: String? = nil) throws {
-        let facts = AccessRules.CaseFacts(id: c.id, holder: c.holder, createdBy: createdBy, intake: c.intake)
+        let facts = AccessRules.CaseFacts(id: c.id, holder: c.holder, createdBy: createdBy, intake: c.intake, holdingDepartment: c.holdingDepartment,
+                                              partUnits: c.parts.map { (unit: $0.unit, department: $0.department) })
         if let rule = AccessRules.check(reach, principal, at: me, facts) { throw AccessDenied(rule: rule) }
     }
 

@@ -62,7 +62,16 @@ public enum TokenTable {
     }
 
     public static func create(_ db: Database, role: Role, unit: String, name: String?, lifetime: TimeInterval?, node: TopologyNode, now: Date) throws -> IssuedToken {
-        guard node.contains(unit) else { throw TokenError("unit", "unit \(unit) is not \(node.id) or a unit below it") }
+        // `unit` is a node, or `node/department` for a handler of one department.
+        let bound = Principal(name: "", role: role, boundTo: unit)
+        guard node.contains(bound.unit) else { throw TokenError("unit", "unit \(bound.unit) is not \(node.id) or a unit below it") }
+        if let department = bound.department {
+            guard role == .handler else { throw TokenError("department", "only a handler token is bound to a department, not a \(role.rawValue) token") }
+            guard let owner = node.find(bound.unit), owner.hasDepartment(department) else {
+                let known = node.find(bound.unit)?.departments.joined(separator: ", ") ?? ""
+                throw TokenError("department", "\(bound.unit) has no department \(department)\(known.isEmpty ? "" : "; it has \(known)")")
+            }
+        }
         if role == .admin, unit != node.id { throw TokenError("unit", "an admin token is bound to the node itself (\(node.id)), not to \(unit)") }
         let name = name ?? "\(role.rawValue)-\(Hex.encode(SecureRandom.bytes(3)))"
         guard validName(name) else { throw TokenError("name", "token name \"\(name.prefix(80))\" must be 1 to 64 letters, digits or . _ - @") }
@@ -117,8 +126,9 @@ public enum NodeTokens {
         return db
     }
 
-    public static func create(config: NodeConfig, role: Role, unit: String?, name: String?, lifetime: TimeInterval?, now: Date = Date()) throws -> IssuedToken {
+    public static func create(config: NodeConfig, role: Role, unit: String?, name: String?, lifetime: TimeInterval?, department: String? = nil, now: Date = Date()) throws -> IssuedToken {
         guard let node = config.unit else { throw TokenError("unit", "node \(config.id) is not in its topology") }
+        let unit = department.map { "\(unit ?? config.id)/\($0)" } ?? unit
         let db = try open(config)
         defer { db.close() }
         return try db.transaction { try TokenTable.create(db, role: role, unit: unit ?? config.id, name: name, lifetime: lifetime, node: node, now: now) }

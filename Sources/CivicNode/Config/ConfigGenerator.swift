@@ -49,8 +49,16 @@ public enum ConfigGenerator {
                 parentId: parentId, parentAddress: parentAddress, parentSecret: secrets[n.id],
                 childSecrets: Dictionary(uniqueKeysWithValues: n.children.map { ($0.id, secrets[$0.id]!) }),
                 dataDir: "\(options.dataRoot)/\(n.id)",
-                topology: Topology(casePrefix: topology.casePrefix, root: n.tier == .city ? topology.root : subtreeWithAncestors(topology, n.id), catalogue: topology.catalogue))
+                topology: view(of: topology, for: n))
         }
+    }
+
+    /// The topology a node's config carries: every city-wide setting (prefix, catalogue, where topics are handled,
+    /// the time-limit policy, the calendar) and its part of the tree.
+    static func view(of topology: Topology, for node: TopologyNode) -> Topology {
+        var view = topology
+        view.root = node.tier == .city ? topology.root : subtreeWithAncestors(topology, node.id)
+        return view
     }
 
     /// A node's view of the topology: the path from the city down to it, plus its whole subtree.

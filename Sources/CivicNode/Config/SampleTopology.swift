@@ -19,8 +19,10 @@ public enum SampleTopology {
       "case_prefix": "JC",
       "root": {
         "id": "city", "tier": "city", "name": "江城市", "codes": ["9901"],
+        "departments": ["市城市管理委员会", "市水务局", "市市场监督管理局"],
         "children": [
           { "id": "d990101", "tier": "district", "name": "东湖区", "codes": ["990101"],
+            "departments": ["区城管局", "区水务局", "区市场监管局"],
             "children": [
               { "id": "s990101001", "tier": "street", "name": "湖滨街道", "codes": ["990101001"] },
               { "id": "s990101002", "tier": "street", "name": "梨园街道", "codes": ["990101002"] },
@@ -39,6 +41,7 @@ public enum SampleTopology {
             ] }
         ]
       },
+      "handled_at": { "劳动和社会保障": "district" },
       "catalogue": {
         "城乡建设": { "city": "市住房和城乡建设局", "district": "区住建局", "street": "街道城建科" },
         "环境保护": { "city": "市生态环境局", "district": "区生态环境分局", "street": "街道环卫所" },

@@ -78,8 +78,9 @@ extension CaseCommand {
         case .progress(let note): try CaseLimits.check(note, "note", max: CaseLimits.note)
         case .resolve(let reply): try CaseLimits.check(reply, "reply", max: CaseLimits.note)
         case .returnUp(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
-        case .assign(let target, let category, let reason, _):
+        case .assign(let target, let category, let reason, _, let department):
             try CaseLimits.check(target, "target", max: CaseLimits.unitId)
+            try CaseLimits.check(department, "department", max: CaseLimits.category)
             try CaseLimits.check(category, "category", max: CaseLimits.category)
             try CaseLimits.check(reason, "reason", max: CaseLimits.note)
         case .allowReturn(let reason), .requestExtension(let reason, _), .refuseExtension(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
@@ -88,6 +89,13 @@ extension CaseCommand {
         case .evaluate(let verdict, _): try CaseLimits.check(verdict.comment, "comment", max: CaseLimits.note)
         case .sendToCheck(let reason): try CaseLimits.check(reason, "reason", max: CaseLimits.note)
         case .recordCheck(_, let finding): try CaseLimits.check(finding, "finding", max: CaseLimits.note)
+        case .coHandle(let units, let note), .summon(let units, let note):
+            for unit in units { try CaseLimits.check(unit, "units", max: CaseLimits.unitId + CaseLimits.category + 1) }
+            try CaseLimits.check(note, "note", max: CaseLimits.note)
+        case .partAccept(let part): try CaseLimits.check(part, "part", max: CaseLimits.unitId * 2)
+        case .partAnswer(let part, let note), .partRelease(let part, let note):
+            try CaseLimits.check(part, "part", max: CaseLimits.unitId * 2)
+            try CaseLimits.check(note, "note", max: CaseLimits.note)
         }
     }
 }

@@ -31,6 +31,8 @@ public protocol CaseRouting: Sendable {
     func analyse(_ draft: CaseDraft, within scope: TopologyNode) -> IntakeAnalysis
     /// The department the catalogue names for a topic at a unit's tier, as automatic dispatch would set it.
     func department(for category: String, at unit: String) -> String?
+    /// A unit of the node's topology (its own subtree and the units above it).
+    func unit(_ id: String) -> TopologyNode?
 }
 
 /// The case domain on top of the node's database. Runs only on the store's writer thread:
@@ -88,7 +90,7 @@ final class NodeEngine {
         caseRows = CaseRowProjection(db: db)
         counterProjection = try CounterProjection(db: db, scope: scope, me: me.id, subtree: subtreeIds)
         supervision = SupervisionProjection(db: db, me: me)
-        projections = [caseRows, counterProjection, DeadlineProjection(db: db), supervision]
+        projections = [caseRows, counterProjection, DeadlineProjection(db: db), supervision, PartProjection(db: db)]
         linkLedger = try LinkLedger(db: db, scope: scope)
         duplicates = DuplicateRegistry(scope: scope)
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)
@@ -171,8 +173,8 @@ final class NodeEngine {
             throw CaseRuleError(.tooLong, field: "history", "case \(caseId) already has \(CaseLimits.maxEvents) events, the most one case may collect")
         }
         var event = try CaseRules.event(for: command, on: c, node: me, parent: parentId, actor: actor, eventId: takeEventId(), at: now,
-                                        limits: deadlineClock.policy.supervision, verdicts: deadlineClock.policy.verdicts)
-        if event.action == .assigned, let category = event[.category], let department = router.department(for: category, at: event.holder) {
+                                        limits: deadlineClock.policy.supervision, verdicts: deadlineClock.policy.verdicts, find: router.unit)
+        if event.action == .assigned, event[.departmentHolds] == nil, let category = event[.category], let department = router.department(for: category, at: event.holder) {
             // Settling the topic by hand names the department just as automatic dispatch would have.
             event[.department] = department
         }
@@ -212,7 +214,8 @@ final class NodeEngine {
         switch message {
         case .dispatch(let m):
             guard fromParent else { throw ApplyError(code: "wrong_direction", message: "dispatch only comes from the parent") }
-            guard subtreeIds.contains(m.case.holder) else {
+            // The case comes down to be held here, or for a part (co-handling, a summons) a unit here has.
+            guard subtreeIds.contains(m.case.holder) || m.case.parts.contains(where: { subtreeIds.contains($0.unit) }) else {
                 throw ApplyError(code: "invalid_case", message: "dispatch of \(m.case.id) to \(m.case.holder), which is not in \(me.id)'s subtree")
             }
             // A case new here takes the parent's header, less what the events fold in (they are all here and are
@@ -264,6 +267,8 @@ final class NodeEngine {
     private func react(_ c: inout Case, after last: CaseEvent?, at now: Date) throws {
         if try carryOutRecall(&c, at: now) { return }
         guard c.holder == me.id, me.tier != .street, c.state == .dispatched || c.state == .returned else { return }
+        // Sent to one of this node's departments: it is theirs to sign for, not to route on.
+        if c.state == .dispatched, c.holdingDepartment != nil { return }
         // Never back to any unit that has returned it: the history says who did.
         let returners = c.returnCount > 0 ? Set(try history(of: c.id).filter { $0.action == .returned }.compactMap { $0[.from] }) : []
         try route(&c, at: now, excluding: returners)
@@ -290,9 +295,11 @@ final class NodeEngine {
     @discardableResult
     private func route(_ c: inout Case, at now: Date, excluding returners: Set<String>, placement known: Placement? = nil) throws -> [String] {
         switch RoutingRules.decide(known ?? router.place(c, within: me), returners: returners, me: me) {
-        case .dispatch(let target, let path, let reason):
+        case .dispatch(let target, let path, let reason, let department):
+            var data: [EventKey: String] = [.reason: reason]
+            if let department { data[.department] = department; data[.departmentHolds] = department }
             let event = makeEvent(c, at: now, actor: "system", action: .dispatched, state: .dispatched, holder: target,
-                                  note: reason, data: [.reason: reason], lists: [.route: path])
+                                  note: department.map { "\(reason); to \($0)" } ?? reason, data: data, lists: [.route: path])
             try record(event, into: &c, origin: .local)
             return ["dispatched to \(target): \(reason)"]
         case .queue(let reason, let candidates):
@@ -390,6 +397,8 @@ final class NodeEngine {
                 if let feature = event.action.feature, peerLacks(feature, peer) { continue }
                 try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
             case .dispatch(let peer):
+                // A dispatch for a part (the case held elsewhere) goes only to a peer that knows parts.
+                if let feature = event.action.feature, peerLacks(feature, peer) { continue }
                 let history = try history(of: c.id).filter { event in event.action.feature.map { !peerLacks($0, peer) } ?? true }
                 try enqueue(to: peer) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
             }

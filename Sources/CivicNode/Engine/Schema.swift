@@ -85,5 +85,12 @@ enum Schema {
         CREATE INDEX cases_by_state ON cases(state, ord);
         CREATE INDEX cases_by_holder ON cases(holder, state, ord);
         """),
+        // `PartProjection`: open co-handling parts and summonses by the unit that has them, so a unit lists the
+        // cases it co-handles or is summoned to (`GET /api/cases?parts=true`) from an index.
+        Migration("open parts by unit", """
+        CREATE TABLE parts(case_id TEXT NOT NULL, part_id TEXT NOT NULL, unit TEXT NOT NULL, department TEXT, kind TEXT NOT NULL,
+                           PRIMARY KEY(case_id, part_id)) WITHOUT ROWID;
+        CREATE INDEX parts_by_unit ON parts(unit, case_id);
+        """),
     ]
 }

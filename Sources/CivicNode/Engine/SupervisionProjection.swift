@@ -34,7 +34,7 @@ final class SupervisionProjection: Projection {
             state = c.state
             values = Self.keys.map { c.attributes[$0] }
         }
-        static let keys = ["clock", "issued", "response_due", "handling_due", "order", "order_issued", "extension_pending", "verdict_clock", "verdict_issued"]
+        static let keys = ["clock", "issued", "response_due", "handling_due", "order", "order_issued", "extension_pending", "verdict_clock", "verdict_issued", "parts"]
     }
 
     init(db: Database, me: TopologyNode) {

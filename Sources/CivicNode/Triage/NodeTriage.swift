@@ -22,8 +22,23 @@ struct NodeTriage: CaseRouting {
     }
 
     func place(_ c: Case, within scope: TopologyNode) -> Placement {
-        triage.locate(subject: c.subject, detail: c.detail, address: c.location.address, divisionCode: c.location.division, within: scope.id).placement
+        handled(triage.locate(subject: c.subject, detail: c.detail, address: c.location.address, divisionCode: c.location.division, within: scope.id).placement,
+                category: c.category, within: scope)
     }
+
+    /// Where `handled_at` sends the topic: to a department of the placed unit's district (or of the city), when
+    /// that unit is in this node's subtree.
+    func handled(_ placement: Placement, category: String?, within scope: TopologyNode) -> Placement {
+        guard let category, let placed = placement.target, let handler = triage.topology.handlingUnit(for: category, placedAt: placed),
+              scope.contains(handler.unit) else { return placement }
+        var p = placement
+        p.target = handler.unit
+        p.department = handler.department
+        if handler.unit != placed { p.reason += "; \(category) is handled by \(handler.department) of \(handler.unit)" }
+        return p
+    }
+
+    func unit(_ id: String) -> TopologyNode? { triage.topology.find(id) }
 
     func department(for category: String, at unit: String) -> String? {
         guard let tier = triage.topology.find(unit)?.tier else { return nil }
@@ -36,8 +51,9 @@ struct NodeTriage: CaseRouting {
         let decision = triage.decide(input, within: scope.id)
         // Every decision goes into the first event (place, type, topic, department); routing adds its own line.
         var analysis = IntakeAnalysis(category: decision.category, requestType: decision.requestType.type.rawValue, reasons: decision.reasons)
-        analysis.placement = decision.place.placement
-        if let department = decision.department { analysis.attributes["department"] = department }
+        analysis.placement = handled(decision.place.placement, category: decision.category, within: scope)
+        if let department = analysis.placement?.department { analysis.attributes["department"] = department }
+        if analysis.attributes["department"] == nil, let department = decision.department { analysis.attributes["department"] = department }
         if let topic = decision.topic {
             analysis.attributes["topic_guess"] = topic.best.label
             analysis.attributes["topic_probability"] = topic.best.probability.fixed(3)
