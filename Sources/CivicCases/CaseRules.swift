@@ -17,6 +17,14 @@ public struct CaseRuleError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     public var description: String { "\(code.rawValue) (\(field)): \(message)" }
+
+    /// `value` trimmed, or a missing-field error naming `field` when nothing is left: the one check every rule
+    /// set uses for a reason, a note or a reply.
+    static func nonEmpty(_ value: String, _ field: String) throws(CaseRuleError) -> String {
+        let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !v.isEmpty else { throw CaseRuleError(.missingField, field: field, "\(field) must not be empty") }
+        return v
+    }
 }
 
 /// An operator's request to change a case at a node.
@@ -246,11 +254,7 @@ public enum CaseRules {
                 throw CaseRuleError(.badTransition, field: "state", "\(verb) requires state \(allowed); case \(c.id) is \(c.state.rawValue)")
             }
         }
-        func nonEmpty(_ value: String, _ field: String) throws(CaseRuleError) -> String {
-            let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !v.isEmpty else { throw CaseRuleError(.missingField, field: field, "\(field) must not be empty") }
-            return v
-        }
+        func nonEmpty(_ value: String, _ field: String) throws(CaseRuleError) -> String { try CaseRuleError.nonEmpty(value, field) }
 
         if let event = try SupervisionRules.event(for: command, on: c, node: node, actor: actor, eventId: eventId, at: at, limits: limits) { return event }
         switch command {

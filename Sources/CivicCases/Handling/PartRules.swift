@@ -19,11 +19,7 @@ enum PartRules {
             CaseEvent(id: eventId, caseId: c.id, at: now, node: node.id, actor: actor, action: action, state: c.state, holder: c.holder,
                       note: note, data: data, lists: lists)
         }
-        func text(_ value: String, _ field: String) throws(CaseRuleError) -> String {
-            let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !v.isEmpty else { throw CaseRuleError(.missingField, field: field, "\(field) must not be empty") }
-            return v
-        }
+        func text(_ value: String, _ field: String) throws(CaseRuleError) -> String { try CaseRuleError.nonEmpty(value, field) }
         func open() throws(CaseRuleError) {
             guard c.state.isOpen else { throw CaseRuleError(.badTransition, field: "state", "case \(c.id) is \(c.state.rawValue): no unit handles it any more") }
         }

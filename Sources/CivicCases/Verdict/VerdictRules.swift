@@ -81,11 +81,7 @@ enum VerdictRules {
                 throw CaseRuleError(.badTransition, field: "state", "\(verb) requires state \(state.rawValue); case \(c.id) is \(c.state.rawValue)")
             }
         }
-        func text(_ value: String, _ field: String) throws(CaseRuleError) -> String {
-            let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !v.isEmpty else { throw CaseRuleError(.missingField, field: field, "\(field) must not be empty") }
-            return v
-        }
+        func text(_ value: String, _ field: String) throws(CaseRuleError) -> String { try CaseRuleError.nonEmpty(value, field) }
         switch command {
         case .evaluate(let verdict, let asked):
             try require(.resolved, "a verdict")
