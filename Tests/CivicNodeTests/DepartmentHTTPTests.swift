@@ -21,7 +21,7 @@ import Testing
     @Test func eachDepartmentsHandlerActsOnItsOwnCasesOnly() throws {
         let social = try token(.handler, at: Self.district, department: "区人社局", name: "renshe-zhao")
         let water = try token(.handler, at: Self.district, department: "区水务局", name: "shuiwu-qian")
-        let r = try API.post(url("city", "/api/cases"), ["subject": "失业金申领进度", "address": "东湖区湖滨街道", "category": "劳动和社会保障", "channel": "hotline"])
+        let r = try API.post(url("city", "/api/cases"), ["subject": "失业金申领进度", "address": "东湖区湖滨街道", "category": "劳动和社会保障", "channel": "hotline", "citizen_phone": "13900000002"])
         let id = try #require(r.string("id"), "\(r.text)")
         #expect(eventually { self.at(Self.district, id) == "dispatched@\(Self.district)" })
         #expect(show(Self.district, id)?.string("case", "attributes", "holding_department") == "区人社局")
@@ -36,6 +36,9 @@ import Testing
         #expect(eventually { self.at("city", id) == "resolved@\(Self.district)" })
         let history = try #require(show("city", id)?.array("history"))
         #expect(history.last?["actor"] as? String == "renshe-zhao", "留痕 names the department's handler")
+        // The citizen sees the department, never the handler's name.
+        let tracked = try API.post(base("city") + "/track/\(id)", ["phone": "0002"], token: "")
+        #expect(tracked.string("unit", "department") == "区人社局" && !tracked.text.contains("renshe-zhao"), "\(tracked.text)")
     }
 
     @Test func aTokenForADepartmentTheUnitLacksIsRefusedNamingIt() throws {

@@ -19,7 +19,12 @@ public enum PhoneMatch {
 /// the internal notes (a progress note, a return's reason stay inside). Shaped for the page, for apps and for
 /// later channels (Open311's `status_notes`, `agency_responsible`, `expected_datetime` map onto it).
 public struct PublicCaseView: Codable, Sendable, Equatable {
-    public struct Unit: Codable, Sendable, Equatable { public var id: String; public var name: String }
+    public struct Unit: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        /// The department of the unit that has the case, when one does (区人社局).
+        public var department: String?
+    }
     public struct Step: Codable, Sendable, Equatable {
         public var at: Date
         public var action: String
@@ -92,14 +97,14 @@ public struct PublicCaseView: Codable, Sendable, Equatable {
     }
 
     public init(_ c: Case, history: [CaseEvent], unitName: (String) -> String) {
-        func unit(_ id: String) -> Unit { Unit(id: id, name: unitName(id)) }
+        func unit(_ id: String) -> Unit { Unit(id: id, name: unitName(id), department: nil) }
         id = c.id
         subject = c.subject
         state = c.state.rawValue
         stateText = Self.stateText(c.state)
         createdAt = c.createdAt
         updatedAt = c.updatedAt
-        self.unit = unit(c.holder)
+        self.unit = Unit(id: c.holder, name: unitName(c.holder), department: c.holdingDepartment)
         responseDue = c.state.isOpen ? c.attributes["response_due"] : nil
         handlingDue = c.state.isOpen ? c.attributes["handling_due"] : nil
         replies = history.filter { $0.action == .resolved }.map { Reply(at: $0.at, unit: unit($0.node), text: $0[.reply] ?? $0.note ?? "") }

@@ -87,7 +87,7 @@ enum TrackPage {
         text("r-id", view.id);
         text("r-state", view.state_text);
         text("r-subject", view.subject);
-        text("r-unit", view.unit.name);
+        text("r-unit", view.unit.department ? view.unit.name + " " + view.unit.department : view.unit.name);
         var due = view.handling_due || view.response_due;
         text("r-due", due ? "办理时限 · Due by " + local(due) : "");
         list("r-replies", view.replies, function (r) { return local(r.at) + " · " + r.unit.name + ": " + r.text; });
