@@ -24,7 +24,7 @@ let package = Package(
         // Wire protocol: framing, messages, SHA-256/HMAC handshake proofs
         .target(name: "CivicWire", dependencies: ["CivicCases"], path: "Sources/CivicWire", swiftSettings: swiftSettings),
         // Storage: sqlite3 wrapper and the single group-commit writer
-        .target(name: "CivicStore", dependencies: ["CSQLite", "CLinuxShims"], path: "Sources/CivicStore", swiftSettings: swiftSettings),
+        .target(name: "CivicStore", dependencies: ["CSQLite", "CLinuxShims", "CivicSupport"], path: "Sources/CivicStore", swiftSettings: swiftSettings),
         // Transport: epoll event loop, TCP connections, timers
         .target(name: "CivicIO", dependencies: ["CLinuxShims", "CivicSupport"], path: "Sources/CivicIO", swiftSettings: swiftSettings),
         // HTTP/1.1: sans-IO parser and encoder, server on the event loop, tiny client
@@ -38,7 +38,7 @@ let package = Package(
         // Node wiring: config, engine (domain on the store), mesh links, HTTP API, status
         .target(
             name: "CivicNode",
-            dependencies: ["CivicWire", "CivicStore", "CivicIO", "CivicHTTP", "CivicCases", "CivicTriage"],
+            dependencies: ["CivicWire", "CivicStore", "CivicIO", "CivicHTTP", "CivicCases", "CivicTriage", "CivicSupport"],
             path: "Sources/CivicNode", swiftSettings: swiftSettings),
         // Command line: node, up, status, submit, topology, classify, bench
         .target(name: "CivicCLI", dependencies: ["CivicNode", "CivicStore", "CivicHTTP", "CivicTopic", "CivicTriage", "CivicCases", "CivicWire"], path: "Sources/CivicCLI", swiftSettings: swiftSettings),

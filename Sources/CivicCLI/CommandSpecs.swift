@@ -158,7 +158,7 @@ extension CommandSpec {
                         Option(name: "out", value: "DIR", help: "the folder for the secrets files (required; made 0700)"),
                     ]),
         CommandSpec(key: "topology compose", synopsis: "topology compose [--topology FILE] [--out DIR]",
-                    summary: "Writes docker-compose.yml and deploy/config/*.json for a topology.", options: [
+                    summary: "Writes docker-compose.yml, deploy/k8s/civicmesh.json and deploy/config/*.json for a topology.", options: [
                         Option(name: "topology", value: "FILE", help: "the topology (default: the sample city)"),
                         Option(name: "out", value: "DIR", help: "where (default: the current folder)"),
                     ]),

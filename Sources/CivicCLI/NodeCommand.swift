@@ -24,7 +24,14 @@ enum NodeCommand {
             return 1
         }
         // Machine-readable line for supervisors (`civicmesh up`, tests).
-        print("ready \(config.id) http=\(node.httpAddress)\(node.meshAddress.map { " mesh=\($0)" } ?? "")")
+        let ready = "ready \(config.id) http=\(node.httpAddress)\(node.meshAddress.map { " mesh=\($0)" } ?? "")"
+        let format = Logger(label: config.id)
+        // In JSON, the ready line is a log object like the rest (a shipper reads stdout and stderr alike).
+        if format.format == .json {
+            print(format.line(.info, ready, ["event": "ready", "http": node.httpAddress].merging(node.meshAddress.map { ["mesh": $0] } ?? [:]) { a, _ in a }), terminator: "")
+        } else {
+            print(ready)
+        }
         fflush(nil)
         termination.wait()
         node.stop()

@@ -63,7 +63,11 @@ enum TopologyCommands {
             chmod("\(out)/\(ComposeGenerator.configDir)/topology.json", 0o644)
             try Data(ComposeGenerator.compose(for: topology, source: source).utf8).write(to: URL(fileURLWithPath: "\(out)/docker-compose.yml"))
             chmod("\(out)/docker-compose.yml", 0o644)
-            printError("wrote \(out)/docker-compose.yml and \(topology.allNodes.count) configs in \(out)/\(ComposeGenerator.configDir)")
+            // The same configs serve Kubernetes (a ConfigMap), with a Service and a StatefulSet per node.
+            try FileManager.default.createDirectory(atPath: "\(out)/deploy/k8s", withIntermediateDirectories: true)
+            try Data(try KubernetesGenerator.json(for: topology).utf8).write(to: URL(fileURLWithPath: "\(out)/deploy/k8s/civicmesh.json"))
+            chmod("\(out)/deploy/k8s/civicmesh.json", 0o644)
+            printError("wrote \(out)/docker-compose.yml, deploy/k8s/civicmesh.json and \(topology.allNodes.count) configs in \(out)/\(ComposeGenerator.configDir)")
             return 0
         case "secrets":
             // One secrets file per node (0600), one secret per link; files already there are kept, so this

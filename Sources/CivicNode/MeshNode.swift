@@ -70,8 +70,9 @@ public final class MeshNode: @unchecked Sendable {
         links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log, clock: clock)
         linksBox.value = links
         let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
-                                                    unit: unit, authenticator: authenticator, gate: gate,
-                                                    status: { [weak self] done in self?.status(done) }))
+                                                    unit: unit, authenticator: authenticator, gate: gate, httpFigures: httpFigures,
+                                                    status: { [weak self] done in self?.status(done) },
+                                                    metrics: { [weak self] in self?.metricsText() ?? "" }))
         routeTable = router.table
         let (store, reader) = (self.store, self.reader)
         var ports: (http: Int, mesh: Int?) = (0, nil)
@@ -153,6 +154,26 @@ public final class MeshNode: @unchecked Sendable {
     public func fireTimersNow() throws -> TimerTick {
         let now = clock.now()
         return try store.runAndWait { engine in try engine.fireTimers(at: now) }
+    }
+
+    /// Requests and intake latency, counted by `MetricsMiddleware` on the loop.
+    let httpFigures = HTTPFigures()
+
+    /// GET /metrics, on the loop: everything is in memory (links, counters, the writer's figures).
+    func metricsText() -> String {
+        func figures(_ ch: PeerChannel, _ direction: String) -> MetricsPage.LinkFigures {
+            MetricsPage.LinkFigures(peer: ch.peer, direction: direction, up: ch.state == .up, outboxDepth: ch.outboxDepth, connects: ch.connects,
+                                    refusedLines: ch.refusedLines, badSealLines: ch.unsealFailures, secondsSinceHeard: ch.lastHeard.map { Date().timeIntervalSince($0) })
+        }
+        let stats = store.stats
+        return MetricsPage(
+            node: config.id, tier: config.tier.rawValue, counters: links.counters,
+            links: (links.parent.map { [figures($0, "parent")] } ?? []) + links.children.values.sorted { $0.peer < $1.peer }.map { figures($0, "child") },
+            writer: .init(batches: stats.batches, operations: stats.operations, failedBatches: stats.failedBatches, failedOperations: stats.failedOperations,
+                          batchSizes: stats.batchSizes, batchSeconds: stats.batchSeconds),
+            queueDepth: store.queueDepth, applySeconds: links.applySeconds, refusedHandshakes: links.refusedHandshakes,
+            unauthorized: gate.unauthorized, forbidden: gate.forbidden, rateLimited: gate.rateLimited, trackRefused: gate.trackRefused,
+            http: httpFigures, uptimeSeconds: Date().timeIntervalSince(startedAt)).text
     }
 
     /// Assembles GET /status; `done` runs on the loop.

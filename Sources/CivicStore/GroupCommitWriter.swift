@@ -147,9 +147,11 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
                     break
                 }
             }
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcome = executor.execute(batch)
+            let took = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             carried = Array(batch[outcome.ran...])
-            record(outcome, in: queue)
+            record(outcome, seconds: took, in: queue)
             // The hook first: what it publishes (e.g. new outbox lines for the links) is out before any
             // caller hears that its operation is done, so a reply never runs ahead of its own effects.
             if outcome.committed, let hook {
@@ -163,13 +165,15 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
         }
     }
 
-    private static func record(_ outcome: BatchExecutor<Context>.Outcome, in queue: WriterQueue<Context>) {
+    private static func record(_ outcome: BatchExecutor<Context>.Outcome, seconds took: Double, in queue: WriterQueue<Context>) {
         let failed = outcome.failures.lazy.filter { $0 != nil }.count
         queue.stats.withLock { stats in
             stats.batches += 1
             stats.operations += outcome.ran
             stats.failedOperations += failed
             stats.largestBatch = max(stats.largestBatch, outcome.ran)
+            stats.batchSizes.observe(Double(outcome.ran))
+            stats.batchSeconds.observe(took)
             if !outcome.committed { stats.failedBatches += 1 }
         }
     }

@@ -1,5 +1,10 @@
+import CivicSupport
+
 /// Counters of a `GroupCommitWriter`, read as one consistent snapshot.
 public struct WriterStats: Sendable, Hashable {
+    /// Operations per batch, and how long each batch's transaction took (its operations, COMMIT and fsync).
+    public var batchSizes = Histogram(bounds: Histogram.batchSizes)
+    public var batchSeconds = Histogram(bounds: Histogram.latencySeconds)
     /// Transactions attempted (one BEGIN … COMMIT per batch).
     public var batches: Int = 0
     /// Operations run by the writer, successful or not.

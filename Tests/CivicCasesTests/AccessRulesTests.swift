@@ -9,6 +9,7 @@ import Testing
     static let expected: [Endpoint: Set<Role>] = [
         .health: [],  // public: no token needed, so no role is asked
         .status: [.admin, .dispatcher, .handler, .viewer, .revisit],
+        .metrics: [.admin, .dispatcher, .viewer],
         .listCases: [.admin, .dispatcher, .handler, .viewer, .revisit],
         .showCase: [.admin, .dispatcher, .handler, .viewer, .intake, .revisit],
         .intake: [.admin, .intake],

@@ -33,6 +33,7 @@ import Testing
         switch endpoint {
         case .health: return try API.get(url + "/healthz", token: token)
         case .status: return try API.get(url + "/status", token: token)
+        case .metrics: return try API.get(url + "/metrics", token: token)
         case .listCases: return try API.get(url + "/api/cases", token: token)
         case .showCase: return try API.get(url + "/api/cases/\(id)", token: token)
         case .intake: return try API.post(url + "/api/cases", ["subject": "噪音扰民", "address": "南山区南门街道"], token: token)

@@ -158,6 +158,15 @@ import Testing
                 "docker-compose.yml is out of step with the sample topology: run `civicmesh topology compose`")
     }
 
+    /// Found when the sample city gained departments: the committed configs kept the old topology.
+    @Test func theCommittedConfigsCarryTheSampleTopologyAsItIsNow() throws {
+        let committed = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: Self.root + "/deploy/config/topology.json")))
+        #expect(committed == SampleTopology.load(), "deploy/config/topology.json is out of step: run `civicmesh topology compose`")
+        let city = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/deploy/config/city.json"))) as? [String: Any])
+        let topology = try JSONDecoder().decode(Topology.self, from: JSONSerialization.data(withJSONObject: try #require(city["topology"])))
+        #expect(topology.handledAt == SampleTopology.load().handledAt && topology.find("d990101")?.departments == SampleTopology.load().find("d990101")?.departments)
+    }
+
     @Test func everyConfigTheComposeFileReferencesExistsAndLoads() throws {
         let compose = try String(contentsOfFile: Self.root + "/docker-compose.yml", encoding: .utf8)
         let referenced = compose.split(separator: "\n").compactMap { line -> String? in

@@ -24,8 +24,11 @@ import Glibc
         return (p.terminationStatus, (try? String(contentsOfFile: errLog, encoding: .utf8)) ?? "", stdout)
     }
 
-    @Test(.timeLimit(.minutes(3))) func aWholeRunLogsNoPhoneTokenOrSecretAndKeepsFilesPrivate() throws {
-        let city = try ProcessCity(topology: SampleTopology.chain(), label: "logscan")
+    /// In both log formats: text for a terminal, JSON (`CIVICMESH_LOG_FORMAT=json`) for a log shipper, where every
+    /// line must be one JSON object with `ts`, `level`, `node` and `msg`.
+    @Test(.timeLimit(.minutes(3)), arguments: ["text", "json"]) func aWholeRunLogsNoPhoneTokenOrSecretAndKeepsFilesPrivate(format: String) throws {
+        let city = try ProcessCity(topology: SampleTopology.chain(), label: "logscan-\(format)")
+        city.environment["CIVICMESH_LOG_FORMAT"] = format
         defer { city.stopAll() }
         try city.startAll()
         #expect(city.waitUntilLinked())
@@ -55,6 +58,19 @@ import Glibc
         var logs = ""
         for n in SampleTopology.chain().allNodes { logs += city.log(n.id) }
         #expect(logs.contains("created") && logs.contains("hotline"), "the logs say what happened and who did it")
+        if format == "json" {
+            var sawCase = false
+            for line in logs.split(separator: "\n") where !line.isEmpty {
+                let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+                #expect(object != nil, "not one JSON object: \(line.prefix(300))")
+                guard let object else { continue }
+                let ts = object["ts"] as? String ?? ""
+                #expect(WireDate.parse(ts) != nil && ts.hasSuffix("Z") && ["debug", "info", "warn", "error"].contains(object["level"] as? String ?? "")
+                        && object["node"] is String && object["msg"] is String, "\(line.prefix(300))")
+                if object["case"] as? String == id { sawCase = true }
+            }
+            #expect(sawCase, "a line names the case in its own field")
+        }
         #expect(!logs.contains(phone), "no phone number in the logs")
         var secrets = [intakeToken, handlerToken, String(intakeToken.dropFirst(4))]
         for c in city.configs.values { secrets += [c.parentSecret].compactMap { $0 } + Array(c.childSecrets.values) }

@@ -8,6 +8,8 @@ public final class ProcessCity: @unchecked Sendable {
     public let dir: TempDirectory
     public private(set) var configs: [String: NodeConfig] = [:]
     private var processes: [String: CivicProcess] = [:]
+    /// Environment every node process gets on top of the test's (e.g. `CIVICMESH_LOG_FORMAT`).
+    public var environment: [String: String] = [:]
     private let lock = NSLock()
 
     /// `configure` changes every node's config before it is written (e.g. a faster clock).
@@ -49,7 +51,7 @@ public final class ProcessCity: @unchecked Sendable {
     }
 
     public func start(_ id: String) throws {
-        let p = try CivicProcess(["node", "--config", configPath(id)], log: dir.path + "/\(id).log")
+        let p = try CivicProcess(["node", "--config", configPath(id)], log: dir.path + "/\(id).log", environment: environment)
         lock.withLock { processes[id] = p }
         let healthy = eventually(timeout: 20) { (try? API.get(self.url(id, "/healthz")).status) == 200 }
         if !healthy { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "node \(id) did not start:\n\(p.output)"]) }

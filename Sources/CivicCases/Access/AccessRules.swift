@@ -40,6 +40,8 @@ public enum Role: String, CaseIterable, Codable, Sendable {
 /// added; a route without an entry here is refused for everyone (a test walks every route and every cell).
 public enum Endpoint: String, CaseIterable, Sendable {
     case health, status
+    /// Prometheus text: a `viewer` token is what a scraper carries.
+    case metrics
     case listCases = "list_cases", showCase = "show_case", intake
     case accept, progress, resolve, returnUp = "return", assign, allowReturn = "allow_return"
     /// Time limits: the holder asks for more time and answers supervision orders; a dispatcher above grants,
@@ -84,6 +86,7 @@ public enum AccessRules {
     /// The whole table. An absent role is forbidden.
     public static let table: [Endpoint: [Role: Reach]] = [
         .status: [.admin: .node, .dispatcher: .node, .handler: .node, .viewer: .node, .revisit: .node],
+        .metrics: [.admin: .node, .dispatcher: .node, .viewer: .node],
         .listCases: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .revisit: .subtree],
         .showCase: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .intake: .ownCases, .revisit: .subtree],
         .intake: [.admin: .node, .intake: .node],

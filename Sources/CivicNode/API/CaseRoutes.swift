@@ -39,7 +39,8 @@ enum CaseRoutes {
             switch result {
             case .success(let receipt):
                 log.info(receipt.linkedTo == nil ? "case \(receipt.case.id) created (\(draft.channel.rawValue)) by \(access.principal.name): \(receipt.case.state.rawValue) at \(receipt.case.holder)"
-                                                 : "report via \(draft.channel.rawValue) by \(access.principal.name) linked to open case \(receipt.case.id)")
+                                                 : "report via \(draft.channel.rawValue) by \(access.principal.name) linked to open case \(receipt.case.id)",
+                         ["case": receipt.case.id, "event": receipt.linkedTo == nil ? "created" : "linked"])
                 let body = IntakeBody(id: receipt.case.id, linkedTo: receipt.linkedTo, case: access.view(receipt.case), reasons: receipt.reasons)
                 responder.send(.json(receipt.linkedTo == nil ? 201 : 200, body.json))
             case .failure(let error):
@@ -146,7 +147,7 @@ enum CaseRoutes {
             try engine.perform(command, on: id, actor: actor, at: clock.now()) { stored in try access.authorize(stored, at: unit) }
         }) { result in
             if case .success(let c) = result {
-                log.info("case \(c.id) \(verb) by \(actor): now \(c.state.rawValue) at \(c.holder)")
+                log.info("case \(c.id) \(verb) by \(actor): now \(c.state.rawValue) at \(c.holder)", ["case": c.id, "event": verb])
             }
             Reply.result(responder, result.map { CaseBody(case: access.view($0)) })
         }

@@ -19,8 +19,11 @@ struct NodeServices: Sendable {
     /// Checks bearer tokens (loop-confined, like the router).
     let authenticator: Authenticator
     let gate: AccessGate
+    let httpFigures: HTTPFigures
     /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.
     let status: @Sendable (@escaping @Sendable (StatusReport) -> Void) -> Void
+    /// The `/metrics` page, assembled on the loop from memory.
+    let metrics: @Sendable () -> String
 }
 
 /// The node's HTTP API: one route table, one file per resource, middleware around every request.
@@ -33,6 +36,7 @@ enum NodeRoutes {
             }
             return APIError(404, "not_found", field: "path", "no endpoint \(path); see GET /status, /healthz, /api/cases").response
         }
+        router.use(MetricsMiddleware(figures: services.httpFigures))
         router.use(RequestLogMiddleware(log: services.log))
         // Before every route group: nothing below runs for a request it refuses.
         router.use(AuthMiddleware(authenticator: services.authenticator, gate: services.gate, log: services.log))

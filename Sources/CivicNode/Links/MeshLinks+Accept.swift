@@ -145,6 +145,7 @@ extension MeshLinks {
 
     func refusePending(_ id: Int, code: String, _ message: String) {
         guard let p = pending.removeValue(forKey: id) else { return }
+        refusedHandshakes += 1
         log.warning("refused connection from \(p.connection.peerDescription): \(code): \(message)")
         p.connection.write(codec.encode(.error(ErrorMessage(code: code, message: message, fatal: true))))
         retire(p.connection)

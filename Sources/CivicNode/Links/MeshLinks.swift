@@ -1,5 +1,6 @@
 import CivicCases
 import CivicIO
+import CivicSupport
 import CivicWire
 import Foundation
 
@@ -24,6 +25,9 @@ final class MeshLinks: @unchecked Sendable {
     var summaryDirty = true
     var lastSummarySent = Date.distantPast
     var pausedForBackpressure: [PeerChannel] = []
+    /// Mesh lines applied, from arrival to commit; handshakes this node refused (wrong secret, version, unknown node).
+    var applySeconds = Histogram(bounds: Histogram.latencySeconds)
+    var refusedHandshakes = 0
     let logThrottle = LogThrottle()
     /// Connections that have not finished the handshake, at most: more are closed at once (a child needs one).
     let maxPendingHandshakes = 64
@@ -264,8 +268,11 @@ final class MeshLinks: @unchecked Sendable {
         }
         let generation = ch.generation, peer = ch.peer
         let clock = self.clock
+        let received = DispatchTime.now().uptimeNanoseconds
         store.run({ engine in try engine.apply(message, from: peer, at: clock.now()) }) { [weak self] result in
             guard let self else { return }
+            // From the line's arrival to its commit (the ack follows at once).
+            self.applySeconds.observe(Double(DispatchTime.now().uptimeNanoseconds - received) / 1e9)
             switch result {
             case .success:
                 ch.appliedIn = max(ch.appliedIn, seq)
@@ -276,7 +283,7 @@ final class MeshLinks: @unchecked Sendable {
                 guard ch.generation == generation, ch.connection != nil else { return }
                 let code = (error as? ApplyError)?.code ?? "apply_failed"
                 ch.refusedLines += 1
-                self.log.error("cannot apply \(message.type) seq \(seq) from \(peer): \(error)")
+                self.log.error("cannot apply \(message.type) seq \(seq) from \(peer): \(error)", ["peer": peer, "error": code])
                 // Close so the peer resends from its last acknowledged message: order is kept, nothing is skipped.
                 self.send(.error(ErrorMessage(code: code, message: "\(error)", fatal: true, seq: seq)), on: ch)
                 if let conn = ch.connection { self.retire(conn) }
@@ -285,7 +292,7 @@ final class MeshLinks: @unchecked Sendable {
     }
 
     func refuse(_ ch: PeerChannel, code: String, _ message: String) {
-        log.warning("closing link \(ch.peer): \(code): \(message)")
+        log.warning("closing link \(ch.peer): \(code): \(message)", ["peer": ch.peer, "error": code])
         send(.error(ErrorMessage(code: code, message: message, fatal: true)), on: ch)
         if let conn = ch.connection { retire(conn) }
     }
@@ -324,6 +331,7 @@ final class MeshLinks: @unchecked Sendable {
     /// Shared by the parent side (after `auth`) and the child side (after `welcome`).
     func resumeStreams(_ ch: PeerChannel, peerApplied: Int) {
         ch.state = .up
+        ch.connects += 1
         ch.connectedSince = Date()
         ch.lastError = nil
         ch.queued.removeAll()

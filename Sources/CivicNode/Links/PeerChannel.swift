@@ -21,6 +21,8 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     var lastSent = Date.distantPast
     var lastError: String?
     var reconnectAttempts = 0
+    /// Times the link came up since start (the first connection and every reconnection).
+    var connects = 0
     /// Lines from this peer refused since start: unparseable, not allowed by the protocol, or not applicable.
     var refusedLines = 0
     /// Features both ends named in the handshake (see `meshFeatures`); set when the link comes up.

@@ -1,3 +1,4 @@
+import CivicWire
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -11,11 +12,17 @@ public struct Logger: Sendable {
         var label: String { ["debug", "info", "warn", "error"][rawValue] }
     }
 
+    /// `text` for a terminal (the default), `json` for a log shipper: one object per line with `ts` (RFC 3339,
+    /// UTC), `level`, `node`, `msg` and the line's fields (`case`, `peer`, `error`…). `CIVICMESH_LOG_FORMAT`.
+    public enum Format: String, Sendable { case text, json }
+
     public var label: String
     public var minimum: Level
+    public var format: Format
 
-    public init(label: String, minimum: Level = .info) {
+    public init(label: String, minimum: Level = .info, format: Format? = nil) {
         self.label = label
+        self.format = format ?? (ProcessInfo.processInfo.environment["CIVICMESH_LOG_FORMAT"] == "json" ? .json : .text)
         switch ProcessInfo.processInfo.environment["CIVICMESH_LOG"] {
         case "debug": self.minimum = .debug
         case "info": self.minimum = .info
@@ -25,12 +32,47 @@ public struct Logger: Sendable {
         }
     }
 
-    public func log(_ level: Level, _ message: @autoclosure () -> String) {
+    public func log(_ level: Level, _ message: @autoclosure () -> String, _ fields: [String: String] = [:]) {
         guard level >= minimum else { return }
-        let line = "\(WireClock.stamp()) \(level.label) [\(label)] \(Self.clip(message(), Self.maxMessageBytes))\n"
+        let line = self.line(level, message(), fields)
         line.utf8CString.withUnsafeBufferPointer { buf in
             _ = write(2, buf.baseAddress, buf.count - 1)
         }
+    }
+
+    /// One log line, newline included, in the logger's format.
+    public func line(_ level: Level, _ message: String, _ fields: [String: String]) -> String {
+        switch format {
+        case .text:
+            let extra = fields.sorted { $0.key < $1.key }.map { " \($0.key)=\(Self.clip($0.value, 256))" }.joined()
+            return "\(WireClock.stamp()) \(level.label) [\(label)] \(Self.clip(message, Self.maxMessageBytes))\(extra)\n"
+        case .json:
+            // JSON escapes what a peer's text could use to forge a line; the size is cut as for text.
+            var w = JSONWriter(capacity: 256)
+            w.beginObject()
+            w.key("ts"); w.string(WireClock.stamp())
+            w.key("level"); w.string(level.label)
+            w.key("node"); w.string(label)
+            w.key("msg"); w.string(Self.cut(message, Self.maxMessageBytes))
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["ts", "level", "node", "msg"].contains(key) {
+                w.key(key); w.string(Self.cut(value, 256))
+            }
+            w.endObject()
+            return String(decoding: w.bytes, as: UTF8.self) + "\n"
+        }
+    }
+
+    /// Cuts to `max` UTF-8 bytes on a character boundary, saying how much was cut.
+    static func cut(_ text: String, _ max: Int) -> String {
+        guard text.utf8.count > max else { return text }
+        var out = "", bytes = 0
+        for ch in text {
+            let n = ch.utf8.count
+            if bytes + n > max { break }
+            out.append(ch)
+            bytes += n
+        }
+        return out + "…(\(text.utf8.count - bytes) more bytes)"
     }
 
     /// A log line carries text from peers and clients: it is kept on one line and within this size.
@@ -60,10 +102,10 @@ public struct Logger: Sendable {
         return out
     }
 
-    public func debug(_ m: @autoclosure () -> String) { log(.debug, m()) }
-    public func info(_ m: @autoclosure () -> String) { log(.info, m()) }
-    public func warning(_ m: @autoclosure () -> String) { log(.warning, m()) }
-    public func error(_ m: @autoclosure () -> String) { log(.error, m()) }
+    public func debug(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.debug, m(), fields) }
+    public func info(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.info, m(), fields) }
+    public func warning(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.warning, m(), fields) }
+    public func error(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.error, m(), fields) }
 }
 
 enum WireClock {
