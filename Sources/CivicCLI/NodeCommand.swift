@@ -34,7 +34,8 @@ enum NodeCommand {
         }
         fflush(nil)
         termination.wait()
-        node.stop()
+        // A graceful stop: new work refused, the outbox given `drain_grace` seconds, a bye on every link.
+        _ = node.drain(grace: config.drainGrace)
         return 0
     }
 }

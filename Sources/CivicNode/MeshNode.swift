@@ -70,7 +70,7 @@ public final class MeshNode: @unchecked Sendable {
         links = MeshLinks(config: config, unit: unit, loop: loop, store: store, log: log, clock: clock)
         linksBox.value = links
         let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
-                                                    unit: unit, authenticator: authenticator, gate: gate, httpFigures: httpFigures,
+                                                    unit: unit, authenticator: authenticator, gate: gate, httpFigures: httpFigures, drain: drainState,
                                                     status: { [weak self] done in self?.status(done) },
                                                     metrics: { [weak self] in self?.metricsText() ?? "" }))
         routeTable = router.table
@@ -158,6 +158,39 @@ public final class MeshNode: @unchecked Sendable {
 
     /// Requests and intake latency, counted by `MetricsMiddleware` on the loop.
     let httpFigures = HTTPFigures()
+    /// Set when a drain starts: HTTP answers 503 (`/healthz` says `draining`), the mesh takes no new work.
+    let drainState = DrainState()
+
+    public struct DrainReport: Sendable {
+        public var seconds: Double
+        /// Durable messages the peers had not acknowledged when the node stopped (kept in the outbox, sent after the restart).
+        public var unacknowledged: Int
+        public var queued: Int
+    }
+
+    /// A graceful stop (SIGTERM): refuse new HTTP and mesh work, let the writer finish what it holds, wait up to
+    /// `grace` seconds for every link's outbox to be acknowledged, say goodbye on every link, then stop.
+    public func drain(grace: Double) -> DrainReport {
+        let started = Date()
+        _ = onLoop { [self] in
+            drainState.draining = true
+            links.draining = true
+        }
+        log.info("draining: no new work; waiting up to \(grace) s for the outboxes", ["event": "draining"])
+        var settled = false
+        while !settled, Date().timeIntervalSince(started) < grace {
+            settled = (try? onLoop { [self] in store.queueDepth == 0 && links.outboxesAcknowledged }.get()) ?? true
+            if !settled { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let left = (try? onLoop { [self] in (links.unacknowledged, store.queueDepth) }.get()) ?? (0, 0)
+        _ = onLoop { [self] in links.sayGoodbye("node \(config.id) is draining for a stop or restart") }
+        Thread.sleep(forTimeInterval: 0.1)  // the byes leave before the connections close
+        let report = DrainReport(seconds: Date().timeIntervalSince(started), unacknowledged: left.0, queued: left.1)
+        log.info("drained in \(Int(report.seconds * 1000)) ms: \(report.unacknowledged) messages not yet acknowledged stay in the outbox",
+                 ["event": "drained"])
+        stop()
+        return report
+    }
 
     /// GET /metrics, on the loop: everything is in memory (links, counters, the writer's figures).
     func metricsText() -> String {

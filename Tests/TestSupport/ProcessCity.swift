@@ -1,6 +1,9 @@
 import CivicCases
 import CivicNode
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A city whose nodes run as real `civicmesh node` processes on loopback, for crash tests.
 public final class ProcessCity: @unchecked Sendable {
@@ -62,6 +65,13 @@ public final class ProcessCity: @unchecked Sendable {
     public func pid(_ id: String) -> Int32? { lock.withLock { processes[id]?.pid } }
 
     public func kill9(_ id: String) { lock.withLock { processes.removeValue(forKey: id) }?.kill9() }
+
+    /// Sends SIGTERM and returns the process, to watch it drain and read its exit status (`wait()`).
+    public func sigterm(_ id: String) -> CivicProcess? {
+        let p = lock.withLock { processes.removeValue(forKey: id) }
+        if let p { kill(p.pid, SIGTERM) }
+        return p
+    }
 
     public func stopAll() {
         let all = lock.withLock { () -> [CivicProcess] in defer { processes.removeAll() }; return Array(processes.values) }

@@ -20,6 +20,7 @@ struct NodeServices: Sendable {
     let authenticator: Authenticator
     let gate: AccessGate
     let httpFigures: HTTPFigures
+    let drain: DrainState
     /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.
     let status: @Sendable (@escaping @Sendable (StatusReport) -> Void) -> Void
     /// The `/metrics` page, assembled on the loop from memory.
@@ -37,6 +38,7 @@ enum NodeRoutes {
             return APIError(404, "not_found", field: "path", "no endpoint \(path); see GET /status, /healthz, /api/cases").response
         }
         router.use(MetricsMiddleware(figures: services.httpFigures))
+        router.use(DrainMiddleware(state: services.drain))
         router.use(RequestLogMiddleware(log: services.log))
         // Before every route group: nothing below runs for a request it refuses.
         router.use(AuthMiddleware(authenticator: services.authenticator, gate: services.gate, log: services.log))
@@ -45,6 +47,25 @@ enum NodeRoutes {
         TokenRoutes.add(to: router.group("/api/tokens"), services)
         TrackRoutes.add(to: router, services)
         return router
+    }
+}
+
+/// Whether the node is draining (SIGTERM). Loop-confined.
+final class DrainState: @unchecked Sendable {
+    // Invariant: read and set on the loop thread only.
+    var draining = false
+}
+
+/// While the node drains, every request but `/healthz` (which says `draining`) answers a retryable 503: a load
+/// balancer or client sends it elsewhere or again; requests already in flight finish.
+struct DrainMiddleware: HTTPMiddleware {
+    let state: DrainState
+    func handle(_ request: HTTPRequest, _ context: RequestContext, _ responder: HTTPResponder,
+                next: @escaping (HTTPRequest, RequestContext, HTTPResponder) -> Void) {
+        guard state.draining, context.endpoint != Endpoint.health.rawValue else { return next(request, context, responder) }
+        var response = APIError(503, "draining", field: "node", "the node is stopping for a restart; retry in a moment").response
+        response.headers.append(("Retry-After", "1"))
+        responder.send(response)
     }
 }
 

@@ -70,7 +70,7 @@ extension NodeConfig {
         case .maxLineBytes:
             guard let v = Int(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not an integer") }
             return v
-        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold, .intakeRatePerToken, .intakeRatePerAddress, .clockSpeed:
+        case .heartbeatInterval, .heartbeatTimeout, .topicThreshold, .intakeRatePerToken, .intakeRatePerAddress, .clockSpeed, .drainGrace:
             guard let v = Double(raw) else { throw ConfigError(file: file, field: key.rawValue, problem: "\(envName)=\(raw) is not a number") }
             return v
         case .childSecrets:
@@ -111,6 +111,7 @@ extension NodeConfig {
         for (field, rate) in [("intake_rate_per_token", intakeRatePerToken), ("intake_rate_per_address", intakeRatePerAddress)] where !(rate >= 0 && rate.isFinite) {
             throw fail(field, "must be a number of requests a second ≥ 0 (0: no limit), got \(rate)")
         }
+        if !(drainGrace >= 0 && drainGrace <= 3600) { throw fail("drain_grace", "must be seconds from 0 to 3600, got \(drainGrace)") }
         if !(clockSpeed > 0 && clockSpeed <= 10_000_000) { throw fail("clock_speed", "must be above 0 and at most 10000000 (1: real time), got \(clockSpeed)") }
         if clockSpeed != 1, clockAnchor == nil { throw fail("clock_anchor", "a clock_speed other than 1 needs the time it starts from (clock_anchor)") }
         if tier == .city {

@@ -49,6 +49,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var intakeRatePerToken: Double
     /// Intake requests a second from one source address; 0: no limit.
     public var intakeRatePerAddress: Double
+    /// Seconds a SIGTERM waits for the outbox to be acknowledged before the node stops anyway (nothing is lost
+    /// either way: what is not acknowledged stays in the outbox and goes after the restart).
+    public var drainGrace: Double
 
     public init(
         id: String, tier: Tier, name: String, codes: [String], meshListen: String, httpListen: String,
@@ -57,8 +60,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         maxLineBytes: Int = 1 << 20, heartbeatInterval: Double = 1, heartbeatTimeout: Double = 5, topicModel: String? = nil,
         topicThreshold: Double? = nil, linkEncryption: LinkEncryption = .required,
         intakeRatePerToken: Double = 100, intakeRatePerAddress: Double = 200, secretsFile: String? = nil,
-        clockSpeed: Double = 1, clockAnchor: Date? = nil
+        clockSpeed: Double = 1, clockAnchor: Date? = nil, drainGrace: Double = 10
     ) {
+        self.drainGrace = drainGrace
         self.id = id; self.tier = tier; self.name = name; self.codes = codes
         self.meshListen = meshListen; self.httpListen = httpListen
         self.parentId = parentId; self.parentAddress = parentAddress; self.parentSecret = parentSecret
@@ -86,6 +90,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case intakeRatePerToken = "intake_rate_per_token", intakeRatePerAddress = "intake_rate_per_address"
         case secretsFile = "secrets_file"
         case clockSpeed = "clock_speed", clockAnchor = "clock_anchor"
+        case drainGrace = "drain_grace"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,6 +122,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         secretsFile = try c.decodeIfPresent(String.self, forKey: .secretsFile)
         clockSpeed = try c.decodeIfPresent(Double.self, forKey: .clockSpeed) ?? 1
         clockAnchor = try c.decodeIfPresent(Date.self, forKey: .clockAnchor)
+        drainGrace = try c.decodeIfPresent(Double.self, forKey: .drainGrace) ?? 10
     }
 
     /// What this node puts in `hello`/`challenge` as its line cipher.

@@ -28,6 +28,23 @@ final class MeshLinks: @unchecked Sendable {
     /// Mesh lines applied, from arrival to commit; handshakes this node refused (wrong secret, version, unknown node).
     var applySeconds = Histogram(bounds: Histogram.latencySeconds)
     var refusedHandshakes = 0
+    /// Set by a drain (SIGTERM): durable lines from peers are no longer applied.
+    var draining = false
+    /// The `error` code of the bye a draining node sends on every link before it closes them.
+    static let goingAway = "going_away"
+
+    /// Every up link's outbox is acknowledged (what a drain waits for).
+    var outboxesAcknowledged: Bool { ([parent].compactMap { $0 } + Array(children.values)).allSatisfy { $0.state != .up || $0.outboxDepth == 0 } }
+    /// Durable messages still unacknowledged on all links.
+    var unacknowledged: Int { ([parent].compactMap { $0 } + Array(children.values)).reduce(0) { $0 + $1.outboxDepth } }
+
+    /// The bye: a fatal `going_away` error on every connection, so peers reconnect to the restarted node at once
+    /// instead of waiting for a heartbeat to time out.
+    func sayGoodbye(_ reason: String) {
+        for ch in [parent].compactMap({ $0 }) + Array(children.values) where ch.connection != nil {
+            send(.error(ErrorMessage(code: Self.goingAway, message: reason, fatal: true)), on: ch)
+        }
+    }
     let logThrottle = LogThrottle()
     /// Connections that have not finished the handshake, at most: more are closed at once (a child needs one).
     let maxPendingHandshakes = 64
@@ -217,7 +234,10 @@ final class MeshLinks: @unchecked Sendable {
         case .ping: send(.pong, on: ch)
         case .pong: break
         case .ack(let ack): acknowledged(ack.seq, on: ch)
-        case .dispatch, .update: apply(message, on: ch)
+        case .dispatch, .update:
+            // Draining: no new work is taken; unacknowledged, the line is resent to the restarted node.
+            guard !draining else { return }
+            apply(message, on: ch)
         case .summary(let summary):
             guard ch.role == .child, summary.node == ch.peer else {
                 send(.error(ErrorMessage(code: "invalid_message", message: "summary only comes from a child, about itself", fatal: false)), on: ch)
@@ -228,7 +248,11 @@ final class MeshLinks: @unchecked Sendable {
             let peer = ch.peer
             store.run({ engine in try engine.storeSummary(summary, from: peer) }) { _ in }
         case .error(let e):
-            log.warning("\(ch.peer) reported \(e.code): \(e.message)")
+            if e.code == Self.goingAway {
+                log.info("\(ch.peer) is going away: \(e.message)", ["peer": ch.peer, "event": "bye"])
+            } else {
+                log.warning("\(ch.peer) reported \(e.code): \(e.message)", ["peer": ch.peer, "error": e.code])
+            }
             if e.fatal { ch.connection?.close() }
         case .hello, .challenge, .auth, .welcome:
             send(.error(ErrorMessage(code: "unexpected_message", message: "\(message.type) is only valid during the handshake", fatal: false)), on: ch)
