@@ -107,3 +107,10 @@ enum HTTPTarget {
         lhs.utf8.count == rhs.utf8.count && lhs.lowercased() == rhs.lowercased()
     }
 }
+
+/// `application/x-www-form-urlencoded` bodies (Open311's POST): the query grammar, `+` as a space.
+public enum HTTPForm {
+    public static func parse(_ body: [UInt8]) -> [String: String] {
+        HTTPTarget.split("/?" + String(decoding: body, as: UTF8.self)).query
+    }
+}

@@ -3,11 +3,22 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// A streaming response (server-sent events): the head goes out without a length, then this runs on the loop
+    /// with the stream to write to; the connection serves nothing else and ends with the stream.
+    public var streaming: (@Sendable (HTTPStream) -> Void)?
 
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], streaming: (@Sendable (HTTPStream) -> Void)? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.streaming = streaming
+    }
+
+    /// The head of a streaming response: no Content-Length, `Connection: close` (the body ends with the connection).
+    func streamingHead() -> [UInt8] {
+        var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
+        for (name, value) in headers where !["content-length", "connection"].contains(name.lowercased()) { head += "\(name): \(value)\r\n" }
+        return Array((head + "Connection: close\r\n\r\n").utf8)
     }
 
     public static func json(_ status: Int, _ body: [UInt8]) -> HTTPResponse {

@@ -13,6 +13,8 @@ public struct HTTPServerLimits: Sendable {
     public var maxConnectionsPerSource = 128
     /// Bytes held in all requests not yet complete; a request that would pass it is answered `503`.
     public var maxUnfinishedBytes = 64 << 20
+    /// Bytes a streaming response (server-sent events) may have waiting for a slow client before it is dropped.
+    public var maxStreamBuffered = 1 << 20
     public init() {}
 }
 

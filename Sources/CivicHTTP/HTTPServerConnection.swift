@@ -25,10 +25,16 @@ final class HTTPServerConnection: @unchecked Sendable {
         self.parser = HTTPRequestParser(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
     }
 
+    /// The streaming response this connection now serves, if any.
+    private var stream: HTTPStream?
+
     func start(onClose: @escaping () -> Void) {
         connection.onRead = { [weak self] bytes in self?.received(bytes) }
         connection.onReadEOF = { [weak self] in self?.peerClosedWriting() }
-        connection.onClose = { _ in onClose() }
+        connection.onClose = { [weak self] _ in
+            self?.stream?.ended()
+            onClose()
+        }
     }
 
     private func received(_ bytes: [UInt8]) {
@@ -100,6 +106,16 @@ final class HTTPServerConnection: @unchecked Sendable {
 
     private func respond(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) {
         guard inFlight, connection.isOpen else { return }
+        if let streaming = response.streaming {
+            // Stays in flight (the idle sweep leaves it alone) and takes no further request.
+            acceptsRequests = false
+            lastActivity = MonotonicClock.now()
+            connection.write(response.streamingHead())
+            let stream = HTTPStream(connection: connection, maxBuffered: server?.limits.maxStreamBuffered ?? 1 << 20)
+            self.stream = stream
+            streaming(stream)
+            return
+        }
         inFlight = false
         lastActivity = MonotonicClock.now()
         connection.write(response.serialized(keepAlive: keepAlive, includeBody: includeBody))

@@ -71,6 +71,7 @@ public final class MeshNode: @unchecked Sendable {
         linksBox.value = links
         let router = NodeRoutes.router(NodeServices(config: config, store: store, reader: reader, intakes: intakes, log: log, clock: clock,
                                                     unit: unit, authenticator: authenticator, gate: gate, httpFigures: httpFigures, drain: drainState,
+                                                    events: EventHub(loop: loop, reader: reader, log: log, heartbeat: min(15, config.heartbeatInterval * 2)),
                                                     status: { [weak self] done in self?.status(done) },
                                                     metrics: { [weak self] in self?.metricsText() ?? "" }))
         routeTable = router.table

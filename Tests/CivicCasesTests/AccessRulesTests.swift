@@ -11,6 +11,7 @@ import Testing
         .status: [.admin, .dispatcher, .handler, .viewer, .revisit],
         .metrics: [.admin, .dispatcher, .viewer],
         .listCases: [.admin, .dispatcher, .handler, .viewer, .revisit],
+        .events: [.admin, .dispatcher, .handler, .viewer, .revisit],
         .showCase: [.admin, .dispatcher, .handler, .viewer, .intake, .revisit],
         .intake: [.admin, .intake],
         .accept: [.admin, .handler], .progress: [.admin, .handler], .resolve: [.admin, .handler],
@@ -21,14 +22,14 @@ import Testing
         .coHandle: [.admin, .dispatcher], .summon: [.admin, .handler, .dispatcher], .partAccept: [.admin, .handler], .partAnswer: [.admin, .handler],
         .partRelease: [.admin, .dispatcher],
         .verdict: [.admin, .revisit], .unreachable: [.admin, .revisit], .check: [.admin, .dispatcher], .checkFinding: [.admin, .dispatcher],
-        .trackPage: [], .trackCase: [], .trackVerdict: [],  // public: the citizen has no token; the phone number is the check
+        .trackPage: [], .trackCase: [], .trackVerdict: [], .open311Read: [], .open311Create: [],  // public: the citizen has no token; the phone number is the check
         .unknownAction: Set(Role.allCases),
         .listTokens: [.admin], .createToken: [.admin], .revokeToken: [.admin],
     ]
 
     @Test func everyEndpointAndRoleDecidesAsExpected() {
         #expect(Set(Self.expected.keys) == Set(Endpoint.allCases), "every endpoint has an expectation")
-        #expect(AccessRules.publicEndpoints == [.health, .trackPage, .trackCase, .trackVerdict])
+        #expect(AccessRules.publicEndpoints == [.health, .trackPage, .trackCase, .trackVerdict, .open311Read, .open311Create])
         for endpoint in Endpoint.allCases where !AccessRules.publicEndpoints.contains(endpoint) {
             for role in Role.allCases {
                 switch AccessRules.decide(endpoint, role: role) {

@@ -43,6 +43,8 @@ public enum Endpoint: String, CaseIterable, Sendable {
     /// Prometheus text: a `viewer` token is what a scraper carries.
     case metrics
     case listCases = "list_cases", showCase = "show_case", intake
+    /// Server-sent events of the cases the caller may list.
+    case events
     case accept, progress, resolve, returnUp = "return", assign, allowReturn = "allow_return"
     /// Time limits: the holder asks for more time and answers supervision orders; a dispatcher above grants,
     /// refuses and issues them.
@@ -55,6 +57,9 @@ public enum Endpoint: String, CaseIterable, Sendable {
     case coHandle = "co_handle", summon, partAccept = "part_accept", partAnswer = "part_answer", partRelease = "part_release"
     /// Public tracking (no token): the page, a case's public view, the citizen's own verdict (phone checked, rate-limited).
     case trackPage = "track_page", trackCase = "track_case", trackVerdict = "track_verdict"
+    /// Open311 GeoReport v2 at the city: discovery, services and requests are public (no personal data in them);
+    /// creating a request checks its `api_key` (an intake token) itself.
+    case open311Read = "open311_read", open311Create = "open311_create"
     /// `POST /api/cases/:id/<not an action>`: answers 404 naming the actions.
     case unknownAction = "unknown_action"
     case listTokens = "list_tokens", createToken = "create_token", revokeToken = "revoke_token"
@@ -81,13 +86,14 @@ public enum AccessDecision: Equatable, Sendable {
 /// The access rules, pure and table-driven: endpoint × role → reach, then reach × case → allowed or why not.
 public enum AccessRules {
     /// Endpoints anyone may call without a token.
-    public static let publicEndpoints: Set<Endpoint> = [.health, .trackPage, .trackCase, .trackVerdict]
+    public static let publicEndpoints: Set<Endpoint> = [.health, .trackPage, .trackCase, .trackVerdict, .open311Read, .open311Create]
 
     /// The whole table. An absent role is forbidden.
     public static let table: [Endpoint: [Role: Reach]] = [
         .status: [.admin: .node, .dispatcher: .node, .handler: .node, .viewer: .node, .revisit: .node],
         .metrics: [.admin: .node, .dispatcher: .node, .viewer: .node],
         .listCases: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .revisit: .subtree],
+        .events: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .revisit: .subtree],
         .showCase: [.admin: .node, .dispatcher: .subtree, .handler: .heldByUnit, .viewer: .subtree, .intake: .ownCases, .revisit: .subtree],
         .intake: [.admin: .node, .intake: .node],
         .accept: [.admin: .node, .handler: .heldByUnit],

@@ -21,6 +21,8 @@ struct NodeServices: Sendable {
     let gate: AccessGate
     let httpFigures: HTTPFigures
     let drain: DrainState
+    /// The `/api/events` subscribers (loop-confined).
+    let events: EventHub
     /// Assembles `/status` (links and counters live on the loop); `done` runs on the loop.
     let status: @Sendable (@escaping @Sendable (StatusReport) -> Void) -> Void
     /// The `/metrics` page, assembled on the loop from memory.
@@ -46,6 +48,8 @@ enum NodeRoutes {
         CaseRoutes.add(to: router.group("/api/cases"), services)
         TokenRoutes.add(to: router.group("/api/tokens"), services)
         TrackRoutes.add(to: router, services)
+        EventRoutes.add(to: router, services)
+        Open311Routes.add(to: router, services)
         return router
     }
 }
