@@ -40,6 +40,7 @@ public enum CLI {
             case "topology": return try TopologyCommands.run(rest)
             case "token": return try TokenCommand.run(rest)
             case "calendar": return try CalendarCommand.run(rest)
+            case "backup": return try BackupCommand.run(rest)
             case "classify": return classifyCommand(rest)
             case "triage": return try TriageCommands.run(rest)
             case "bench": return try BenchCommand.run(rest)

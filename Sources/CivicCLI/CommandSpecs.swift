@@ -122,6 +122,11 @@ extension CommandSpec {
         CommandSpec(key: "token revoke", synopsis: "token revoke --config FILE NAME", summary: "Revokes a token: it is refused from the next request on.", options: [
             Option(name: "config", value: "FILE", help: "the node's config (required)"),
         ]),
+        CommandSpec(key: "backup", synopsis: "backup --config FILE --out FILE",
+                    summary: "A consistent copy of a node's database taken while it runs (SQLite's online backup), 0600, integrity-checked.", options: [
+                        Option(name: "config", value: "FILE", help: "the node's config (required)"),
+                        Option(name: "out", value: "FILE", help: "the new backup file (required; never overwritten)"),
+                    ]),
         CommandSpec(key: "calendar add-days", synopsis: "calendar add-days TIME N [--calendar FILE] [--calendar-days]",
                     summary: "The due time N working days after TIME (local time of the calendar's zone), on the working-day calendar.", options: [
                         Option(name: "calendar", value: "FILE", help: "a calendar file (default: mainland China 2026, built in)"),

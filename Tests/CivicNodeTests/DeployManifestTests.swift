@@ -12,15 +12,13 @@ import Testing
     let dir = TempDirectory("manifests")
 
     func run(_ command: String) throws -> (Int32, String) {
+        let output = dir.file("command-\(UUID().uuidString.prefix(8)).out")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command + " 2>&1"]
-        let out = Pipe()
-        p.standardOutput = out
+        p.arguments = ["-c", "(\(command)) > \(output) 2>&1"]
         try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        return (p.terminationStatus, text)
+        return (p.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 
     @Test func theSystemdUnitPassesSystemdAnalyzeAndIsHardened() throws {

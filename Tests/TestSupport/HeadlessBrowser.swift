@@ -30,19 +30,19 @@ public final class HeadlessBrowser {
         process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
                              "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "--user-data-dir=\(profile.path)",
                              "--window-size=\(width),\(height)", "about:blank"]
-        let stderr = Pipe()
-        process.standardError = stderr
+        // stderr to a file, not a pipe: nothing here owns a descriptor another thread could see reused.
+        let logPath = profile.path + ".log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // Chromium announces its DevTools endpoint on stderr: "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…".
         var port: Int?
         var seen = ""
         let deadline = Date().addingTimeInterval(30)
-        let reader = stderr.fileHandleForReading
         while port == nil, Date() < deadline, process.isRunning {
-            let chunk = reader.availableData
-            if chunk.isEmpty { usleep(20_000); continue }
-            seen += String(decoding: chunk, as: UTF8.self)
+            seen = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if !seen.contains("ws://127.0.0.1:") { usleep(50_000); continue }
             if let range = seen.range(of: "ws://127.0.0.1:") {
                 let digits = seen[range.upperBound...].prefix { $0.isNumber }
                 if seen[range.upperBound...].dropFirst(digits.count).first == "/" { port = Int(digits) }
@@ -80,6 +80,7 @@ public final class HeadlessBrowser {
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: profile)
+        try? FileManager.default.removeItem(atPath: profile.path + ".log")
     }
 
     /// Sends one command and waits for its answer (events in between are skipped).
