@@ -41,6 +41,7 @@ public enum CLI {
             case "token": return try TokenCommand.run(rest)
             case "calendar": return try CalendarCommand.run(rest)
             case "backup": return try BackupCommand.run(rest)
+            case "restore": return try RestoreCommand.run(rest)
             case "classify": return classifyCommand(rest)
             case "triage": return try TriageCommands.run(rest)
             case "bench": return try BenchCommand.run(rest)

@@ -127,6 +127,11 @@ extension CommandSpec {
                         Option(name: "config", value: "FILE", help: "the node's config (required)"),
                         Option(name: "out", value: "FILE", help: "the new backup file (required; never overwritten)"),
                     ]),
+        CommandSpec(key: "restore", synopsis: "restore --config FILE --from BACKUP",
+                    summary: "Puts a backup back as a stopped node's database (the old one kept beside it); the links resync with their peers at the next start.", options: [
+                        Option(name: "config", value: "FILE", help: "the node's config (required)"),
+                        Option(name: "from", value: "BACKUP", help: "a file written by civicmesh backup (required)"),
+                    ]),
         CommandSpec(key: "calendar add-days", synopsis: "calendar add-days TIME N [--calendar FILE] [--calendar-days]",
                     summary: "The due time N working days after TIME (local time of the calendar's zone), on the working-day calendar.", options: [
                         Option(name: "calendar", value: "FILE", help: "a calendar file (default: mainland China 2026, built in)"),

@@ -69,6 +69,34 @@ public enum PeerRules {
     /// A message about a case this node does not know yet carries its header: it must be the case the event
     /// is about, and (from a child) a case created where the child says.
     /// From the parent, an `update` may only be about a case it sent down (a `dispatch` always comes first).
+    /// A peer's update about a case this node lost when it was restored from a backup (docs/protocol.md §3.4): it is
+    /// taken from the update's header only where that peer could have told this node about it. The parent speaks of
+    /// cases it sent into this node's subtree (held there, or with a part there), never of events that happened in
+    /// it; a child of events in its own subtree, on a case it holds or has just handed up here.
+    public static func checkAdoptedHeader(_ header: Case, event: CaseEvent, from sender: Sender, me: TopologyNode) -> Refusal? {
+        guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
+        guard idBelongs(event) else {
+            return Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node)")
+        }
+        switch sender {
+        case .parent:
+            if me.contains(event.node) {
+                return Refusal("not_in_subtree", "event \(event.id) claims to come from \(event.node), inside \(me.id)'s own subtree, but arrived from the parent")
+            }
+            guard me.contains(header.holder) || header.parts.contains(where: { me.contains($0.unit) }) else {
+                return Refusal("not_in_subtree", "the parent sent an update about \(header.id), held by \(header.holder), outside \(me.id)'s subtree")
+            }
+        case .child(let child):
+            guard let subtree = me.find(child), subtree.contains(event.node) else {
+                return Refusal("not_in_subtree", "event \(event.id) happened at \(event.node), outside \(child)'s subtree")
+            }
+            guard subtree.contains(header.holder) || header.holder == me.id || header.parts.contains(where: { subtree.contains($0.unit) }) else {
+                return Refusal("not_in_subtree", "case \(header.id) is held by \(header.holder), not in \(child)'s subtree: \(child) may not speak for it")
+            }
+        }
+        return nil
+    }
+
     public static func checkNewHeader(_ header: Case, first event: CaseEvent, from sender: Sender) -> Refusal? {
         guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
         if case .parent = sender {

@@ -27,6 +27,8 @@ public final class MeshNode: @unchecked Sendable {
     private var http: HTTPServer?
     public let startedAt = Date()
     private var isStopped = false
+    /// Held from start to stop: no second process (another node, a restore) uses this data directory meanwhile.
+    private let dataDirLock: DataDirLock
 
     /// Where every case operation of this node reads the time (a manual or faster clock in tests).
     public let clock: any CaseClock
@@ -51,6 +53,9 @@ public final class MeshNode: @unchecked Sendable {
         guard access(config.dataDir, W_OK) == 0 else {
             throw ConfigError(file: "-", field: "data_dir", problem: "\(config.dataDir) is not writable by this user")
         }
+        do { dataDirLock = try DataDirLock(dataDir: config.dataDir) } catch {
+            throw ConfigError(file: "-", field: "data_dir", problem: error.reason)
+        }
         let loop = try EventLoop(name: "loop-\(config.id)")
         self.loop = loop
         let linksBox = LateBox<MeshLinks>()
@@ -61,7 +66,7 @@ public final class MeshNode: @unchecked Sendable {
         intakes = IntakePipeline(store: store, routing: routing, unit: unit, clock: clock)
         let peers = [config.parentId].compactMap { $0 } + unit.children.map(\.id)
         let initial = try store.runAndWait { engine in
-            (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters)
+            (Dictionary(uniqueKeysWithValues: peers.map { ($0, engine.linkFigures($0)) }), try engine.storedSummaries(), engine.counters, try engine.restoreLosses())
         }
         reader = try NodeReader(path: config.dataDir + "/node.sqlite", nodeId: config.id, loop: loop)
         let authenticator = try Authenticator(path: config.dataDir + "/node.sqlite")
@@ -105,10 +110,10 @@ public final class MeshNode: @unchecked Sendable {
 
     /// Binds every port of the node, then dials its parent; the bound ports come back (they differ from the
     /// config's when it says 0).
-    private func startNetwork(initial: ([String: LinkFigures], [String: Summary], CounterSet), router: HTTPRouter) -> Result<(http: Int, mesh: Int?), any Error> {
+    private func startNetwork(initial: ([String: LinkFigures], [String: Summary], CounterSet, [String: [RestoreLoss]]), router: HTTPRouter) -> Result<(http: Int, mesh: Int?), any Error> {
         let (config, unit, loop) = (self.config, self.unit, self.loop)
         return onLoop { () throws -> (http: Int, mesh: Int?) in
-            try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2)
+            try self.links.start(figures: initial.0, summaries: initial.1, counters: initial.2, restoreLosses: initial.3)
             let address = HostPort.parse(config.httpListen) ?? HostPort(host: "127.0.0.1", port: 0)
             let limits = Self.httpLimits(children: unit.children.count)
             let server = try HTTPServer(loop: loop, host: address.host, port: address.port, limits: limits) { request, responder in
@@ -148,6 +153,7 @@ public final class MeshNode: @unchecked Sendable {
         guard !isStopped else { return }
         isStopped = true
         components.stopAll()
+        dataDirLock.release()
         log.info("stopped")
     }
 
@@ -197,7 +203,9 @@ public final class MeshNode: @unchecked Sendable {
     func metricsText() -> String {
         func figures(_ ch: PeerChannel, _ direction: String) -> MetricsPage.LinkFigures {
             MetricsPage.LinkFigures(peer: ch.peer, direction: direction, up: ch.state == .up, outboxDepth: ch.outboxDepth, connects: ch.connects,
-                                    refusedLines: ch.refusedLines, badSealLines: ch.unsealFailures, secondsSinceHeard: ch.lastHeard.map { Date().timeIntervalSince($0) })
+                                    refusedLines: ch.refusedLines, badSealLines: ch.unsealFailures, secondsSinceHeard: ch.lastHeard.map { Date().timeIntervalSince($0) },
+                                    oldestUnackedSeconds: ch.unackedAges.oldestAge(at: Date()),
+                                    restoreLostMessages: ch.restoreLosses.reduce(0) { $0 + $1.last - $1.first + 1 })
         }
         let stats = store.stats
         return MetricsPage(
@@ -218,7 +226,8 @@ public final class MeshNode: @unchecked Sendable {
                                   connectedSince: ch.state == .up ? ch.connectedSince : nil, lastHeard: ch.lastHeard, lastError: ch.lastError,
                                   outboxDepth: ch.outboxDepth, lastSentSeq: ch.sent, lastAckedSeq: ch.acked, lastAppliedSeq: ch.appliedIn,
                                   refusedLines: ch.refusedLines, features: ch.features, sealed: ch.state == .up ? ch.isSealed : nil,
-                                  badSealLines: ch.unsealFailures, summary: ch.summary)
+                                  badSealLines: ch.unsealFailures, summary: ch.summary,
+                                  needsResync: ch.needsResync ? true : nil, restoreLosses: ch.restoreLosses.isEmpty ? nil : ch.restoreLosses)
             }
             // The status page still answers (links and counters are in memory); the log says what the read hit.
             if case .failure(let error) = result { log.warning("status: cannot read the manual queue: \(error)") }

@@ -56,6 +56,16 @@ public enum MeshMessage: Sendable, Equatable {
         default: nil
         }
     }
+
+    /// The same durable message under another seq (a restored node renumbers what it queued before it knew how far
+    /// its peer had got: docs/protocol.md §3.4); any other message is returned as it is.
+    public func renumbered(_ seq: Int) -> MeshMessage {
+        switch self {
+        case .dispatch(var m): m.seq = seq; return .dispatch(m)
+        case .update(var m): m.seq = seq; return .update(m)
+        default: return self
+        }
+    }
 }
 
 /// Child → parent, first line of a connection.
@@ -99,7 +109,10 @@ public func negotiatedFeatures(_ theirs: [String]?) -> [String] {
 public struct Auth: Codable, Sendable, Equatable {
     public var proof: String
     public var resume: Int
-    public init(proof: String, resume: Int) { self.proof = proof; self.resume = resume }
+    /// The last seq of the child's own stream the parent acknowledged: a parent restored from a backup learns from
+    /// it which of the child's messages it had acknowledged and no longer holds (§3.4). Absent from older peers.
+    public var acked: Int?
+    public init(proof: String, resume: Int, acked: Int? = nil) { self.proof = proof; self.resume = resume; self.acked = acked }
 }
 
 /// Parent → child: the link is up; the last durable seq the parent applied from the child.
@@ -107,7 +120,9 @@ public struct Welcome: Codable, Sendable, Equatable {
     public var resume: Int
     /// Seconds between heartbeats the parent expects.
     public var heartbeat: Double
-    public init(resume: Int, heartbeat: Double) { self.resume = resume; self.heartbeat = heartbeat }
+    /// The last seq of the parent's stream the child acknowledged (see `Auth.acked`).
+    public var acked: Int?
+    public init(resume: Int, heartbeat: Double, acked: Int? = nil) { self.resume = resume; self.heartbeat = heartbeat; self.acked = acked }
 }
 
 public struct ErrorMessage: Codable, Sendable, Equatable {

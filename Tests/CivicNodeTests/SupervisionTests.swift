@@ -1,5 +1,6 @@
 import CivicCases
 import CivicNode
+import CivicWire
 import Foundation
 import TestSupport
 import Testing
@@ -210,5 +211,32 @@ import Testing
         let later = try #require(try mesh.caseAt("city", id)).1.filter { [.overdue, .escalated].contains($0.action) }
         #expect(!later.contains { $0.node == Self.street }, "the street that returned it owes nothing: \(later.map(\.id))")
         #expect(later.contains { $0.action == .overdue && $0.node == "s990101002" })
+    }
+}
+
+/// A node restored from a backup issues again the timer events it had issued after the backup, later than the
+/// first time. A timer event's id names its mark of its clock, so its peers take the second as the same fact.
+@Suite struct TimerReissueTests {
+    @Test func aTimerEventIssuedAgainLaterIsAResendNotAClash() throws {
+        let clock = ManualClock(SupervisionTests.monday(9))
+        let mesh = try EngineMesh(clock: clock)
+        let id = try SupervisionTests().newCase(mesh)
+        clock.advance(by: 91 * 60)  // 10:31: warned with a quarter of the limit left
+        #expect(try mesh.tickAndDeliver() == 1)
+        let warned = try #require(try mesh.caseAt(SupervisionTests.street, id)?.1.first { $0.action == .warned })
+        var again = warned
+        again.at = warned.at.addingTimeInterval(600)
+        let c = try #require(try mesh.caseAt(SupervisionTests.street, id)).0
+        let next = mesh.engine(SupervisionTests.district).linkFigures(SupervisionTests.street).lastApplied + 1
+        let line = MeshCodec().encode(.update(Update(seq: next, case: c, event: again)))
+        let (outcome, produced) = try mesh.engine(SupervisionTests.district).receive(line, from: SupervisionTests.street, at: clock.now())
+        #expect(outcome == .applied && produced.isEmpty, "stored once, nothing sent on")
+        let history = try #require(try mesh.caseAt(SupervisionTests.district, id)).1
+        #expect(history.filter { $0.action == .warned }.count == 1)
+        // Any other event under a known id with other content is still refused.
+        var forged = try #require(history.first { $0.action == .created })
+        forged.note = "changed"
+        let clash = MeshCodec().encode(.update(Update(seq: next + 1, case: c, event: forged)))
+        #expect(throws: (any Error).self) { try mesh.engine(SupervisionTests.district).receive(clash, from: SupervisionTests.street, at: clock.now()) }
     }
 }

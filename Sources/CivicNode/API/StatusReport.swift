@@ -25,10 +25,15 @@ public struct StatusReport: Codable, Sendable {
         /// Of `refused_lines`, those that did not open (altered, replayed, reordered, injected): each dropped the link.
         public var badSealLines: Int?
         public var summary: Summary?
+        /// True while this node, restored from a backup, has not yet met the peer to set the link right.
+        public var needsResync: Bool?
+        /// Ranges of this link's messages a restore lost at this node (the peer holds their events): docs/protocol.md §3.4.
+        public var restoreLosses: [RestoreLoss]?
         enum CodingKeys: String, CodingKey {
             case id, name, state, connectedSince = "connected_since", lastHeard = "last_heard", lastError = "last_error"
             case outboxDepth = "outbox_depth", lastSentSeq = "last_sent_seq", lastAckedSeq = "last_acked_seq"
             case lastAppliedSeq = "last_applied_seq", refusedLines = "refused_lines", features, sealed, badSealLines = "bad_seal_lines", summary
+            case needsResync = "needs_resync", restoreLosses = "restore_losses"
         }
     }
 

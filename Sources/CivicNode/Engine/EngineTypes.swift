@@ -119,7 +119,20 @@ public struct LinkFigures: Sendable, Equatable {
     public var lastAssigned: Int
     public var lastAcked: Int
     public var lastApplied: Int
+    /// Restored from a backup and not yet in step with the peer (docs/protocol.md §3.4).
+    public var needsResync = false
     public var outboxDepth: Int { lastAssigned - lastAcked }
+}
+
+/// A range of one link's messages a restore from a backup lost at this node (`restore_losses`, docs/protocol.md §3.4):
+/// `to_peer` were sent and applied by the peer after the backup was taken, `from_peer` were received and
+/// acknowledged here after it. The peer holds every event in them.
+public struct RestoreLoss: Sendable, Equatable, Codable {
+    public var direction: String
+    public var first: Int
+    public var last: Int
+    public var notedAt: String
+    enum CodingKeys: String, CodingKey { case direction, first = "first_seq", last = "last_seq", notedAt = "noted_at" }
 }
 
 /// What one timer tick did, and when the next timer event of the node falls due.

@@ -24,7 +24,68 @@ final class LinkLedger {
         for row in try db.query("SELECT peer, next_out, acked_out, applied_in FROM links") {
             records[row.string("peer") ?? ""] = LinkRecord(nextOut: row.int("next_out") ?? 1, ackedOut: row.int("acked_out") ?? 0, appliedIn: row.int("applied_in") ?? 0)
         }
+        for row in try db.query("SELECT peer, restored_next_out FROM link_resync") {
+            resyncs[row.string("peer") ?? ""] = row.int("restored_next_out") ?? 1
+        }
     }
+
+    // MARK: - Resync after a restore (docs/protocol.md §3.4)
+
+    /// Links of a node restored from a backup that have not met their peer since: peer → the backup's next seq.
+    private var resyncs: [String: Int] = [:]
+
+    func needsResync(_ peer: String) -> Bool { resyncs[peer] != nil }
+
+    /// Sets a restored link right from the peer's handshake figures (ResyncRules): drops what the peer has,
+    /// renumbers what was queued since the restore, records the ranges this node lost. Inside one operation.
+    func resync(peer: String, peerApplied: Int, peerAcked: Int?, at now: Date) throws -> [ResyncRules.Loss] {
+        guard let restoredNextOut = resyncs[peer] else { return [] }
+        let current = record(peer)
+        let plan: ResyncRules.Plan
+        switch ResyncRules.plan(link: .init(nextOut: current.nextOut, ackedOut: current.ackedOut, appliedIn: current.appliedIn),
+                                restoredNextOut: restoredNextOut, peerApplied: peerApplied, peerAcked: peerAcked) {
+        case .success(let p): plan = p
+        case .failure(let refusal): throw ApplyError(code: "resync_refused", message: "cannot resync the link to \(peer): \(refusal)")
+        }
+        try db.execute("DELETE FROM outbox WHERE peer = ? AND seq < ? AND seq <= ?", [.text(peer), .integer(Int64(restoredNextOut)), .integer(Int64(plan.dropUpTo))])
+        if plan.shift > 0 {
+            // Highest first, so a moved row never lands on one not yet moved.
+            let queued = try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq >= ? ORDER BY seq DESC", [.text(peer), .integer(Int64(restoredNextOut))])
+            for row in queued {
+                let seq = row.int("seq") ?? 0
+                let message: MeshMessage
+                do throws(WireError) { message = try codec.decode(row["line"].bytes ?? []) } catch {
+                    throw ApplyError(code: "resync_refused", message: "outbox line \(seq) to \(peer) does not parse: \(error)")
+                }
+                try db.execute("UPDATE outbox SET seq = ?, line = ? WHERE peer = ? AND seq = ?",
+                               [.integer(Int64(seq + plan.shift)), .blob(codec.encode(message.renumbered(seq + plan.shift))), .text(peer), .integer(Int64(seq))])
+            }
+        }
+        // Lines of this batch still to be handed to the link carry the old numbers: the link fetches them again.
+        pendingLines.removeAll { $0.peer == peer }
+        let stamp = WireDate.format(now)
+        for loss in plan.losses {
+            try db.execute("INSERT INTO restore_losses(peer, direction, first_seq, last_seq, noted_at) VALUES(?, ?, ?, ?, ?)",
+                           [.text(peer), .text(loss.direction.rawValue), .integer(Int64(loss.first)), .integer(Int64(loss.last)), .text(stamp)])
+        }
+        try db.execute("DELETE FROM link_resync WHERE peer = ?", [.text(peer)])
+        lossKnown[peer] = nil
+        try update(peer) { $0 = LinkRecord(nextOut: plan.link.nextOut, ackedOut: plan.link.ackedOut, appliedIn: plan.link.appliedIn) }
+        let previous = resyncs[peer]
+        resyncs[peer] = nil
+        scope.onRollback { [unowned self] in resyncs[peer] = previous }
+        return plan.losses
+    }
+
+    /// Whether a restore left this node without some of what it once had from or for `peer`: such a peer may speak
+    /// of cases this node no longer knows (NodeEngine adopts them from the message's header).
+    func lostMessages(with peer: String) throws -> Bool {
+        if let known = lossKnown[peer] { return known }
+        let found = try db.queryOne("SELECT 1 AS x FROM restore_losses WHERE peer = ? LIMIT 1", [.text(peer)]) != nil
+        lossKnown[peer] = found
+        return found
+    }
+    private var lossKnown: [String: Bool] = [:]
 
     private func record(_ peer: String) -> LinkRecord { records[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0) }
 
@@ -76,7 +137,7 @@ final class LinkLedger {
 
     func figures(_ peer: String) -> LinkFigures {
         let link = record(peer)
-        return LinkFigures(lastAssigned: link.nextOut - 1, lastAcked: link.ackedOut, lastApplied: link.appliedIn)
+        return LinkFigures(lastAssigned: link.nextOut - 1, lastAcked: link.ackedOut, lastApplied: link.appliedIn, needsResync: resyncs[peer] != nil)
     }
 
     /// Changes the record in memory; its row is written once per batch (`flushBatch`, inside the batch's

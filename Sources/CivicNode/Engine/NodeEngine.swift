@@ -62,6 +62,8 @@ final class NodeEngine {
     /// Link sequence numbers and the outbox: owned there, never copied here.
     let linkLedger: LinkLedger
     private var nextEventNumber: Int
+    /// Case numbers start above this (raised by each restore: NodeRestore).
+    private let caseNumberFloor: Int
     let duplicates: DuplicateRegistry
     /// The whole history of each case this operation has in hand, kept as its events are recorded, so that
     /// sending a case down (a dispatch carries its history) or finding who returned it does not read and decode
@@ -84,6 +86,7 @@ final class NodeEngine {
         self.subtreeIds = Set(me.allNodes.map(\.id))
         try db.migrate(Schema.migrations)
         nextEventNumber = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'next_event'")?.string("value") ?? "1") ?? 1
+        caseNumberFloor = Int(try db.queryOne("SELECT value FROM meta WHERE key = 'case_number_floor'")?.string("value") ?? "0") ?? 0
         for row in try db.query("SELECT key, value FROM meta WHERE key LIKE 'features:%'") {
             if let key = row.string("key") { peerFeatures[String(key.dropFirst(9))] = Set((row.string("value") ?? "").split(separator: ",").map(String.init)) }
         }
@@ -150,7 +153,8 @@ final class NodeEngine {
 
     private func nextCaseNumber(day: String) throws -> Int {
         let key = "case_seq:\(day)"
-        let current = Int(try db.queryOne("SELECT value FROM meta WHERE key = ?", [.text(key)])?.string("value") ?? "0") ?? 0
+        // After a restore the node may have numbered cases the backup never saw: it starts above them (NodeRestore).
+        let current = max(Int(try db.queryOne("SELECT value FROM meta WHERE key = ?", [.text(key)])?.string("value") ?? "0") ?? 0, caseNumberFloor)
         try db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(String(current + 1))])
         return current + 1
     }
@@ -232,9 +236,14 @@ final class NodeEngine {
         case .update(let m):
             guard m.event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(m.event.id) is about \(m.event.caseId), not \(m.case.id)") }
             let stored = try loadCase(m.case.id)
-            if stored == nil, let refusal = PeerRules.checkNewHeader(m.case, first: m.event, from: sender) { throw ApplyError(refusal) }
+            // A restore that lost messages with this peer may have lost the case itself: it is adopted from the header.
+            let adopted = try stored == nil && m.event.action != .created && linkLedger.lostMessages(with: peer)
+            if adopted {
+                if let refusal = PeerRules.checkAdoptedHeader(m.case, event: m.event, from: sender, me: me) { throw ApplyError(refusal) }
+            } else if stored == nil, let refusal = PeerRules.checkNewHeader(m.case, first: m.event, from: sender) { throw ApplyError(refusal) }
             var c = stored ?? m.case
-            let isNew = try recordFromPeer(m.event, into: &c, known: stored != nil, from: sender, origin: origin)
+            let isNew = adopted ? try recordAdopted(m.event, into: &c, origin: origin)
+                : try recordFromPeer(m.event, into: &c, known: stored != nil, from: sender, origin: origin)
             if isNew, m.event.action == .created { duplicates.add(c) }
             if !c.state.isOpen { duplicates.remove(c) }
             try react(&c, after: m.event, at: now)
@@ -252,13 +261,27 @@ final class NodeEngine {
         // Insert first: a new event costs one statement, and only a known id is read back (to tell a resend from a
         // clash). A refused event is rolled back with the operation.
         guard try insertEvent(event) else {
-            guard let stored = try queries.event(event.id), stored.sameEvent(as: event) else {
+            // A timer event's id names its mark of its clock: one issued again (late, by a node restored from a
+            // backup) is the same fact, whatever its time says.
+            guard let stored = try queries.event(event.id), stored.sameEvent(as: event) || (TimerRules.parseId(event.id) != nil
+                    && stored.caseId == event.caseId && stored.action == event.action) else {
                 throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used by a different event at \(me.id)")
             }
             return false
         }
         if let refusal = PeerRules.check(event, stored: known ? c : nil, from: sender, me: me) { throw ApplyError(refusal) }
         try applyRecorded(event, into: &c, origin: origin, known: known)
+        return true
+    }
+
+    /// A case this node lost in a restore, taken back from a peer's update (checked by `PeerRules.checkAdoptedHeader`):
+    /// the header as the peer has it, with this one event; its earlier history stays with the peers that hold it.
+    private func recordAdopted(_ event: CaseEvent, into c: inout Case, origin: EventOrigin) throws -> Bool {
+        guard try insertEvent(event) else {
+            throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used at \(me.id), but its case \(event.caseId) is not")
+        }
+        // The header is the case as the peer has it after this event: the event is stored, not folded in again.
+        try applyRecorded(event, into: &c, origin: origin, known: false, fold: false)
         return true
     }
 
@@ -378,10 +401,10 @@ final class NodeEngine {
     }
 
     /// A stored event moves the case, the counters and the peers.
-    private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool, send: Bool = true) throws {
+    private func applyRecorded(_ event: CaseEvent, into c: inout Case, origin: EventOrigin, known: Bool, send: Bool = true, fold: Bool = true) throws {
         let before = known ? c : nil
         if !known { histories[event.caseId] = [event] } else { histories[event.caseId]?.append(event) }
-        CaseRules.fold(event, into: &c)
+        if fold { CaseRules.fold(event, into: &c) }
         for projection in projections { try projection.apply(event, before: before, after: c) }
         if send { try propagate(event, case: c, origin: origin) }
     }
@@ -518,6 +541,24 @@ final class NodeEngine {
     func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] { try linkLedger.outbox(peer: peer, after: seq, limit: limit) }
 
     func linkFigures(_ peer: String) -> LinkFigures { linkLedger.figures(peer) }
+
+    /// A restored link meets its peer (docs/protocol.md §3.4): the ledger set right, the losses recorded.
+    func resyncLink(_ peer: String, peerApplied: Int, peerAcked: Int?, at now: Date) throws -> (losses: [ResyncRules.Loss], figures: LinkFigures) {
+        try operation {
+            let losses = try linkLedger.resync(peer: peer, peerApplied: peerApplied, peerAcked: peerAcked, at: now)
+            return (losses, linkLedger.figures(peer))
+        }
+    }
+
+    /// Every range of messages a restore lost here, per peer, oldest first (for `/status`).
+    func restoreLosses() throws -> [String: [RestoreLoss]] {
+        var out: [String: [RestoreLoss]] = [:]
+        for row in try db.query("SELECT peer, direction, first_seq, last_seq, noted_at FROM restore_losses ORDER BY ord") {
+            out[row.string("peer") ?? "", default: []].append(RestoreLoss(direction: row.string("direction") ?? "", first: row.int("first_seq") ?? 0,
+                                                                           last: row.int("last_seq") ?? 0, notedAt: row.string("noted_at") ?? ""))
+        }
+        return out
+    }
 
     func storedSummaries() throws -> [String: Summary] {
         var out: [String: Summary] = [:]

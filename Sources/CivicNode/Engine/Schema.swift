@@ -92,5 +92,12 @@ enum Schema {
                            PRIMARY KEY(case_id, part_id)) WITHOUT ROWID;
         CREATE INDEX parts_by_unit ON parts(unit, case_id);
         """),
+        // Restore from a backup (`civicmesh restore`, docs/protocol.md §3.4): the links still to resync with their
+        // peer (with the outbound seq the backup held), and what each resync found this node no longer holds.
+        Migration("restore and resync", """
+        CREATE TABLE link_resync(peer TEXT PRIMARY KEY, restored_next_out INTEGER NOT NULL, restored_at TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE restore_losses(ord INTEGER PRIMARY KEY, peer TEXT NOT NULL, direction TEXT NOT NULL, first_seq INTEGER NOT NULL,
+                                    last_seq INTEGER NOT NULL, noted_at TEXT NOT NULL);
+        """),
     ]
 }

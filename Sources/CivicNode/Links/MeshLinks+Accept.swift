@@ -5,7 +5,11 @@ import Foundation
 
 /// A child connection that has not proven who it is yet. Nothing it sends is applied.
 final class PendingHandshake {
-    enum Step { case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String, features: [String], sealed: Bool) }
+    enum Step {
+        case awaitingHello, awaitingAuth(child: String, childNonce: String, parentNonce: String, features: [String], sealed: Bool)
+        /// Proven; a link of a restored node being set right in the store before the welcome (§3.4).
+        case resyncing
+    }
     let connection: TCPConnection
     var framer: LineFramer
     var step: Step = .awaitingHello
@@ -92,18 +96,31 @@ extension MeshLinks {
             guard HandshakeProof.verify(auth.proof, role: "child", secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) else {
                 return refusePending(id, code: "bad_proof", "proof for \(childId) does not match the link secret (wrong secret or replayed proof)")
             }
+            let finish = { [unowned self] in
+                pending[id] = nil
+                ch.features = features
+                rememberFeatures(of: ch)
+                let keys = sealed ? LineSeal.SessionKeys.derive(secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) : nil
+                adopt(p, as: ch, resume: auth.resume, keys: keys)
+            }
+            if ch.needsResync {
+                p.step = .resyncing
+                return resync(ch, peerApplied: auth.resume, peerAcked: auth.acked) { [weak self] error in
+                    guard let self, self.pending[id] === p else { return }
+                    if let error { return self.refusePending(id, code: "resync_refused", error) }
+                    finish()
+                }
+            }
             guard auth.resume <= ch.known else {
                 return refusePending(id, code: "sequence_ahead", "\(childId) says it applied seq \(auth.resume) but only \(ch.known) were ever sent: its data does not belong to this link")
             }
-            pending[id] = nil
-            ch.features = features
-            rememberFeatures(of: ch)
-            let keys = sealed ? LineSeal.SessionKeys.derive(secret: ch.secret, child: childId, parent: unit.id, childNonce: childNonce, parentNonce: parentNonce) : nil
-            adopt(p, as: ch, resume: auth.resume, keys: keys)
+            finish()
         case (.awaitingHello, _):
             refusePending(id, code: "handshake_required", "first message must be hello, got \(message.type)")
         case (.awaitingAuth, _):
             refusePending(id, code: "handshake_required", "expected auth, got \(message.type)")
+        case (.resyncing, _):
+            refusePending(id, code: "handshake_required", "\(message.type) before the welcome")
         }
     }
 
@@ -124,7 +141,7 @@ extension MeshLinks {
         ch.lastHeard = Date()
         conn.onRead = { [weak self] bytes in self?.received(bytes, on: ch, generation: generation) }
         conn.onClose = { [weak self] error in self?.closed(ch, connectionId: conn.id, error: error) }
-        send(.welcome(Welcome(resume: ch.appliedIn, heartbeat: config.heartbeatInterval)), on: ch)
+        send(.welcome(Welcome(resume: ch.appliedIn, heartbeat: config.heartbeatInterval, acked: ch.acked)), on: ch)
         // The welcome is the last plain line each way; from here on every line is sealed.
         if let keys {
             ch.sealer = LineSeal.Sealer(key: keys.parentToChild)

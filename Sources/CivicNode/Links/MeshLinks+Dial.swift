@@ -85,18 +85,30 @@ extension MeshLinks {
                     ch.features = negotiatedFeatures(c.features)
                     self.rememberFeatures(of: ch)
                     let proof = HandshakeProof.make(role: "child", secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: c.nonce)
-                    self.send(.auth(Auth(proof: proof, resume: ch.appliedIn)), on: ch)
+                    self.send(.auth(Auth(proof: proof, resume: ch.appliedIn, acked: ch.acked)), on: ch)
                 case .welcome(let w) where challenged:
+                    let finish = { [unowned self] in
+                        if self.config.linkEncryption == .required,
+                           let keys = LineSeal.SessionKeys.derive(secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: parentNonce) {
+                            ch.sealer = LineSeal.Sealer(key: keys.childToParent)
+                            ch.opener = LineSeal.Opener(key: keys.parentToChild)
+                        }
+                        self.linkUp(ch, resume: w.resume)
+                        if ch.framer.bufferedBytes > 0 { self.received([], on: ch, generation: generation) }
+                    }
+                    if ch.needsResync {
+                        // The parent's sealed lines that arrive meanwhile wait in the framer (state `resyncing`).
+                        ch.state = .resyncing
+                        return self.resync(ch, peerApplied: w.resume, peerAcked: w.acked) { [weak self] error in
+                            guard let self, ch.generation == generation, ch.state == .resyncing else { return }
+                            if let error { return self.refuse(ch, code: "resync_refused", error) }
+                            finish()
+                        }
+                    }
                     guard w.resume <= ch.known else {
                         return self.refuse(ch, code: "sequence_ahead", "parent applied seq \(w.resume) but only \(ch.known) were ever sent from here")
                     }
-                    if self.config.linkEncryption == .required,
-                       let keys = LineSeal.SessionKeys.derive(secret: ch.secret, child: self.unit.id, parent: ch.peer, childNonce: nonce, parentNonce: parentNonce) {
-                        ch.sealer = LineSeal.Sealer(key: keys.childToParent)
-                        ch.opener = LineSeal.Opener(key: keys.parentToChild)
-                    }
-                    self.linkUp(ch, resume: w.resume)
-                    if ch.framer.bufferedBytes > 0 { self.received([], on: ch, generation: generation) }
+                    finish()
                     return
                 case .error(let e):
                     ch.lastError = "\(e.code): \(e.message)"

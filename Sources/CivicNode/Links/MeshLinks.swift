@@ -76,7 +76,7 @@ final class MeshLinks: @unchecked Sendable {
     func channel(_ peer: String) -> PeerChannel? { peer == parent?.peer ? parent : children[peer] }
 
     /// Starts listening and dialling. `figures` is the durable sequence state read from the store at start.
-    func start(figures: [String: LinkFigures], summaries: [String: Summary], counters: CounterSet) throws {
+    func start(figures: [String: LinkFigures], summaries: [String: Summary], counters: CounterSet, restoreLosses: [String: [RestoreLoss]] = [:]) throws {
         loop.assertInLoop()
         self.counters = counters
         for ch in allChannels {
@@ -85,6 +85,10 @@ final class MeshLinks: @unchecked Sendable {
             ch.acked = f.lastAcked
             ch.sent = f.lastAcked
             ch.appliedIn = f.lastApplied
+            ch.needsResync = f.needsResync
+            ch.restoreLosses = restoreLosses[ch.peer] ?? []
+            // Messages left in the outbox from before the start count from the start (their commit time is not kept).
+            if ch.known > ch.acked { ch.unackedAges.committed(upTo: ch.known, at: Date()) }
             ch.summary = summaries[ch.peer]
         }
         if !unit.children.isEmpty, let address = HostPort.parse(config.meshListen) {
@@ -169,9 +173,11 @@ final class MeshLinks: @unchecked Sendable {
             counters = report.counters
             summaryDirty = true
         }
+        let now = Date()
         for line in report.lines {
             guard let ch = channel(line.peer) else { continue }
             ch.known = max(ch.known, line.seq)
+            ch.unackedAges.committed(upTo: line.seq, at: now)
             if ch.state == .up, (ch.queued.last?.seq ?? ch.sent) + 1 == line.seq, ch.queued.count < 4096 {
                 ch.queued.append(line)
             }
@@ -266,6 +272,7 @@ final class MeshLinks: @unchecked Sendable {
         }
         guard seq > ch.acked else { return }
         ch.acked = seq
+        ch.unackedAges.acknowledged(upTo: seq)
         collectAcked(ch)
         pump(ch)
     }
@@ -360,6 +367,7 @@ final class MeshLinks: @unchecked Sendable {
         ch.lastError = nil
         ch.queued.removeAll()
         ch.acked = max(ch.acked, peerApplied)
+        ch.unackedAges.acknowledged(upTo: ch.acked)
         ch.sent = ch.acked
         summaryDirty = true
         log.info("link \(ch.peer) up (it resumes after \(ch.appliedIn), we resume after \(ch.acked))")

@@ -6,7 +6,7 @@ import Foundation
 /// and the sequence state that survives reconnections. Loop-confined.
 final class PeerChannel: @unchecked Sendable {  // invariant: only touched on the loop thread
     enum Role { case parent, child }
-    enum State: String { case down, connecting, handshaking, up }
+    enum State: String { case down, connecting, handshaking, resyncing, up }
 
     let peer: String
     let role: Role
@@ -48,6 +48,11 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     var ackGCInFlight = false
     var ackGCPending: Int?
 
+    /// Restored from a backup and not yet set right with this peer (docs/protocol.md §3.4).
+    var needsResync = false
+    /// What restores lost here on this link (from the store; shown in /status).
+    var restoreLosses: [RestoreLoss] = []
+
     // Durable stream from the peer.
     /// Highest seq from the peer that we committed.
     var appliedIn = 0
@@ -62,4 +67,33 @@ final class PeerChannel: @unchecked Sendable {  // invariant: only touched on th
     }
 
     var outboxDepth: Int { max(0, known - acked) }
+
+    /// When the messages not yet acknowledged were committed, for `civicmesh_link_oldest_unacked_seconds`.
+    var unackedAges = UnackedAges()
+}
+
+/// When the unacknowledged messages of one link were committed, kept coarsely and without a query: one mark per
+/// commit that queued lines for the peer (its highest seq and the time), at most `capacity` marks. Past that
+/// (a peer down for long), the second-oldest mark is dropped and its messages count from the next mark's time:
+/// the oldest message's age stays exact, later ones can only look younger.
+struct UnackedAges {
+    private var marks: [(seq: Int, at: Date)] = []
+    let capacity = 1024
+
+    mutating func committed(upTo seq: Int, at time: Date) {
+        if let last = marks.last, last.seq >= seq { return }
+        marks.append((seq, time))
+        if marks.count > capacity { marks.remove(at: 1) }
+    }
+
+    mutating func acknowledged(upTo seq: Int) {
+        var drop = 0
+        while drop < marks.count, marks[drop].seq <= seq { drop += 1 }
+        if drop > 0 { marks.removeFirst(drop) }
+    }
+
+    mutating func reset() { marks.removeAll() }
+
+    /// Seconds since the oldest message not yet acknowledged was committed; 0 when every message is.
+    func oldestAge(at now: Date) -> Double { marks.first.map { max(0, now.timeIntervalSince($0.at)) } ?? 0 }
 }

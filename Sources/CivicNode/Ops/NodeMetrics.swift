@@ -60,6 +60,8 @@ struct MetricsPage {
         var refusedLines: Int
         var badSealLines: Int
         var secondsSinceHeard: Double?
+        var oldestUnackedSeconds: Double
+        var restoreLostMessages: Int
     }
 
     var node: String
@@ -118,6 +120,10 @@ struct MetricsPage {
         for l in links { p.sample("civicmesh_link_up", [("peer", l.peer), ("direction", l.direction)], l.up ? 1 : 0) }
         p.family("civicmesh_link_outbox_depth", .gauge, "Durable messages to the peer not yet acknowledged.")
         for l in links { p.sample("civicmesh_link_outbox_depth", [("peer", l.peer), ("direction", l.direction)], l.outboxDepth) }
+        p.family("civicmesh_link_oldest_unacked_age_seconds", .gauge, "Seconds since the oldest durable message to the peer not yet acknowledged was committed (0: none).")
+        for l in links { p.sample("civicmesh_link_oldest_unacked_age_seconds", [("peer", l.peer), ("direction", l.direction)], l.oldestUnackedSeconds) }
+        p.family("civicmesh_link_restore_lost_messages", .gauge, "Messages of this link a restore from a backup lost at this node (the peer holds them; /status restore_losses).")
+        for l in links { p.sample("civicmesh_link_restore_lost_messages", [("peer", l.peer), ("direction", l.direction)], l.restoreLostMessages) }
         p.family("civicmesh_link_last_heard_age_seconds", .gauge, "Seconds since anything came from the peer (absent before the first).")
         for l in links { if let age = l.secondsSinceHeard { p.sample("civicmesh_link_last_heard_age_seconds", [("peer", l.peer), ("direction", l.direction)], age) } }
         p.family("civicmesh_link_connects_total", .counter, "Times the link came up (the first connection and every reconnection).")
