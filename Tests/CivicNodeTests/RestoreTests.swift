@@ -125,6 +125,9 @@ import Testing
         #expect(int(cityLink, "last_acked_seq") - backupLinks["city"]!.appliedIn == 10)
         #expect(int(streetLink, "last_acked_seq") - backupLinks[Self.street]!.appliedIn == 5)
         #expect(parent["needs_resync"] == nil && child["needs_resync"] == nil)
+        let metrics = try API.get(city.url(Self.district, "/metrics")).text
+        #expect(metrics.contains("civicmesh_link_restore_lost_messages{peer=\"city\",direction=\"parent\"} \(int(cityLink, "last_applied_seq") - backupLinks["city"]!.nextOut + 1 + 10)\n"),
+                "\(metrics.split(separator: "\n").filter { $0.contains("restore_lost") })")
         let log = city.log(Self.district)
         #expect(log.contains("link city resynced after the restore: messages sent to the peer, seq"), "\(log.suffix(3000))")
         #expect(log.contains("link \(Self.street) resynced after the restore: messages received from the peer"))
@@ -165,5 +168,28 @@ import Testing
             #expect(c.string("case", "subject") == SyntheticCases.subject(i), "\(id)")
         }
         #expect(!city.log(Self.district).contains("event_id_clash") && !city.log(Self.district).contains("sequence_"))
+    }
+
+    /// `civicmesh_link_oldest_unacked_age_seconds`: how long the oldest message to a peer has waited for its
+    /// acknowledgement, from memory (no query per scrape).
+    @Test(.timeLimit(.minutes(2))) func theOldestUnacknowledgedMessageAgeGrowsWhileAPeerIsDownAndFallsToZero() throws {
+        let city = try ProcessCity(topology: SampleTopology.chain(), label: "unacked")
+        defer { city.stopAll() }
+        try city.startAll()
+        #expect(city.waitUntilLinked())
+        func age(_ node: String, _ peer: String, _ direction: String) -> Double? {
+            let page = (try? API.get(city.url(node, "/metrics")).text) ?? ""
+            let series = "civicmesh_link_oldest_unacked_age_seconds{peer=\"\(peer)\",direction=\"\(direction)\"} "
+            return page.split(separator: "\n").first { $0.hasPrefix(series) }.flatMap { Double($0.dropFirst(series.count)) }
+        }
+        #expect(age(Self.district, Self.street, "child") == 0)
+        city.kill9(Self.street)
+        _ = try intake(city, 0..<2)
+        Thread.sleep(forTimeInterval: 1.5)
+        let waiting = age(Self.district, Self.street, "child") ?? 0
+        #expect(waiting >= 1 && waiting < 30, "\(waiting)")
+        #expect(eventually(timeout: 10) { age("city", Self.district, "child") == 0 }, "the district acknowledged the city's dispatches")
+        try city.start(Self.street)
+        #expect(eventually(timeout: 20) { age(Self.district, Self.street, "child") == 0 })
     }
 }
