@@ -13,8 +13,8 @@ import Testing
     init() throws { sample = try SampleCity("events") }
 
     /// Opens the stream and returns the socket after the response head (checked).
-    func open(_ token: String, lastEventId: String? = nil) throws -> BlockingSocket {
-        let address = try #require(HostPort.parse(city.nodes["city"]!.httpAddress))
+    func open(_ token: String, lastEventId: String? = nil, at node: String = "city") throws -> BlockingSocket {
+        let address = try #require(HostPort.parse(city.nodes[node]!.httpAddress))
         let socket = try BlockingSocket.connect(host: address.host, port: address.port, timeout: 5)
         try socket.write("GET /api/events HTTP/1.1\r\nHost: city\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n"
                          + (lastEventId.map { "Last-Event-ID: \($0)\r\n" } ?? "") + "\r\n")
@@ -70,5 +70,23 @@ import Testing
         resumed.close()
         #expect(try API.get(url("city", "/api/events?since=abc")).string("error", "field") == "since")
         #expect(try API.get(url("city", "/api/events"), token: "").status == 401)
+    }
+
+    /// A handler bound to one department streams what that department holds, as its case list shows.
+    @Test func aDepartmentsHandlerStreamsOnlyWhatItsDepartmentHolds() throws {
+        let district = city.configs["d990101"]!
+        let social = try NodeTokens.create(config: district, role: .handler, unit: nil, name: "renshe-screen", lifetime: 3600, department: "区人社局").token
+        let water = try NodeTokens.create(config: district, role: .handler, unit: nil, name: "shuiwu-screen", lifetime: 3600, department: "区水务局").token
+        let socialStream = try open(social, at: "d990101"), waterStream = try open(water, at: "d990101")
+        Thread.sleep(forTimeInterval: 0.6)  // both streams have taken their starting point
+        let r = try API.post(url("city", "/api/cases"), ["subject": "失业金申领进度", "address": "东湖区湖滨街道", "category": "劳动和社会保障", "channel": "hotline"])
+        let id = try #require(r.string("id"), "\(r.text)")
+        let seen = read(socialStream) { events in events.contains { $0.1["case"] as? String == id && $0.1["action"] as? String == "dispatched" } }
+        #expect(seen.events.contains { $0.1["case"] as? String == id }, "\(seen.events.map(\.1))")
+        let other = read(waterStream, timeout: 3) { _ in false }
+        #expect(!other.events.contains { $0.1["case"] as? String == id }, "区水务局's handler does not see 区人社局's case: \(other.events.map(\.1))")
+        #expect(other.heartbeats >= 1, "its stream is alive")
+        socialStream.close()
+        waterStream.close()
     }
 }

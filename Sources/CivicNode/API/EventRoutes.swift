@@ -28,9 +28,11 @@ enum EventRoutes {
             }
             let (hub, start) = (services.events, since)
             let masks = !AccessRules.seesPersonalData(access.principal, holder: access.principal.unit)
+            // A handler bound to one department sees what that department holds, as in its case list.
+            let department = access.principal.role == .handler ? access.principal.department : nil
             responder.send(HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache"),
                                                              ("X-Accel-Buffering", "no")], streaming: { stream in
-                hub.subscribe(stream, holders: holders, since: start, masksPhones: masks, who: access.principal.name)
+                hub.subscribe(stream, holders: holders, department: department, since: start, masksPhones: masks, who: access.principal.name)
             }))
         }
     }
@@ -45,12 +47,13 @@ final class EventHub: @unchecked Sendable {
     private final class Subscriber: @unchecked Sendable {
         let stream: HTTPStream
         let holders: [String]?
+        let department: String?
         let masksPhones: Bool
         var cursor: Int64?
         var reading = false
         var lastWrite = Date()
-        init(stream: HTTPStream, holders: [String]?, since: Int64?, masksPhones: Bool) {
-            self.stream = stream; self.holders = holders; cursor = since; self.masksPhones = masksPhones
+        init(stream: HTTPStream, holders: [String]?, department: String?, since: Int64?, masksPhones: Bool) {
+            self.stream = stream; self.holders = holders; self.department = department; cursor = since; self.masksPhones = masksPhones
         }
     }
 
@@ -69,8 +72,8 @@ final class EventHub: @unchecked Sendable {
 
     var count: Int { subscribers.count }
 
-    func subscribe(_ stream: HTTPStream, holders: [String]?, since: Int64?, masksPhones: Bool, who: String) {
-        let s = Subscriber(stream: stream, holders: holders, since: since, masksPhones: masksPhones)
+    func subscribe(_ stream: HTTPStream, holders: [String]?, department: String? = nil, since: Int64?, masksPhones: Bool, who: String) {
+        let s = Subscriber(stream: stream, holders: holders, department: department, since: since, masksPhones: masksPhones)
         let key = ObjectIdentifier(s)
         subscribers[key] = s
         stream.onClose = { [weak self] in self?.subscribers[key] = nil }
@@ -100,8 +103,8 @@ final class EventHub: @unchecked Sendable {
     private func poll(_ s: Subscriber) {
         guard !s.reading, s.stream.isOpen else { return }
         s.reading = true
-        let (cursor, holders) = (s.cursor, s.holders)
-        reader.read({ queries in try queries.eventsAfter(cursor, holders: holders, limit: 200) }) { [weak self] result in
+        let (cursor, holders, department) = (s.cursor, s.holders, s.department)
+        reader.read({ queries in try queries.eventsAfter(cursor, holders: holders, department: department, limit: 200) }) { [weak self] result in
             guard let self else { return }
             s.reading = false
             switch result {
@@ -148,7 +151,8 @@ extension CaseQueries {
     }
 
     /// Events after `cursor` in this node's log order, of cases currently held by `holders` (nil: all).
-    func eventsAfter(_ cursor: Int64?, holders: [String]?, limit: Int) throws -> EventPage {
+    /// `department`: only cases that department of the holder holds (`attributes.holding_department`).
+    func eventsAfter(_ cursor: Int64?, holders: [String]?, department: String? = nil, limit: Int) throws -> EventPage {
         guard let cursor else {
             return EventPage(events: [], last: nil, newest: try db.queryOne("SELECT max(ord) AS m FROM events")?.int("m").map(Int64.init) ?? 0)
         }
@@ -158,7 +162,11 @@ extension CaseQueries {
             sql += " JOIN cases c ON c.id = e.case_id WHERE e.ord > ? AND " + Self.holderClause("c.holder", holders)
             args += holders.map { .text($0) }
         } else {
-            sql += " WHERE e.ord > ?"
+            sql += department == nil ? " WHERE e.ord > ?" : " JOIN cases c ON c.id = e.case_id WHERE e.ord > ?"
+        }
+        if let department {
+            sql += " AND json_extract(c.body, '$.attributes.holding_department') = ?"
+            args.append(.text(department))
         }
         args.append(.integer(Int64(limit)))
         let rows = try db.query(sql + " ORDER BY e.ord LIMIT ?", args)
