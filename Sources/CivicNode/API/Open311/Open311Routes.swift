@@ -1,5 +1,6 @@
 import CivicCases
 import CivicHTTP
+import CivicStore
 import CivicWire
 import Foundation
 
@@ -171,14 +172,14 @@ enum Open311Routes {
             statuses = given
         }
         let codes = q["service_code"].flatMap { $0.isEmpty ? nil : Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        let (unit, wantedStatuses) = (services.unit, statuses)
-        services.reader.read({ queries in try queries.casesCreated(from: from, to: to, limit: defaultLimit * 4) }) { result in
+        // Codes name catalogue categories; an unknown code matches nothing.
+        let categories = codes.map { codes in catalogue(services).filter { codes.contains($0.code) }.map(\.name) }
+        let filter = CaseQueries.CreatedFilter(from: from, to: to, open: statuses.map { $0.count == 2 ? nil : $0.contains("open") } ?? nil, categories: categories)
+        let unit = services.unit
+        services.reader.read({ queries in try queries.casesCreated(filter, limit: defaultLimit) }) { result in
             switch result {
             case .success(let cases):
-                let kept = cases.filter { c in
-                    (wantedStatuses == nil || wantedStatuses!.contains(c.state.isOpen ? "open" : "closed")) && (codes == nil || c.category.map { codes!.contains(code(of: $0)) } == true)
-                }.prefix(defaultLimit)
-                send(r, format, 200, Open311Document(root: "service_requests", item: "request", records: kept.map { record($0, unit: unit, reply: nil, services) }))
+                send(r, format, 200, Open311Document(root: "service_requests", item: "request", records: cases.map { record($0, unit: unit, reply: nil, services) }))
             case .failure(let error): fail(r, format, 500, "\(error)")
             }
         }
@@ -234,12 +235,49 @@ enum Open311Routes {
 }
 
 extension CaseQueries {
-    /// Cases created in [from, to], newest first: a walk down the rowid (cases are stored as they arrive), stopping
-    /// at the window's start, so a request for recent cases reads only recent rows.
-    func casesCreated(from: Date, to: Date, limit: Int) throws -> [Case] {
-        let rows = try db.query("SELECT body, created_at FROM cases ORDER BY ord DESC LIMIT ?", [.integer(Int64(limit))])
-        let (lo, hi) = (WireDate.format(from), WireDate.format(to))
-        return try rows.filter { ($0.string("created_at") ?? "") >= lo && ($0.string("created_at") ?? "") <= hi }
-            .map { try WireJSON.decodeCase(($0.string("body") ?? "").utf8) }
+    struct CreatedFilter: Sendable {
+        var from: Date
+        var to: Date
+        /// true: open cases only, false: closed only (resolved, checking, closed), nil: both.
+        var open: Bool?
+        /// nil: any category.
+        var categories: [String]?
+    }
+
+    /// The newest `limit` cases created in [from, to] that pass the filter, newest first: pages walked down the rowid
+    /// (cases are stored as they arrive, so the window's rows are together), the filter in SQL so only matches are
+    /// decoded. The walk ends at `limit` matches, after a whole page older than the window (a case stored late with an
+    /// earlier creation time is still found within a page's reach), or after `maxScan` rows.
+    func casesCreated(_ filter: CreatedFilter, limit: Int, page: Int = 2_000, maxScan: Int = 500_000) throws -> [Case] {
+        if let categories = filter.categories, categories.isEmpty { return [] }
+        let (lo, hi) = (WireDate.format(filter.from), WireDate.format(filter.to))
+        let closed = ["resolved", "checking", "closed"]
+        var sql = "SELECT ord, created_at, body, (created_at BETWEEN ? AND ?"
+        var matchArgs: [SQLValue] = [.text(lo), .text(hi)]
+        if let open = filter.open {
+            sql += " AND state \(open ? "NOT IN" : "IN") (\(closed.map { _ in "?" }.joined(separator: ", ")))"
+            matchArgs += closed.map { .text($0) }
+        }
+        if let categories = filter.categories {
+            sql += " AND json_extract(body, '$.category') IN (\(categories.map { _ in "?" }.joined(separator: ", ")))"
+            matchArgs += categories.map { .text($0) }
+        }
+        sql += ") AS hit FROM cases WHERE ord < ? ORDER BY ord DESC LIMIT ?"
+        var out: [Case] = []
+        var below = Int64.max, scanned = 0
+        while out.count < limit, scanned < maxScan {
+            let rows = try db.query(sql, matchArgs + [.integer(below), .integer(Int64(page))])
+            guard let last = rows.last else { break }
+            scanned += rows.count
+            below = Int64(last.int("ord") ?? 0)
+            var allOlder = true
+            for row in rows {
+                if (row.string("created_at") ?? "") >= lo { allOlder = false }
+                guard row.int("hit") == 1, out.count < limit else { continue }
+                out.append(try WireJSON.decodeCase((row.string("body") ?? "").utf8))
+            }
+            if allOlder || rows.count < page { break }
+        }
+        return out
     }
 }
