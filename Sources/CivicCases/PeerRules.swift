@@ -27,26 +27,59 @@ public enum PeerRules {
         return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
     }
 
+    /// A peer's update about a case this node lost when it was restored from a backup (docs/protocol.md §3.4): it is
+    /// taken from the update's header only where that peer could have told this node about it. The parent speaks of
+    /// cases it sent into this node's subtree (held there, or with a part there), never of events that happened in
+    /// it; a child of events in its own subtree, on a case it holds or has just handed up here.
+    public static func checkAdoptedHeader(_ header: Case, event: CaseEvent, from sender: Sender, me: TopologyNode) -> Refusal? {
+        guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
+        switch checkOrigin(event, from: sender, me: me) {
+        case .failure(let refusal): return refusal
+        case .success(nil):
+            guard me.contains(header.holder) || header.parts.contains(where: { me.contains($0.unit) }) else {
+                return Refusal("not_in_subtree", "the parent sent an update about \(header.id), held by \(header.holder), outside \(me.id)'s subtree")
+            }
+        case .success(let subtree?):
+            guard subtree.contains(header.holder) || header.holder == me.id || header.parts.contains(where: { subtree.contains($0.unit) }) else {
+                return Refusal("not_in_subtree", "case \(header.id) is held by \(header.holder), not in \(subtree.id)'s subtree: \(subtree.id) may not speak for it")
+            }
+        }
+        return nil
+    }
+
+    /// What every new event from a peer must pass first: its id names its node, and it happened where the peer may
+    /// speak for (the parent: outside this node's subtree; a child: inside its own). The child's subtree, or nil for
+    /// the parent.
+    static func checkOrigin(_ event: CaseEvent, from sender: Sender, me: TopologyNode) -> Result<TopologyNode?, Refusal> {
+        guard idBelongs(event) else {
+            return .failure(Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node) (ids are <node>-<n>, or <node>:<mark>:<clock> for a timer event)"))
+        }
+        switch sender {
+        case .parent:
+            if me.contains(event.node) {
+                return .failure(Refusal("not_in_subtree", "event \(event.id) claims to come from \(event.node), inside \(me.id)'s own subtree, but arrived from the parent"))
+            }
+            return .success(nil)
+        case .child(let child):
+            guard let subtree = me.find(child) else { return .failure(Refusal("not_in_subtree", "\(child) is not below \(me.id)")) }
+            guard subtree.contains(event.node) else {
+                return .failure(Refusal("not_in_subtree", "event \(event.id) happened at \(event.node), outside \(child)'s subtree"))
+            }
+            return .success(subtree)
+        }
+    }
+
     /// A new event (one this node has not stored) from `sender`, about a case this node holds as `stored`
     /// (nil when the case is new here).
     /// - A child speaks only for its own subtree: the event happened there, the case was held there (or is new
     ///   and was created there), and it leaves the case in that subtree or with this node (a return).
     /// - The parent relays events from anywhere but this node's subtree: those can only come up from below.
     public static func check(_ event: CaseEvent, stored: Case?, from sender: Sender, me: TopologyNode) -> Refusal? {
-        guard idBelongs(event) else {
-            return Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node) (ids are <node>-<n>, or <node>:<mark>:<clock> for a timer event)")
-        }
-        switch sender {
-        case .parent:
-            if me.contains(event.node) {
-                return Refusal("not_in_subtree", "event \(event.id) claims to come from \(event.node), inside \(me.id)'s own subtree, but arrived from the parent")
-            }
-            return nil
-        case .child(let child):
-            guard let subtree = me.find(child) else { return Refusal("not_in_subtree", "\(child) is not below \(me.id)") }
-            guard subtree.contains(event.node) else {
-                return Refusal("not_in_subtree", "event \(event.id) happened at \(event.node), outside \(child)'s subtree")
-            }
+        switch checkOrigin(event, from: sender, me: me) {
+        case .failure(let refusal): return refusal
+        case .success(nil): return nil
+        case .success(let subtree?):
+            let child = subtree.id
             if let stored {
                 // A part's unit speaks for its part (co-handling, a summons) wherever the lead is, and only annotates.
                 if let partId = event[.part], let part = stored.part(partId), subtree.contains(part.unit),
@@ -69,34 +102,6 @@ public enum PeerRules {
     /// A message about a case this node does not know yet carries its header: it must be the case the event
     /// is about, and (from a child) a case created where the child says.
     /// From the parent, an `update` may only be about a case it sent down (a `dispatch` always comes first).
-    /// A peer's update about a case this node lost when it was restored from a backup (docs/protocol.md §3.4): it is
-    /// taken from the update's header only where that peer could have told this node about it. The parent speaks of
-    /// cases it sent into this node's subtree (held there, or with a part there), never of events that happened in
-    /// it; a child of events in its own subtree, on a case it holds or has just handed up here.
-    public static func checkAdoptedHeader(_ header: Case, event: CaseEvent, from sender: Sender, me: TopologyNode) -> Refusal? {
-        guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
-        guard idBelongs(event) else {
-            return Refusal("invalid_event", "event id \(event.id) does not belong to its node \(event.node)")
-        }
-        switch sender {
-        case .parent:
-            if me.contains(event.node) {
-                return Refusal("not_in_subtree", "event \(event.id) claims to come from \(event.node), inside \(me.id)'s own subtree, but arrived from the parent")
-            }
-            guard me.contains(header.holder) || header.parts.contains(where: { me.contains($0.unit) }) else {
-                return Refusal("not_in_subtree", "the parent sent an update about \(header.id), held by \(header.holder), outside \(me.id)'s subtree")
-            }
-        case .child(let child):
-            guard let subtree = me.find(child), subtree.contains(event.node) else {
-                return Refusal("not_in_subtree", "event \(event.id) happened at \(event.node), outside \(child)'s subtree")
-            }
-            guard subtree.contains(header.holder) || header.holder == me.id || header.parts.contains(where: { subtree.contains($0.unit) }) else {
-                return Refusal("not_in_subtree", "case \(header.id) is held by \(header.holder), not in \(child)'s subtree: \(child) may not speak for it")
-            }
-        }
-        return nil
-    }
-
     public static func checkNewHeader(_ header: Case, first event: CaseEvent, from sender: Sender) -> Refusal? {
         guard header.id == event.caseId else { return Refusal("invalid_event", "event \(event.id) is about \(event.caseId), not \(header.id)") }
         if case .parent = sender {

@@ -12,6 +12,14 @@ import Testing
 @Suite(.serialized) struct RestoreTests {
     static let street = "s990101001", district = "d990101"
 
+    /// city → district → street as processes, linked (the caller stops them).
+    private func linkedChain(_ label: String) throws -> ProcessCity {
+        let city = try ProcessCity(topology: SampleTopology.chain(), label: label)
+        try city.startAll()
+        #expect(city.waitUntilLinked())
+        return city
+    }
+
     private func intake(_ city: ProcessCity, _ range: Range<Int>) throws -> [String] {
         try range.map { i in
             let r = try API.post(city.url("city", "/api/cases"), ["subject": SyntheticCases.subject(i), "division": "990101001", "category": "城乡建设", "channel": "app"])
@@ -43,10 +51,8 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(3))) func aDistrictRestoredFromABackupResyncsAndSaysExactlyWhatItLost() throws {
-        let city = try ProcessCity(topology: SampleTopology.chain(), label: "restore")
+        let city = try linkedChain("restore")
         defer { city.stopAll() }
-        try city.startAll()
-        #expect(city.waitUntilLinked())
 
         // Before the backup: ten cases down to the street, three accepted there.
         let before = try intake(city, 0..<10)
@@ -151,10 +157,8 @@ import Testing
     /// The city numbers its cases and events from its database. Restored, it must never reuse a number it gave
     /// out after the backup: the district holds those cases and events already.
     @Test(.timeLimit(.minutes(2))) func aRestoredCityNeverReusesACaseOrEventNumberItGaveOutAfterTheBackup() throws {
-        let city = try ProcessCity(topology: SampleTopology.chain(), label: "restore-city")
+        let city = try linkedChain("restore-city")
         defer { city.stopAll() }
-        try city.startAll()
-        #expect(city.waitUntilLinked())
         let first = try intake(city, 0..<3)
         let backup = city.dir.file("city.sqlite")
         #expect(try CivicProcess(["backup", "--config", city.configPath("city"), "--out", backup], log: city.dir.file("backup.log")).wait() == 0)
@@ -181,10 +185,8 @@ import Testing
     /// `civicmesh_link_oldest_unacked_age_seconds`: how long the oldest message to a peer has waited for its
     /// acknowledgement, from memory (no query per scrape).
     @Test(.timeLimit(.minutes(2))) func theOldestUnacknowledgedMessageAgeGrowsWhileAPeerIsDownAndFallsToZero() throws {
-        let city = try ProcessCity(topology: SampleTopology.chain(), label: "unacked")
+        let city = try linkedChain("unacked")
         defer { city.stopAll() }
-        try city.startAll()
-        #expect(city.waitUntilLinked())
         func age(_ node: String, _ peer: String, _ direction: String) -> Double? {
             let page = (try? API.get(city.url(node, "/metrics")).text) ?? ""
             let series = "civicmesh_link_oldest_unacked_age_seconds{peer=\"\(peer)\",direction=\"\(direction)\"} "
