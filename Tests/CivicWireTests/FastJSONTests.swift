@@ -127,4 +127,36 @@ import Testing
             #expect(bytes.withUnsafeBufferPointer(UTF8Check.isValid) == expected, "\(bytes)")
         }
     }
+
+    /// The eight-bytes-at-a-time test `JSONWriter.string` skips text with: every byte value at every place of a
+    /// word, and random words, against the byte-by-byte rule.
+    @Test func theWordAtATimeEscapeTestAgreesWithTheByteRule() {
+        func naive(_ w: UInt64) -> Bool {
+            (0..<8).contains { k in let b = UInt8(truncatingIfNeeded: w >> (8 * k)); return b < 0x20 || b == 0x22 || b == 0x5C }
+        }
+        for filler: UInt8 in [0x61, 0xE9, 0x80, 0xFF, 0x21, 0x5D] {
+            for place in 0..<8 {
+                for b in 0...255 {
+                    var w: UInt64 = 0
+                    for k in 0..<8 { w |= UInt64(k == place ? UInt8(b) : filler) << (8 * k) }
+                    #expect(JSONWriter.mayNeedEscape(w) == naive(w), "byte \(b) at \(place) among \(filler)")
+                }
+            }
+        }
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<100_000 {
+            let w = random.next()
+            if JSONWriter.mayNeedEscape(w) != naive(w) { Issue.record("word \(String(w, radix: 16))"); break }
+        }
+        // Strings with the escapes at every offset around a word boundary come out as Foundation writes them.
+        for offset in 0..<17 {
+            for special in ["\"", "\\", "\n", "\u{01}", "\u{1f}"] {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "长", count: 5)
+                var w = JSONWriter()
+                w.string(text)
+                let foundation = try? JSONEncoder().encode([text])
+                #expect(foundation.map { Array($0.dropFirst().dropLast()) } == w.bytes, "\(offset) \(special.debugDescription)")
+            }
+        }
+    }
 }
