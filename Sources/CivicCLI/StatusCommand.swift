@@ -45,6 +45,14 @@ enum StatusCommand {
         if let p = r.parent {
             lines.append("parent \(p.id): \(p.state)\(p.lastHeard.map { ", heard \(ago($0, now))" } ?? "")  outbox \(p.outboxDepth)  acked \(p.lastAckedSeq)/\(p.lastSentSeq)\(p.lastError.map { "  last error: \($0)" } ?? "")")
         }
+        // What a restore from a backup left this node without, per link (the peer holds it): docs/protocol.md §3.4.
+        for link in [r.parent].compactMap({ $0 }) + r.children {
+            if link.needsResync == true { lines.append("restored: link \(link.id) resyncs at its next handshake") }
+            for loss in link.restoreLosses ?? [] {
+                let what = loss.direction == "to_peer" ? "sent to" : "received from"
+                lines.append("restored: messages \(what) \(link.id), seq \(loss.first)…\(loss.last), are not in this node's database (\(link.id) holds their events)")
+            }
+        }
         lines.append("self:    \(describe(r.counters.own))")
         lines.append("subtree: \(describe(r.counters.subtree))")
         lines.append("time limits (subtree): \(describeLimits(r.counters.subtree))")

@@ -1,5 +1,7 @@
 import CivicCases
+@testable import CivicCLI
 import CivicNode
+import CivicWire
 import CivicStore
 import Foundation
 import TestSupport
@@ -139,6 +141,10 @@ import Testing
         #expect(int(cityLink, "last_acked_seq") - backupLinks["city"]!.appliedIn == 10)
         #expect(int(streetLink, "last_acked_seq") - backupLinks[Self.street]!.appliedIn == 5)
         #expect(parent["needs_resync"] == nil && child["needs_resync"] == nil)
+        // `civicmesh status` says the same in words.
+        let report = try WireJSON.decoder().decode(StatusReport.self, from: Data(try API.get(city.url(Self.district, "/status")).text.utf8))
+        let said = StatusCommand.render(report)
+        #expect(said.contains("restored: messages received from city, seq \(backupLinks["city"]!.appliedIn + 1)…\(int(cityLink, "last_acked_seq")), are not in this node's database (city holds their events)"), "\(said)")
         let metrics = try API.get(city.url(Self.district, "/metrics")).text
         #expect(metrics.contains("civicmesh_link_restore_lost_messages{peer=\"city\",direction=\"parent\"} \(int(cityLink, "last_applied_seq") - backupLinks["city"]!.nextOut + 1 + 10)\n"),
                 "\(metrics.split(separator: "\n").filter { $0.contains("restore_lost") })")
