@@ -21,11 +21,15 @@ public enum PeerRules {
     /// A timer event's id is "<node>:<mark>:<clock>" (TimerRules), deterministic so it can exist only once.
     public static func idBelongs(_ event: CaseEvent) -> Bool {
         if let timer = TimerRules.parseId(event.id) { return timer.issuer == event.node && timer.mark.action == event.action }
-        if [.warned, .overdue, .escalated].contains(event.action) { return false }
-        guard event.id.hasPrefix(event.node + "-") else { return false }
-        let number = event.id.dropFirst(event.node.count + 1)
-        return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
+        if timerActions.contains(event.action) { return false }
+        // "<node>-<digits>", read as bytes: it is checked for every event a peer sends.
+        let id = event.id.utf8, node = event.node.utf8
+        guard id.count > node.count + 1, id.starts(with: node) else { return false }
+        var rest = id.dropFirst(node.count)
+        guard rest.popFirst() == UInt8(ascii: "-") else { return false }
+        return rest.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
+    private static let timerActions: Set<CaseAction> = [.warned, .overdue, .escalated]
 
     /// A peer's update about a case this node lost when it was restored from a backup (docs/protocol.md §3.4): it is
     /// taken from the update's header only where that peer could have told this node about it. The parent speaks of

@@ -62,6 +62,20 @@ import Testing
         #expect(!PeerRules.idBelongs(event("s11:overdue:city-2", node: "s11", .warned)), "the mark is the action")
         #expect(!PeerRules.idBelongs(event("s11-9", node: "s11", .overdue)), "a timer event never has a numbered id: it could be issued twice")
         #expect(PeerRules.idBelongs(event("s11-9", node: "s11", .progress)))
+        // The byte-level reading of "<node>-<digits>" agrees with the character-level rule it replaced.
+        func characterRule(_ id: String, _ node: String) -> Bool {
+            guard id.hasPrefix(node + "-") else { return false }
+            let number = id.dropFirst(node.count + 1)
+            return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
+        }
+        let nodes = ["s11", "d1", "s1", "湖滨", "s11-9"]
+        let ids = ["s11-9", "s11-0012", "s11-", "s11", "s11--9", "s11-9a", "s11-٩", "s11-１２", "s1-9", "s111-9", "d1-1796000400123456", "湖滨-3",
+                   "湖滨-", "s11-9-9", "s11-9 ", " s11-9", "", "-9", "s11-9\u{0}"]
+        for id in ids {
+            for node in nodes {
+                #expect(PeerRules.idBelongs(event(id, node: node, .progress)) == characterRule(id, node), "\(id.debugDescription) of \(node)")
+            }
+        }
     }
 
     @Test func warningsAreAQuarterBeforeTheDueTimeInTheLimitsOwnUnit() {

@@ -165,6 +165,8 @@ public enum TimerRules {
 
     /// (issuer, mark, clock) of a timer event id, nil for any other id.
     public static func parseId(_ id: String) -> (issuer: String, mark: TimerMark, clock: String)? {
+        // Most ids are "<node>-<n>", without a colon: no split for them.
+        guard id.utf8.contains(UInt8(ascii: ":")) else { return nil }
         let parts = id.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty, let mark = TimerMark(parts[1]),
               parts[2].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else { return nil }
