@@ -125,6 +125,10 @@ import Testing
         for bytes in samples {
             let expected = String(validating: bytes, as: UTF8.self) != nil
             #expect(bytes.withUnsafeBufferPointer(UTF8Check.isValid) == expected, "\(bytes)")
+            // The reader's one-validation string: refused exactly when invalid, and the same text when valid.
+            let read = bytes.withUnsafeBufferPointer { buffer in try? JSONReader.validString(buffer, JSONReadError(offset: 0, problem: "invalid UTF-8")) }
+            #expect((read != nil) == expected, "\(bytes)")
+            if let read { #expect(Array(read.utf8) == bytes) }
         }
     }
 

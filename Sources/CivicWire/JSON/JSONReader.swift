@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Why the fast reader gave up on some JSON. Callers fall back to Foundation's decoder, which then says
 /// precisely what is wrong (the field path and the expected type), so errors read the same either way.
 public struct JSONReadError: Error, Sendable {
@@ -81,6 +84,21 @@ public struct JSONReader: ~Copyable {
 
     public mutating func optionalString() throws(JSONReadError) -> String? { try null() ? nil : string() }
 
+    /// The string of `bytes`, refused when they are not UTF-8. `String(decoding:)` repairs what is not (a
+    /// replacement character for each bad sequence), so when its bytes are exactly the input's, the input was
+    /// valid: one validation, the standard library's, instead of ours and then its.
+    @inline(__always) static func validString(_ bytes: UnsafeBufferPointer<UInt8>, _ failure: @autoclosure () -> JSONReadError) throws(JSONReadError) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let same: Bool? = text.utf8.withContiguousStorageIfAvailable { (made: UnsafeBufferPointer<UInt8>) -> Bool in
+            made.count == bytes.count && (bytes.isEmpty || memcmp(made.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        }
+        switch same {
+        case true?: return text
+        case false?: throw failure()
+        case nil: guard UTF8Check.isValid(bytes) else { throw failure() }; return text
+        }
+    }
+
     public mutating func string() throws(JSONReadError) -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
@@ -90,8 +108,7 @@ public struct JSONReader: ~Copyable {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: base[start..<i])
                 i += 1
-                guard UTF8Check.isValid(slice) else { throw fail("invalid UTF-8") }
-                return String(decoding: slice, as: UTF8.self)
+                return try Self.validString(slice, fail("invalid UTF-8"))
             }
             if b == UInt8(ascii: "\\") { break }
             guard b >= 0x20 else { throw fail("control character in a string") }
