@@ -163,4 +163,14 @@ import Testing
             }
         }
     }
+
+    /// A time is parsed where it lies in the line; one written with an escape takes the long way and reads the same.
+    @Test func timesWithAndWithoutEscapesReadTheSame() throws {
+        let plain = #"{"action":"created","at":"2026-11-21T06:24:00.123Z","case":"C-1","holder":"s1","id":"s1-1","node":"s1","state":"accepted"}"#
+        let escaped = plain.replacingOccurrences(of: "00.123Z", with: #"00.123\u005A"#)
+        let a = try WireJSON.decodeEvent(Array(plain.utf8)), b = try WireJSON.decodeEvent(Array(escaped.utf8))
+        #expect(a.at == WireDate.parse("2026-11-21T06:24:00.123Z") && a == b)
+        let broken = plain.replacingOccurrences(of: "06:24", with: "6:24")
+        #expect(throws: (any Error).self) { try WireJSON.decodeEvent(Array(broken.utf8)) }
+    }
 }

@@ -99,6 +99,22 @@ public struct JSONReader: ~Copyable {
         }
     }
 
+    /// The bytes of the string value here when it has no escape (and moves past it), nil — moving nowhere —
+    /// when it has one. Only for values read as ASCII (times): the bytes are not checked as UTF-8.
+    mutating func plainStringBytes() throws(JSONReadError) -> UnsafeBufferPointer<UInt8>? {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        var j = i
+        while j < base.count {
+            let b = base[j]
+            if b == UInt8(ascii: "\"") { i = j + 1; return UnsafeBufferPointer(rebasing: base[start..<j]) }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            j += 1
+        }
+        i = start - 1  // back before the quote: `string()` reads it again
+        return nil
+    }
+
     public mutating func string() throws(JSONReadError) -> String {
         try expect(UInt8(ascii: "\""))
         let start = i

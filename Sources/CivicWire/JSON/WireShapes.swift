@@ -60,7 +60,8 @@ extension JSONWriter {
         if map.count == 1, let (k, v) = map.first {
             key(k); string(v)
         } else {
-            for k in map.keys.sorted() { key(k); string(map[k]!) }
+            // Sorted pairs, not sorted keys looked up again: no hashing per key.
+            for (k, v) in map.sorted(by: { $0.key < $1.key }) { key(k); string(v) }
         }
         endObject()
     }
@@ -150,6 +151,11 @@ extension JSONReader {
     }
 
     mutating func date() throws(JSONReadError) -> Date {
+        // A time has no escapes: parsed where it lies, without a String (anything else takes the long way).
+        if let raw = try plainStringBytes() {
+            guard let d = WireDate.parse(bytes: raw) else { throw fail("not an RFC 3339 timestamp") }
+            return d
+        }
         let text = try string()
         guard let d = WireDate.parse(text) else { throw fail("not an RFC 3339 timestamp") }
         return d
