@@ -208,4 +208,15 @@ import Testing
         try city.start(Self.street)
         #expect(eventually(timeout: 20) { age(Self.district, Self.street, "child") == 0 })
     }
+
+    /// One process per data directory: a second node on the same config is refused, naming the lock, and the first
+    /// goes on serving.
+    @Test(.timeLimit(.minutes(2))) func aSecondNodeOnTheSameDataDirectoryIsRefused() throws {
+        let city = try ProcessCity(topology: SampleTopology.chain(), label: "lock")
+        defer { city.stopAll() }
+        try city.start("city")
+        let second = try CivicProcess(["node", "--config", city.configPath("city")], log: city.dir.file("second.log"))
+        #expect(second.wait() != 0 && second.output.contains("another civicmesh process is using") && second.output.contains("node.lock"), "\(second.output)")
+        #expect(try API.get(city.url("city", "/healthz")).status == 200)
+    }
 }
