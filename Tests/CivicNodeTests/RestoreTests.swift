@@ -78,6 +78,12 @@ import Testing
         #expect(quiet(city))
         let cityLink = try link(city, "city", "child", peer: Self.district), streetLink = try link(city, Self.street, "parent")
 
+        let districtDatabase = city.configs[Self.district]!.dataDir + "/node.sqlite"
+        let lastEventBeforeTheLoss: Int = try {
+            let live = try Database(path: districtDatabase, readOnly: true)
+            defer { live.close() }
+            return try live.scalarInt("SELECT max(ord) FROM events") ?? 0
+        }()
         // The district is lost; its restore is refused while it runs, and another node's backup is refused.
         let running = try CivicProcess(["restore", "--config", city.configPath(Self.district), "--from", backup], log: city.dir.file("restore-running.log"))
         #expect(running.wait() != 0 && running.output.contains("stop it first"), "\(running.output)")
@@ -141,6 +147,15 @@ import Testing
         #expect(int(cityLink, "last_acked_seq") - backupLinks["city"]!.appliedIn == 10)
         #expect(int(streetLink, "last_acked_seq") - backupLinks[Self.street]!.appliedIn == 5)
         #expect(parent["needs_resync"] == nil && child["needs_resync"] == nil)
+        // The event stream's ids (the log's rowids) of what the district applied since the restore are above every
+        // id it gave out before the loss, so a client resuming from an old id misses none of them.
+        let restored = try Database(path: districtDatabase, readOnly: true)
+        let backupLast = try Database(path: backup, readOnly: true)
+        let sinceBackup = try backupLast.scalarInt("SELECT max(ord) FROM events") ?? 0
+        backupLast.close()
+        let firstNew = try restored.scalarInt("SELECT min(ord) FROM events WHERE ord > ? AND case_id <> ''", [.integer(Int64(sinceBackup))]) ?? 0
+        restored.close()
+        #expect(firstNew > lastEventBeforeTheLoss, "\(firstNew) after \(lastEventBeforeTheLoss)")
         // `civicmesh status` says the same in words.
         let report = try WireJSON.decoder().decode(StatusReport.self, from: Data(try API.get(city.url(Self.district, "/status")).text.utf8))
         let said = StatusCommand.render(report)

@@ -162,7 +162,8 @@ extension CaseQueries {
             sql += " JOIN cases c ON c.id = e.case_id WHERE e.ord > ? AND " + Self.holderClause("c.holder", holders)
             args += holders.map { .text($0) }
         } else {
-            sql += department == nil ? " WHERE e.ord > ?" : " JOIN cases c ON c.id = e.case_id WHERE e.ord > ?"
+            // (`case_id <> ''`: a restore's marker row is not an event.)
+            sql += department == nil ? " WHERE e.ord > ? AND e.case_id <> ''" : " JOIN cases c ON c.id = e.case_id WHERE e.ord > ?"
         }
         if let department {
             sql += " AND json_extract(c.body, '$.attributes.holding_department') = ?"

@@ -508,7 +508,8 @@ final class NodeEngine {
     func rebuildProjections() throws {
         for projection in projections { try projection.reset(); projection.beginOperation() }
         var current: Case?
-        for row in try db.query("SELECT body FROM events ORDER BY case_id, ord") {
+        // Rows without a case are markers (a restore's: NodeRestore), not events.
+        for row in try db.query("SELECT body FROM events WHERE case_id <> '' ORDER BY case_id, ord") {
             let event = try WireJSON.decodeEvent((row.string("body") ?? "").utf8)
             if current?.id != event.caseId {
                 if let done = current { try caseRows.save(done) }

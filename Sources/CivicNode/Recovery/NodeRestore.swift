@@ -13,7 +13,8 @@ import Glibc
 /// - the node's own numbering moves past anything it may have used after the backup was taken, so nothing it makes
 ///   from now on reuses an id a peer already holds: event numbers jump to the restore time in microseconds (a node
 ///   makes fewer than a million events a second), and case numbers start a million above any used before (a node
-///   takes fewer than a million cases between a backup and its restore).
+///   takes fewer than a million cases between a backup and its restore); the event log's rowids (the event
+///   stream's ids) jump the same way, past a marker row that belongs to no case.
 /// The database in place is kept beside it (`node.sqlite.replaced-<time>`, with its WAL), never deleted.
 public enum NodeRestore {
     public struct Report: Sendable {
@@ -99,6 +100,13 @@ public enum NodeRestore {
             let floor = highestCase + 1_000_000
             try setMeta("case_number_floor", String(floor))
             let restores = (Int(try meta("restores") ?? "0") ?? 0) + 1
+            // The event stream's ids are the log's rowids: the events made after the restore must not take ids the
+            // lost events had, or a client resuming from one would skip new events. A marker row (no case) moves the
+            // rowid past anything given out before, as the event numbers move (the readers of the log skip it).
+            let lastOrd = try db.scalarInt("SELECT max(ord) FROM events") ?? 0
+            try db.execute("INSERT INTO events(ord, id, case_id, body, action, at, node) VALUES(?, ?, '', '{}', 'restored', ?, ?)",
+                           [.integer(Int64(max(lastOrd + 1, Int(now.timeIntervalSince1970 * 1_000_000)))), .text(":restored:\(restores)"),
+                            .text(restoredAt), .text(config.id)])
             try setMeta("restores", String(restores))
             try setMeta("restored_at", restoredAt)
             return Report(database: target, keptAs: keptAs, cases: try db.scalarInt("SELECT count(*) FROM cases") ?? 0,
