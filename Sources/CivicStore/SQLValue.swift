@@ -6,6 +6,9 @@ public enum SQLValue: Sendable, Hashable {
     case real(Double)
     case text(String)
     case blob([UInt8])
+    /// TEXT given as UTF-8 bytes the caller vouches for (JSON our own writer made from Swift strings): bound as
+    /// text without building a String first. Reads back as `.text`.
+    case utf8Text([UInt8])
 }
 
 // MARK: - Convenience initializers (nil becomes NULL)
@@ -100,6 +103,7 @@ extension SQLValue: CustomStringConvertible {
         case .real: return "REAL"
         case .text(let text): return "TEXT(\(text.utf8.count) bytes)"
         case .blob(let bytes): return "BLOB(\(bytes.count) bytes)"
+        case .utf8Text(let bytes): return "TEXT(\(bytes.count) bytes)"
         }
     }
 }

@@ -66,6 +66,11 @@ final class Statement {
                     handle, index, base.assumingMemoryBound(to: CChar.self), UInt64(utf8.count),
                     transientDestructor, UInt8(SQLITE_UTF8))
             }
+        case .utf8Text(let bytes):
+            return bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+                return sqlite3_bind_text64(handle, index, base.assumingMemoryBound(to: CChar.self), UInt64(raw.count), transientDestructor, UInt8(SQLITE_UTF8))
+            }
         case .blob(let bytes):
             // Same nil-base-address trap: an empty blob must stay an empty blob, not NULL.
             if bytes.isEmpty { return sqlite3_bind_zeroblob(handle, index, 0) }

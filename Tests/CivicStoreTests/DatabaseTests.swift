@@ -39,6 +39,21 @@ struct DatabaseTests {
         }
     }
 
+    /// UTF-8 bytes bound as TEXT read back as the same text, are TEXT to SQLite (its JSON functions read them),
+    /// and an empty one is '' (not NULL).
+    @Test func utf8BytesBindAsText() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/utf8.sqlite")
+            try db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)")
+            let json = #"{"subject":"路灯不亮","note":"a \"quoted\" word"}"#
+            try db.execute("INSERT INTO t(id, body) VALUES(1, ?)", [.utf8Text(Array(json.utf8))])
+            try db.execute("INSERT INTO t(id, body) VALUES(2, ?)", [.utf8Text([])])
+            #expect(try db.queryOne("SELECT body, typeof(body) AS kind, json_extract(body, '$.subject') AS s FROM t WHERE id = 1").map {
+                [$0.string("body") ?? "", $0.string("kind") ?? "", $0.string("s") ?? ""] } == [json, "text", "路灯不亮"])
+            #expect(try db.queryOne("SELECT (body IS NULL) AS null_body, length(body) AS n FROM t WHERE id = 2").map { [$0.int("null_body"), $0.int("n")] } == [0, 0])
+        }
+    }
+
     @Test func foreignKeysAreEnforced() throws {
         try withTemporaryDirectory { dir in
             let db = try Database(path: dir + "/fk.sqlite")

@@ -394,9 +394,8 @@ final class NodeEngine {
 
     /// Stores the event; false when its id is already there.
     private func insertEvent(_ event: CaseEvent) throws -> Bool {
-        let body = String(decoding: WireJSON.bytes(event), as: UTF8.self)
         try db.execute("INSERT INTO events(id, case_id, body, action, at, node) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                       [.text(event.id), .text(event.caseId), .text(body), .text(event.action.rawValue), .text(WireDate.format(event.at)), .text(event.node)])
+                       [.text(event.id), .text(event.caseId), .utf8Text(WireJSON.bytes(event)), .text(event.action.rawValue), .text(WireDate.format(event.at)), .text(event.node)])
         return db.changes == 1
     }
 

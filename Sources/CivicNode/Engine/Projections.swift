@@ -45,11 +45,11 @@ final class CaseRowProjection: Projection {
     }
 
     func save(_ c: Case) throws {
-        let body = String(decoding: WireJSON.bytes(c), as: UTF8.self)
+        let body = WireJSON.bytes(c)
         try db.execute("""
             INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body
-            """, [.text(c.id), .text(c.state.rawValue), .text(c.holder), .text(WireDate.format(c.createdAt)), .text(WireDate.format(c.updatedAt)), .text(body)])
+            """, [.text(c.id), .text(c.state.rawValue), .text(c.holder), .text(WireDate.format(c.createdAt)), .text(WireDate.format(c.updatedAt)), .utf8Text(body)])
     }
 
     /// Case rows are not dropped: a header (subject, citizen, place) is not in the events, and a replay
