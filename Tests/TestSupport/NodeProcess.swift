@@ -68,15 +68,57 @@ public final class CivicProcess: @unchecked Sendable {
 }
 
 /// A TCP port nobody listens on right now (bind to port 0, read it, close).
+/// A port for a node process to listen on, from 61000–65535: above the kernel's ephemeral range
+/// (`ip_local_port_range`, 32768–60999 here), so the suite's own client connections — whose source ports the kernel
+/// draws from that range — cannot take it between this call and the node's bind. (A port the kernel picked with
+/// `bind(0)` came from that very range, and a busy parallel suite once lost a node start to "Address already in
+/// use".) Handed out in turn, never twice in one run, each checked free first.
 public func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    PortAllocator.shared.next()
+}
+
+final class PortAllocator: @unchecked Sendable {
+    // Invariant: `cursor` is read and written under `lock`.
+    static let shared = PortAllocator()
+    private let lock = NSLock()
+    private static let range = 61000...65535
+    private var cursor = Int.random(in: PortAllocator.range)
+
+    func next() -> Int {
+        lock.withLock {
+            for _ in Self.range {
+                let port = cursor
+                cursor = cursor == Self.range.upperBound ? Self.range.lowerBound : cursor + 1
+                if Self.isFree(port) { return port }
+            }
+            return Self.kernelPort()
+        }
+    }
+
+    private static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+
+    /// The kernel's choice, should the whole range be taken.
+    private static func kernelPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
 }
