@@ -32,7 +32,7 @@ enum BackupCommand {
         let check = try Database(path: out, readOnly: true)
         defer { check.close() }
         let ok = try check.queryOne("PRAGMA integrity_check")?.string("integrity_check") ?? "?"
-        let events = try check.scalarInt("SELECT count(*) FROM events") ?? 0
+        let events = try check.scalarInt("SELECT count(*) FROM events WHERE case_id <> ''") ?? 0  // a restore's marker is no event
         let cases = try check.scalarInt("SELECT count(*) FROM cases") ?? 0
         let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         guard ok == "ok" else { throw UsageError("the copy at \(out) fails its integrity check: \(ok)") }

@@ -49,7 +49,7 @@ enum StatusCommand {
         for link in [r.parent].compactMap({ $0 }) + r.children {
             if link.needsResync == true { lines.append("restored: link \(link.id) resyncs at its next handshake") }
             for loss in link.restoreLosses ?? [] {
-                let what = loss.direction == "to_peer" ? "sent to" : "received from"
+                let what = loss.direction == ResyncRules.Loss.Direction.toPeer.rawValue ? "sent to" : "received from"
                 lines.append("restored: messages \(what) \(link.id), seq \(loss.first)…\(loss.last), are not in this node's database (\(link.id) holds their events)")
             }
         }

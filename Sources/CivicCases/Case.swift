@@ -36,7 +36,9 @@ public struct CaseState: RawRepresentable, Codable, Sendable, Hashable, CustomSt
 
     /// Whether a unit is handling it (or should be): not once it is resolved, checked or closed. A reopened case
     /// (二次办理) is open again.
-    public var isOpen: Bool { self != .resolved && self != .closed && self != .checking }
+    public var isOpen: Bool { !Self.notOpen.contains(self) }
+    /// The states a case is not open in (queries that filter on the state column name them too).
+    public static let notOpen: [CaseState] = [.resolved, .checking, .closed]
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }

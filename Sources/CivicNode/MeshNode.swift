@@ -205,7 +205,7 @@ public final class MeshNode: @unchecked Sendable {
             MetricsPage.LinkFigures(peer: ch.peer, direction: direction, up: ch.state == .up, outboxDepth: ch.outboxDepth, connects: ch.connects,
                                     refusedLines: ch.refusedLines, badSealLines: ch.unsealFailures, secondsSinceHeard: ch.lastHeard.map { Date().timeIntervalSince($0) },
                                     oldestUnackedSeconds: ch.unackedAges.oldestAge(at: Date()),
-                                    restoreLostMessages: ch.restoreLosses.reduce(0) { $0 + $1.last - $1.first + 1 })
+                                    restoreLostMessages: ch.restoreLosses.reduce(0) { $0 + $1.count })
         }
         let stats = store.stats
         return MetricsPage(

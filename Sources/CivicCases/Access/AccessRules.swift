@@ -13,6 +13,9 @@ public struct Principal: Sendable, Equatable {
         self.name = name; self.role = role; self.unit = unit; self.department = department
     }
 
+    /// The department whose cases alone this principal's lists and streams show: a handler's, nil for the rest.
+    public var listsOnlyDepartment: String? { role == .handler ? department : nil }
+
     /// A token's unit as stored: `node` or `node/department`.
     public init(name: String, role: Role, boundTo text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)

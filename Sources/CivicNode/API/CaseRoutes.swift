@@ -75,7 +75,7 @@ enum CaseRoutes {
         }
         let pageSize = limit
         // A handler bound to one department lists what that department holds (the page is filtered after the read).
-        let department = access.principal.role == .handler ? access.principal.department : nil
+        let department = access.principal.listsOnlyDepartment
         let mine: @Sendable ([Case]) -> [Case] = { cases in department.map { d in cases.filter { $0.holdingDepartment == d } } ?? cases }
         // ?overdue=true and ?due_before=TIME read the due-time index: open cases soonest due first, one page.
         var dueBefore: Date?

@@ -29,7 +29,7 @@ enum EventRoutes {
             let (hub, start) = (services.events, since)
             let masks = !AccessRules.seesPersonalData(access.principal, holder: access.principal.unit)
             // A handler bound to one department sees what that department holds, as in its case list.
-            let department = access.principal.role == .handler ? access.principal.department : nil
+            let department = access.principal.listsOnlyDepartment
             responder.send(HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache"),
                                                              ("X-Accel-Buffering", "no")], streaming: { stream in
                 hub.subscribe(stream, holders: holders, department: department, since: start, masksPhones: masks, who: access.principal.name)

@@ -127,12 +127,19 @@ public struct LinkFigures: Sendable, Equatable {
 /// A range of one link's messages a restore from a backup lost at this node (`restore_losses`, docs/protocol.md §3.4):
 /// `to_peer` were sent and applied by the peer after the backup was taken, `from_peer` were received and
 /// acknowledged here after it. The peer holds every event in them.
-public struct RestoreLoss: Sendable, Equatable, Codable {
+public struct RestoreLoss: Sendable, Equatable, Codable, CustomStringConvertible {
     public var direction: String
     public var first: Int
     public var last: Int
     public var notedAt: String
     enum CodingKeys: String, CodingKey { case direction, first = "first_seq", last = "last_seq", notedAt = "noted_at" }
+
+    init(direction: String, first: Int, last: Int, notedAt: String) { self.direction = direction; self.first = first; self.last = last; self.notedAt = notedAt }
+    init(_ loss: ResyncRules.Loss, notedAt: String) { self.init(direction: loss.direction.rawValue, first: loss.first, last: loss.last, notedAt: notedAt) }
+
+    /// "sent to the peer, seq 11…20 (10)", as the log says it.
+    public var description: String { "\(direction == ResyncRules.Loss.Direction.toPeer.rawValue ? "sent to" : "received from") the peer, seq \(first)…\(last) (\(count))" }
+    public var count: Int { last - first + 1 }
 }
 
 /// What one timer tick did, and when the next timer event of the node falls due.

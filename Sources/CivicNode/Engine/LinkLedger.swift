@@ -27,6 +27,7 @@ final class LinkLedger {
         for row in try db.query("SELECT peer, restored_next_out FROM link_resync") {
             resyncs[row.string("peer") ?? ""] = row.int("restored_next_out") ?? 1
         }
+        peersWithLosses = Set(try db.query("SELECT DISTINCT peer FROM restore_losses").compactMap { $0.string("peer") })
     }
 
     // MARK: - Resync after a restore (docs/protocol.md §3.4)
@@ -34,11 +35,9 @@ final class LinkLedger {
     /// Links of a node restored from a backup that have not met their peer since: peer → the backup's next seq.
     private var resyncs: [String: Int] = [:]
 
-    func needsResync(_ peer: String) -> Bool { resyncs[peer] != nil }
-
     /// Sets a restored link right from the peer's handshake figures (ResyncRules): drops what the peer has,
     /// renumbers what was queued since the restore, records the ranges this node lost. Inside one operation.
-    func resync(peer: String, peerApplied: Int, peerAcked: Int?, at now: Date) throws -> [ResyncRules.Loss] {
+    func resync(peer: String, peerApplied: Int, peerAcked: Int?, at now: Date) throws -> [RestoreLoss] {
         guard let restoredNextOut = resyncs[peer] else { return [] }
         let current = record(peer)
         let plan: ResyncRules.Plan
@@ -63,29 +62,27 @@ final class LinkLedger {
         }
         // Lines of this batch still to be handed to the link carry the old numbers: the link fetches them again.
         pendingLines.removeAll { $0.peer == peer }
-        let stamp = WireDate.format(now)
-        for loss in plan.losses {
+        let losses = plan.losses.map { RestoreLoss($0, notedAt: WireDate.format(now)) }
+        for loss in losses {
             try db.execute("INSERT INTO restore_losses(peer, direction, first_seq, last_seq, noted_at) VALUES(?, ?, ?, ?, ?)",
-                           [.text(peer), .text(loss.direction.rawValue), .integer(Int64(loss.first)), .integer(Int64(loss.last)), .text(stamp)])
+                           [.text(peer), .text(loss.direction), .integer(Int64(loss.first)), .integer(Int64(loss.last)), .text(loss.notedAt)])
         }
         try db.execute("DELETE FROM link_resync WHERE peer = ?", [.text(peer)])
-        lossKnown[peer] = nil
+        if !losses.isEmpty, peersWithLosses.insert(peer).inserted {
+            scope.onRollback { [unowned self] in _ = peersWithLosses.remove(peer) }
+        }
         try update(peer) { $0 = LinkRecord(nextOut: plan.link.nextOut, ackedOut: plan.link.ackedOut, appliedIn: plan.link.appliedIn) }
         let previous = resyncs[peer]
         resyncs[peer] = nil
         scope.onRollback { [unowned self] in resyncs[peer] = previous }
-        return plan.losses
+        return losses
     }
 
     /// Whether a restore left this node without some of what it once had from or for `peer`: such a peer may speak
     /// of cases this node no longer knows (NodeEngine adopts them from the message's header).
-    func lostMessages(with peer: String) throws -> Bool {
-        if let known = lossKnown[peer] { return known }
-        let found = try db.queryOne("SELECT 1 AS x FROM restore_losses WHERE peer = ? LIMIT 1", [.text(peer)]) != nil
-        lossKnown[peer] = found
-        return found
-    }
-    private var lossKnown: [String: Bool] = [:]
+    func lostMessages(with peer: String) -> Bool { peersWithLosses.contains(peer) }
+    /// Peers with a row in `restore_losses` (read at start, kept by `resync`).
+    private var peersWithLosses: Set<String> = []
 
     private func record(_ peer: String) -> LinkRecord { records[peer] ?? LinkRecord(nextOut: 1, ackedOut: 0, appliedIn: 0) }
 

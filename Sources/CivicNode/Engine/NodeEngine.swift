@@ -237,7 +237,7 @@ final class NodeEngine {
             guard m.event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(m.event.id) is about \(m.event.caseId), not \(m.case.id)") }
             let stored = try loadCase(m.case.id)
             // A restore that lost messages with this peer may have lost the case itself: it is adopted from the header.
-            let adopted = try stored == nil && m.event.action != .created && linkLedger.lostMessages(with: peer)
+            let adopted = stored == nil && m.event.action != .created && linkLedger.lostMessages(with: peer)
             if adopted {
                 if let refusal = PeerRules.checkAdoptedHeader(m.case, event: m.event, from: sender, me: me) { throw ApplyError(refusal) }
             } else if stored == nil, let refusal = PeerRules.checkNewHeader(m.case, first: m.event, from: sender) { throw ApplyError(refusal) }
@@ -261,10 +261,7 @@ final class NodeEngine {
         // Insert first: a new event costs one statement, and only a known id is read back (to tell a resend from a
         // clash). A refused event is rolled back with the operation.
         guard try insertEvent(event) else {
-            // A timer event's id names its mark of its clock: one issued again (late, by a node restored from a
-            // backup) is the same fact, whatever its time says.
-            guard let stored = try queries.event(event.id), stored.sameEvent(as: event) || (TimerRules.parseId(event.id) != nil
-                    && stored.caseId == event.caseId && stored.action == event.action) else {
+            guard let stored = try queries.event(event.id), stored.sameEvent(as: event) else {
                 throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used by a different event at \(me.id)")
             }
             return false
@@ -543,7 +540,7 @@ final class NodeEngine {
     func linkFigures(_ peer: String) -> LinkFigures { linkLedger.figures(peer) }
 
     /// A restored link meets its peer (docs/protocol.md §3.4): the ledger set right, the losses recorded.
-    func resyncLink(_ peer: String, peerApplied: Int, peerAcked: Int?, at now: Date) throws -> (losses: [ResyncRules.Loss], figures: LinkFigures) {
+    func resyncLink(_ peer: String, peerApplied: Int, peerAcked: Int?, at now: Date) throws -> (losses: [RestoreLoss], figures: LinkFigures) {
         try operation {
             let losses = try linkLedger.resync(peer: peer, peerApplied: peerApplied, peerAcked: peerAcked, at: now)
             return (losses, linkLedger.figures(peer))

@@ -25,7 +25,7 @@ extension MeshLinks {
                 ch.sent = ch.acked
                 ch.appliedIn = outcome.figures.lastApplied
                 ch.needsResync = false
-                ch.restoreLosses += outcome.losses.map { RestoreLoss(direction: $0.direction.rawValue, first: $0.first, last: $0.last, notedAt: WireDate.format(Date())) }
+                ch.restoreLosses += outcome.losses
                 if outcome.losses.isEmpty {
                     log.info("link \(peer) resynced after the restore: nothing lost here", ["peer": peer, "event": "resync"])
                 } else {

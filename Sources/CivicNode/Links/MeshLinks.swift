@@ -173,15 +173,16 @@ final class MeshLinks: @unchecked Sendable {
             counters = report.counters
             summaryDirty = true
         }
-        let now = Date()
         for line in report.lines {
             guard let ch = channel(line.peer) else { continue }
             ch.known = max(ch.known, line.seq)
-            ch.unackedAges.committed(upTo: line.seq, at: now)
             if ch.state == .up, (ch.queued.last?.seq ?? ch.sent) + 1 == line.seq, ch.queued.count < 4096 {
                 ch.queued.append(line)
             }
         }
+        // One age mark per commit and link (not per line): what this commit added is as old as the commit.
+        let now = Date()
+        for ch in allChannels where ch.known > ch.acked { ch.unackedAges.committed(upTo: ch.known, at: now) }
         for ch in allChannels where ch.state == .up { pump(ch) }
         resumePausedIfDrained()
     }

@@ -110,7 +110,7 @@ public enum NodeRestore {
             try setMeta("restores", String(restores))
             try setMeta("restored_at", restoredAt)
             return Report(database: target, keptAs: keptAs, cases: try db.scalarInt("SELECT count(*) FROM cases") ?? 0,
-                          events: try db.scalarInt("SELECT count(*) FROM events") ?? 0, links: links, nextEvent: nextEvent,
+                          events: try db.scalarInt("SELECT count(*) FROM events WHERE case_id <> ''") ?? 0, links: links, nextEvent: nextEvent,
                           caseNumberFloor: floor, restores: restores, tokensCarried: tokens?.count)
         }
     }

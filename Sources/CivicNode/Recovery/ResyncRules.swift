@@ -24,14 +24,12 @@ public enum ResyncRules {
     }
 
     /// A range of one stream's seqs (both ends included).
-    public struct Loss: Equatable, Sendable, CustomStringConvertible {
+    public struct Loss: Equatable, Sendable {
         public enum Direction: String, Sendable { case toPeer = "to_peer", fromPeer = "from_peer" }
         public var direction: Direction
         public var first: Int
         public var last: Int
         public init(_ direction: Direction, _ first: Int, _ last: Int) { self.direction = direction; self.first = first; self.last = last }
-        public var count: Int { last - first + 1 }
-        public var description: String { "\(direction == .toPeer ? "sent to" : "received from") the peer, seq \(first)…\(last) (\(count))" }
     }
 
     public struct Plan: Equatable, Sendable {

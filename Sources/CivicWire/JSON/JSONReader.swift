@@ -29,6 +29,9 @@ public struct JSONReader: ~Copyable {
 
     func fail(_ problem: String) -> JSONReadError { JSONReadError(offset: i, problem: problem) }
 
+    /// Back to an earlier place (a value read again the long way).
+    mutating func rewind(to offset: Int) { i = offset }
+
     mutating func skipWhitespace() {
         while i < base.count, base[i] == 0x20 || base[i] == 0x0A || base[i] == 0x0D || base[i] == 0x09 { i += 1 }
     }
@@ -99,37 +102,27 @@ public struct JSONReader: ~Copyable {
         }
     }
 
-    /// The bytes of the string value here when it has no escape (and moves past it), nil — moving nowhere —
-    /// when it has one. Only for values read as ASCII (times): the bytes are not checked as UTF-8.
-    mutating func plainStringBytes() throws(JSONReadError) -> UnsafeBufferPointer<UInt8>? {
+    /// Reads the opening quote and the string's bytes up to the closing quote when none of them is an escape or a
+    /// control character: those bytes, not yet checked as UTF-8, and the reader past the quote. Otherwise nil, with
+    /// the reader at the first byte that needs the long way; `start` is where the string's content begins.
+    mutating func plainString() throws(JSONReadError) -> (bytes: UnsafeBufferPointer<UInt8>?, start: Int) {
         try expect(UInt8(ascii: "\""))
         let start = i
-        var j = i
-        while j < base.count {
-            let b = base[j]
-            if b == UInt8(ascii: "\"") { i = j + 1; return UnsafeBufferPointer(rebasing: base[start..<j]) }
-            if b == UInt8(ascii: "\\") || b < 0x20 { break }
-            j += 1
-        }
-        i = start - 1  // back before the quote: `string()` reads it again
-        return nil
-    }
-
-    public mutating func string() throws(JSONReadError) -> String {
-        try expect(UInt8(ascii: "\""))
-        let start = i
-        // Fast path: no escapes.
         while i < base.count {
             let b = base[i]
             if b == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: base[start..<i])
                 i += 1
-                return try Self.validString(slice, fail("invalid UTF-8"))
+                return (UnsafeBufferPointer(rebasing: base[start..<(i - 1)]), start)
             }
-            if b == UInt8(ascii: "\\") { break }
-            guard b >= 0x20 else { throw fail("control character in a string") }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
             i += 1
         }
+        return (nil, start)
+    }
+
+    public mutating func string() throws(JSONReadError) -> String {
+        let (plain, start) = try plainString()
+        if let plain { return try Self.validString(plain, fail("invalid UTF-8")) }
         var out = Array(UnsafeBufferPointer(rebasing: base[start..<i]))
         while i < base.count {
             let b = base[i]

@@ -151,13 +151,11 @@ extension JSONReader {
     }
 
     mutating func date() throws(JSONReadError) -> Date {
-        // A time has no escapes: parsed where it lies, without a String (anything else takes the long way).
-        if let raw = try plainStringBytes() {
-            guard let d = WireDate.parse(bytes: raw) else { throw fail("not an RFC 3339 timestamp") }
-            return d
-        }
-        let text = try string()
-        guard let d = WireDate.parse(text) else { throw fail("not an RFC 3339 timestamp") }
+        // A time has no escapes: parsed where it lies, without a String (one with an escape takes the long way).
+        let (plain, start) = try plainString()
+        let d: Date?
+        if let plain { d = WireDate.parse(bytes: plain) } else { rewind(to: start - 1); d = WireDate.parse(try string()) }
+        guard let d else { throw fail("not an RFC 3339 timestamp") }
         return d
     }
 }

@@ -251,7 +251,7 @@ extension CaseQueries {
     func casesCreated(_ filter: CreatedFilter, limit: Int, page: Int = 2_000, maxScan: Int = 500_000) throws -> [Case] {
         if let categories = filter.categories, categories.isEmpty { return [] }
         let (lo, hi) = (WireDate.format(filter.from), WireDate.format(filter.to))
-        let closed = ["resolved", "checking", "closed"]
+        let closed = CaseState.notOpen.map(\.rawValue)
         var sql = "SELECT ord, created_at, body, (created_at BETWEEN ? AND ?"
         var matchArgs: [SQLValue] = [.text(lo), .text(hi)]
         if let open = filter.open {
