@@ -5,8 +5,9 @@ import Testing
 /// The benchmark modes run end to end on tiny loads (figures are not judged here: benchmarks print them).
 @Suite struct BenchSmokeTests {
     let dir = TempDirectory("bench-smoke")
-    /// Six consecutive ports per run, away from the defaults and from other test processes.
-    var basePort: Int { 30_000 + Int(getpid() % 4_000) * 6 }
+    /// Six consecutive ports per run, above the kernel's ephemeral range (the suite's own client connections once took
+    /// one of 30,000 + pid-derived ports before the bench's node bound it: "the links did not come up").
+    let basePort = freePortBlock(6)
 
     @Test func threeProcessesCarryEveryCaseAndReportCPUPerNode() throws {
         let flood = try CivicProcess(["bench", "--processes", "--cases", "60", "--warmup", "5", "--connections", "2", "--pipeline", "3",

@@ -77,6 +77,12 @@ public func freePort() -> Int {
     PortAllocator.shared.next()
 }
 
+/// The first of `count` consecutive free ports from the same range, for a command that numbers its nodes' ports
+/// from one base (`civicmesh bench --base-port`). None of them is handed out again in this run.
+public func freePortBlock(_ count: Int) -> Int {
+    PortAllocator.shared.block(count)
+}
+
 final class PortAllocator: @unchecked Sendable {
     // Invariant: `cursor` is read and written under `lock`.
     static let shared = PortAllocator()
@@ -92,6 +98,18 @@ final class PortAllocator: @unchecked Sendable {
                 if Self.isFree(port) { return port }
             }
             return Self.kernelPort()
+        }
+    }
+
+    func block(_ count: Int) -> Int {
+        lock.withLock {
+            for _ in Self.range {
+                if cursor + count - 1 > Self.range.upperBound { cursor = Self.range.lowerBound }
+                let base = cursor
+                cursor += count
+                if (base..<(base + count)).allSatisfy(Self.isFree) { return base }
+            }
+            return Self.range.lowerBound
         }
     }
 

@@ -61,6 +61,12 @@ enum ChainBench {
         let (city, street) = (nodes[0], nodes[2])
         guard waitUntilLinked(nodes) else {
             printError("bench: the links did not come up; logs in \(dir)")
+            // The data folder is removed on the way out: show why here, the last lines of each node's log.
+            for node in nodes {
+                let log = (try? String(contentsOfFile: dir + "/\(node.id).log", encoding: .utf8)) ?? ""
+                let tail = log.split(separator: "\n").suffix(8).joined(separator: "\n  ")
+                printError("\(node.id) (\(node.process.isRunning ? "running" : "exited \(node.process.terminationStatus)")):\n  \(tail)")
+            }
             return 1
         }
         let observer = try StreetObserver(path: street.config.dataDir + "/node.sqlite")
