@@ -27,7 +27,8 @@ struct FeatureSpace: Sendable {
     let settings: FeatureSettings
     let keys: [UInt64]
     let idf: [Float]
-    private let indexOf: KeyIndex
+    /// Key → feature index; also what prediction tokenizes against (`NGramExtractor.tokenize(…, known:)`).
+    let indexOf: KeyIndex
 
     var count: Int { keys.count }
 

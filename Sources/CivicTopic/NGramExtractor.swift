@@ -3,11 +3,12 @@ struct TokenizedMessage: Sendable {
     var subject: [NGramCount]
     var detail: [NGramCount]
     var shared: [NGramCount]
-
-    var hasDetail: Bool { !detail.isEmpty }
+    /// Whether the detail gave any n-gram at all, known to the model or not: it picks the calibration scale, so
+    /// a message tokenized for prediction (unknown n-grams left out) is scaled as its full tokenization would be.
+    var hasDetail: Bool
 }
 
-struct NGramCount: Sendable {
+struct NGramCount: Sendable, Equatable {
     var key: UInt64
     var count: Int32
 }
@@ -17,16 +18,22 @@ struct NGramCount: Sendable {
 struct NGramExtractor: Sendable {
     let settings: FeatureSettings
 
-    func tokenize(subject rawSubject: String, detail rawDetail: String) -> TokenizedMessage {
+    /// Every n-gram of the message (training: the vocabulary is made from them), or with `known`, only those the
+    /// model has a feature for (prediction: the others weigh nothing, and leaving them out before the sort and
+    /// count spares sorting the thousand or more keys a detail gives). The kept blocks are the full ones with the
+    /// unknown keys removed, in the same order, so a prediction is the same to the bit (`TokenizeForPredictionTests`).
+    func tokenize(subject rawSubject: String, detail rawDetail: String, known: KeyIndex? = nil) -> TokenizedMessage {
         let subject = settings.taxonomy?.marked(rawSubject) ?? rawSubject
         let detail = rawDetail.isEmpty ? rawDetail : settings.taxonomy?.marked(rawDetail) ?? rawDetail
-        let useShared = settings.sharedWeight > 0
-        let detailGrams = grams(of: [detail], field: 2, minN: settings.detailMinN, maxN: settings.detailMaxN)
-        let shared = useShared
-            ? grams(of: detailGrams.isEmpty ? [subject] : [subject, detail], field: 3, minN: settings.detailMinN, maxN: settings.detailMaxN) : []
+        // Each text's runs once: the shared block reads the subject's and the detail's again.
+        let subjectRuns = Self.runs(subject), detailRuns = Self.runs(detail)
+        let (minN, maxN) = (settings.detailMinN, settings.detailMaxN)
+        let hasDetail = minN >= 1 && maxN >= minN && detailRuns.contains { $0.count >= minN }
+        let shared = settings.sharedWeight > 0
+            ? grams(of: hasDetail ? subjectRuns + detailRuns : subjectRuns, field: 3, minN: minN, maxN: maxN, known: known) : []
         return TokenizedMessage(
-            subject: grams(of: [subject], field: 1, minN: settings.subjectMinN, maxN: settings.subjectMaxN),
-            detail: detailGrams, shared: shared)
+            subject: grams(of: subjectRuns, field: 1, minN: settings.subjectMinN, maxN: settings.subjectMaxN, known: known),
+            detail: grams(of: detailRuns, field: 2, minN: minN, maxN: maxN, known: known), shared: shared, hasDetail: hasDetail)
     }
 
     /// Runs of normalised characters; punctuation and spaces end a run, so no n-gram spans them.
@@ -64,20 +71,23 @@ struct NGramExtractor: Sendable {
         }
     }
 
-    private func grams(of texts: [String], field: UInt64, minN: Int, maxN: Int) -> [NGramCount] {
+    private func grams(of runs: [[UInt32]], field: UInt64, minN: Int, maxN: Int, known: KeyIndex?) -> [NGramCount] {
         guard minN >= 1, maxN >= minN else { return [] }
         // Every n-gram's key into one array, sorted, then counted in runs: no dictionary, no hashing of the
         // (already hashed) keys, and the result comes out sorted by key as the model wants it.
         var keys: [UInt64] = []
-        for run in texts.flatMap(Self.runs) {
-            keys.reserveCapacity(keys.count + run.count * (maxN - minN + 1))
+        if known == nil { keys.reserveCapacity(runs.reduce(0) { $0 + $1.count } * (maxN - minN + 1)) }
+        for run in runs {
             for start in run.indices {
                 var hash = 0xcbf2_9ce4_8422_2325 ^ (field &* 0x9E37_79B9_7F4A_7C15)
                 for length in 1...maxN {
                     let end = start + length
                     if end > run.count { break }
                     hash = (hash ^ UInt64(run[end - 1])) &* 0x0000_0100_0000_01B3
-                    if length >= minN { keys.append(Self.finalize(hash, length: length)) }
+                    guard length >= minN else { continue }
+                    let key = Self.finalize(hash, length: length)
+                    if let known, known[key] == nil { continue }
+                    keys.append(key)
                 }
             }
         }

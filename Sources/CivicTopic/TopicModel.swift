@@ -38,7 +38,7 @@ public final class TopicModel: Sendable {
 
     /// Calibrated probability of every label, in `labels` order.
     public func probabilities(subject: String, detail: String) -> [Double] {
-        probabilities(tokenized: extractor.tokenize(subject: subject, detail: detail))
+        probabilities(tokenized: extractor.tokenize(subject: subject, detail: detail, known: space.indexOf))
     }
 
     func probabilities(tokenized: TokenizedMessage) -> [Double] {
@@ -46,7 +46,7 @@ public final class TopicModel: Sendable {
     }
 
     public func predict(subject: String, detail: String = "") -> TopicPrediction {
-        predict(tokenized: extractor.tokenize(subject: subject, detail: detail))
+        predict(tokenized: extractor.tokenize(subject: subject, detail: detail, known: space.indexOf))
     }
 
     func predict(tokenized: TokenizedMessage) -> TopicPrediction {
