@@ -65,7 +65,7 @@ public final class DuplicateIndex {
     private var expiry = MinHeap<Expiry>()
     private var nextSlot = 0
     /// The shingles of the text last looked up: intake looks a report up, then adds it — one shingling, not two.
-    private var lastLookup: (text: String, shingles: TextShingles)?
+    private var lastLookup: (text: String, shingles: TextShingles, bandKeys: [UInt64])?
     private var newest = Date.distantPast
 
     /// `threshold` 0.4 was chosen on messages_hot.csv: pairs of different callers at 0.3–0.55 are mostly
@@ -81,11 +81,14 @@ public final class DuplicateIndex {
         remove(caseId: c.caseId)
         advanceClock(to: c.createdAt)
         guard c.createdAt >= newest.addingTimeInterval(-window) else { return }  // already expired
-        let shingles = lastLookup?.text == c.text ? lastLookup!.shingles : TextShingles(c.text)
+        let (shingles, keys): (TextShingles, [UInt64])
+        if let last = lastLookup, last.text == c.text { (shingles, keys) = (last.shingles, last.bandKeys) } else {
+            shingles = TextShingles(c.text)
+            keys = Self.bandKeys(shingles)
+        }
         lastLookup = nil
         let slot = nextSlot
         nextSlot += 1
-        let keys = Self.bandKeys(shingles)
         entries[slot] = Entry(caseId: c.caseId, shingles: shingles, bandKeys: keys, placeId: c.placeId, phone: c.phone, createdAt: c.createdAt)
         slotByCase[c.caseId] = slot
         for key in keys { buckets[key, default: []].append(slot) }
@@ -107,10 +110,10 @@ public final class DuplicateIndex {
 
     public func findDuplicate(text: String, placeId: String?, phone: String?, at: Date) -> DuplicateMatch? {
         advanceClock(to: at)
-        let shingles = TextShingles(text)
-        lastLookup = (text, shingles)
+        let shingles = TextShingles(text), keys = Self.bandKeys(shingles)
+        lastLookup = (text, shingles, keys)
         var candidates = Set<Int>()
-        for key in Self.bandKeys(shingles) { candidates.formUnion(buckets[key] ?? []) }
+        for key in keys { candidates.formUnion(buckets[key] ?? []) }
         if let phone { candidates.formUnion(slotsByPhone[phone] ?? []) }
 
         var best: DuplicateMatch?

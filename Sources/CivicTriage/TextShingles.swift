@@ -1,3 +1,5 @@
+import CivicSupport
+
 /// Character 2-gram shingles of Chinese text and their MinHash signature.
 ///
 /// Digits, punctuation, symbols and whitespace are dropped first: callers retell the same problem
@@ -8,7 +10,7 @@ struct TextShingles: Sendable {
 
     init(_ text: String) {
         var kept: [UInt32] = []
-        kept.reserveCapacity(text.unicodeScalars.count)
+        kept.reserveCapacity(text.utf8.count)  // at least one byte a scalar; counting the scalars was a pass of its own
         for scalar in text.unicodeScalars {
             if let value = Self.keptValue(scalar) { kept.append(value) }
         }
@@ -18,7 +20,7 @@ struct TextShingles: Sendable {
             out.reserveCapacity(kept.count - 1)
             for i in 0..<(kept.count - 1) { out.append(Self.mix(UInt64(kept[i]) << 32 | UInt64(kept[i + 1]))) }
         }
-        out.sort()
+        HashSort.sort(&out)
         var unique: [UInt64] = []
         unique.reserveCapacity(out.count)
         for h in out where unique.last != h { unique.append(h) }
