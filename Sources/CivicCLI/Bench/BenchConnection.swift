@@ -83,11 +83,12 @@ func jsonStringField(_ key: String, in body: ArraySlice<UInt8>) -> String? {
 }
 
 /// CPU time a process has used (user + system), from /proc/<pid>/stat; nil when the process is gone.
-func processCPUSeconds(_ pid: Int32) -> Double? {
+func processCPUSeconds(_ pid: Int32) -> (user: Double, kernel: Double)? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = text.lastIndex(of: ")") else { return nil }
     let fields = text[text.index(after: close)...].split(separator: " ")
     // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
     guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+    return (user / tick, system / tick)
 }

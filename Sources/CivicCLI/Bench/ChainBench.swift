@@ -75,7 +75,7 @@ enum ChainBench {
         guard observer.wait(for: warm.ids.count, timeout: 60) else { printError("bench: warm-up cases did not reach the street"); return 1 }
         observer.reset()
 
-        let cpuBefore = nodes.map { processCPUSeconds($0.pid) ?? 0 }
+        let cpuBefore = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
         let storeBefore = nodes.map { storeFigures($0) }
         let figures: RunFigures
         if let rate = options.rate {
@@ -83,7 +83,7 @@ enum ChainBench {
         } else {
             figures = try flood(options: options, city: city, observer: observer)
         }
-        let cpuAfter = nodes.map { processCPUSeconds($0.pid) ?? 0 }
+        let cpuAfter = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
         let storeAfter = nodes.map { storeFigures($0) }
 
         let n = Double(figures.arrived)
@@ -97,11 +97,14 @@ enum ChainBench {
         }
         var total = 0.0
         for (i, node) in nodes.enumerated() {
-            let micros = (cpuAfter[i] - cpuBefore[i]) * 1e6 / max(n, 1)
+            let user = (cpuAfter[i].user - cpuBefore[i].user) * 1e6 / max(n, 1)
+            let kernel = (cpuAfter[i].kernel - cpuBefore[i].kernel) * 1e6 / max(n, 1)
+            let micros = user + kernel
             total += micros
             let batches = storeAfter[i].batches - storeBefore[i].batches, operations = storeAfter[i].operations - storeBefore[i].operations
             print("  " + node.id.padding(toLength: 11, withPad: " ", startingAt: 0)
-                  + String(format: " CPU %6.1f µs/case   commits %6d   %5.1f operations per commit", micros, batches, batches > 0 ? Double(operations) / Double(batches) : 0))
+                  + String(format: " CPU %6.1f µs/case (user %5.1f, kernel %5.1f)   commits %6d   %5.1f operations per commit", micros, user, kernel,
+                           batches, batches > 0 ? Double(operations) / Double(batches) : 0))
         }
         print("  " + "all nodes".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case", total))
         if !figures.latencies.isEmpty {
