@@ -69,13 +69,16 @@ enum ChainBench {
             }
             return 1
         }
-        let observer = try StreetObserver(path: street.config.dataDir + "/node.sqlite")
+        // Paced runs time each case, so the street is polled often; a flood needs only the count and the last
+        // arrival, and a poll every 2 ms leaves the nodes the CPU a 0.25 ms poll would take on a 2-core machine.
+        let observer = try StreetObserver(path: street.config.dataDir + "/node.sqlite", interval: options.rate == nil ? 0.002 : 0.000_25)
         // Warm-up: the topic model loads, statements are prepared, the links carry their first lines.
         let warm = try post(options.warmup, from: 0, options: options, city: city)
         guard observer.wait(for: warm.ids.count, timeout: 60) else { printError("bench: warm-up cases did not reach the street"); return 1 }
         observer.reset()
 
         let cpuBefore = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
+        let clientBefore = processCPUSeconds(getpid()) ?? (0, 0)
         let storeBefore = nodes.map { storeFigures($0) }
         let figures: RunFigures
         if let rate = options.rate {
@@ -84,6 +87,7 @@ enum ChainBench {
             figures = try flood(options: options, city: city, observer: observer)
         }
         let cpuAfter = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
+        let clientAfter = processCPUSeconds(getpid()) ?? (0, 0)
         let storeAfter = nodes.map { storeFigures($0) }
 
         let n = Double(figures.arrived)
@@ -107,6 +111,9 @@ enum ChainBench {
                            batches, batches > 0 ? Double(operations) / Double(batches) : 0))
         }
         print("  " + "all nodes".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case", total))
+        // The client shares the machine's cores with the nodes: what it took is CPU they did not have.
+        let client = (clientAfter.user + clientAfter.kernel - clientBefore.user - clientBefore.kernel) * 1e6 / max(n, 1)
+        print("  " + "client".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case (this bench: sending, reading answers, polling the street)", client))
         if !figures.latencies.isEmpty {
             let sorted = figures.latencies.sorted()
             func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
@@ -198,25 +205,33 @@ enum ChainBench {
         return Array((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data())
     }
 
-    /// Posts `count` cases as fast as the connections allow; returns the ids the city answered.
+    /// Posts `count` cases as fast as the connections allow; returns the ids the city answered. Every request is
+    /// made before the first is sent: making one (Foundation's JSONSerialization) costs about as much CPU as the
+    /// city's intake of it, and on a 2-core machine a client that makes its requests while the clock runs takes
+    /// that CPU from the nodes it measures.
     static func post(_ count: Int, from first: Int, options: Options, city: Node) throws -> (ids: [String], failed: Int) {
+        try post((first..<(first + count)).map { request($0, options: options, to: city) }, options: options, city: city)
+    }
+
+    static func post(_ all: [[UInt8]], options: Options, city: Node) throws -> (ids: [String], failed: Int) {
+        let count = all.count
         let perConnection = (count + options.connections - 1) / options.connections
         let results = Locked<(ids: [String], failed: Int, error: String?)>((ids: [], failed: 0, error: nil))
         let group = DispatchGroup()
         for c in 0..<options.connections {
-            let lower = min(first + count, first + c * perConnection)
-            let range = lower..<min(first + count, first + (c + 1) * perConnection)
+            let lower = min(count, c * perConnection)
+            let range = lower..<min(count, (c + 1) * perConnection)
             guard !range.isEmpty else { continue }
-            let requests = range.map { request($0, options: options, to: city) }
+            let requests = all[range]
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
                 do {
                     let connection = try BenchConnection(host: "127.0.0.1", port: city.httpPort)
                     defer { connection.close() }
-                    var ids: [String] = [], failed = 0, next = 0
-                    while next < requests.count {
-                        let batch = requests[next..<min(requests.count, next + options.pipeline)]
+                    var ids: [String] = [], failed = 0, next = requests.startIndex
+                    while next < requests.endIndex {
+                        let batch = requests[next..<min(requests.endIndex, next + options.pipeline)]
                         try connection.write(batch.flatMap { $0 })
                         for _ in batch {
                             let (status, body) = try connection.readResponse()
@@ -237,8 +252,9 @@ enum ChainBench {
     }
 
     static func flood(options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
+        let requests = (options.warmup..<(options.warmup + options.cases)).map { request($0, options: options, to: city) }
         let start = Date()
-        let (ids, failed) = try post(options.cases, from: options.warmup, options: options, city: city)
+        let (ids, failed) = try post(requests, options: options, city: city)
         var figures = RunFigures(sent: options.cases, failed: failed)
         figures.answeredSeconds = Date().timeIntervalSince(start)
         _ = observer.wait(for: ids.count, timeout: 120)
@@ -298,8 +314,11 @@ final class StreetObserver: @unchecked Sendable {
     private var stopped = false
     private let db: Database
 
-    init(path: String) throws {
+    private let interval: Double
+
+    init(path: String, interval: Double) throws {
         db = try Database(path: path, readOnly: true)
+        self.interval = interval
         Thread.detachNewThread { [self] in poll() }
     }
 
@@ -316,7 +335,7 @@ final class StreetObserver: @unchecked Sendable {
                 }
                 lastRow = rows.last?.int("r") ?? lastRow
             }
-            usleep(250)
+            usleep(UInt32(interval * 1e6))
         }
     }
 
