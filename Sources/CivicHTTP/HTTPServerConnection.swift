@@ -1,6 +1,13 @@
 import CivicIO
 
-/// One HTTP connection: parses requests one at a time and writes responses in order.
+/// One HTTP connection: parses requests and writes their responses in the order the requests came.
+///
+/// Pipelined writes (POST, PUT, PATCH, DELETE) are handed to the handler together, up to `maxPipelined` at once,
+/// so a client's pipelined intakes reach the store's group commit in one batch instead of one per round trip;
+/// each answer waits in `pending` until those before it are written. A read (GET, HEAD, anything else) is handed
+/// on only when nothing is in flight and takes nothing after it until it is answered: a read may turn into a
+/// stream (server-sent events), which takes the connection for good. The handler is called in request order,
+/// and the store's writer runs operations in the order they are handed to it.
 ///
 /// Invariant (why `@unchecked Sendable` is sound): touched only on the loop thread. Responders capture
 /// it, but `HTTPResponder` hops onto the loop before calling `respond`.
@@ -8,8 +15,27 @@ final class HTTPServerConnection: @unchecked Sendable {
     let connection: TCPConnection
     private weak var server: HTTPServer?
     private var parser: HTTPRequestParser
-    /// A request was handed to the handler and its response is not written yet.
-    private(set) var inFlight = false
+    /// Writes handed to the handler at once on one connection, at most.
+    static let maxPipelined = 16
+
+    /// A request handed to the handler, in request order, with its response once the handler has sent it.
+    private struct Pending {
+        let id: Int
+        let keepAlive: Bool
+        let includeBody: Bool
+        /// Whether requests after it may be handed on before it is answered (a write, not a read).
+        let overlaps: Bool
+        var response: HTTPResponse?
+    }
+    private var pending: [Pending] = []
+    private var nextPendingId = 0
+    /// A read parsed while writes were in flight: handed on when they are all answered.
+    private var held: HTTPRequest?
+    /// After a request that ends the connection ("Connection: close", or a drain), nothing more is handed on.
+    private var handsOnRequests = true
+    private var readingPaused = false
+    /// Requests were handed to the handler and not all their responses are written yet.
+    var inFlight: Bool { !pending.isEmpty }
     private(set) var lastActivity = MonotonicClock.now()
     /// When the first byte of the request now being read arrived; nil between requests.
     private(set) var requestStartedAt: UInt64?
@@ -75,58 +101,116 @@ final class HTTPServerConnection: @unchecked Sendable {
     }
 
     private func processNext() {
-        guard acceptsRequests, !inFlight, connection.isOpen, let server else { return }
-        let request: HTTPRequest?
-        do {
-            request = try parser.next()
-        } catch {
-            fail(error)
-            return
+        while acceptsRequests, handsOnRequests, connection.isOpen, let server {
+            if let last = pending.last, !last.overlaps || pending.count >= Self.maxPipelined { break }
+            let request: HTTPRequest
+            if let waiting = held {
+                guard pending.isEmpty else { break }
+                request = waiting
+                held = nil
+            } else {
+                let parsed: HTTPRequest?
+                do {
+                    parsed = try parser.next()
+                } catch {
+                    // Answers already due go out first; the error answer then ends the connection.
+                    if pending.isEmpty { fail(error) } else { parseFailure = error; handsOnRequests = false }
+                    return
+                }
+                // "100 Continue" is an interim answer: only while no earlier answer is still to come.
+                if pending.isEmpty, parser.takeContinueRequest() {
+                    connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                }
+                guard var next = parsed else {
+                    if peerFinishedSending, pending.isEmpty { connection.closeAfterFlush() }
+                    break
+                }
+                next.source = HTTPServer.sourceHost(connection.peerDescription)
+                requestStartedAt = nil
+                account()
+                if !pending.isEmpty, !Self.overlaps(next) {
+                    held = next
+                    break
+                }
+                request = next
+            }
+            hand(request, to: server)
         }
-        if parser.takeContinueRequest() {
-            connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        pauseOrResumeReading()
+    }
+
+    /// Writes may overlap in flight; reads (which may become a stream) go one at a time.
+    private static func overlaps(_ request: HTTPRequest) -> Bool {
+        switch request.method {
+        case "POST", "PUT", "PATCH", "DELETE": return true
+        default: return false
         }
-        guard var request else {
-            if peerFinishedSending { connection.closeAfterFlush() }
-            return
-        }
-        request.source = HTTPServer.sourceHost(connection.peerDescription)
-        inFlight = true
-        requestStartedAt = nil
-        account()
-        // One request at a time: further pipelined bytes wait in the kernel until this one is answered.
-        connection.pauseReading()
+    }
+
+    private func hand(_ request: HTTPRequest, to server: HTTPServer) {
         let keepAlive = request.keepAlive && !server.isClosing
-        let includeBody = request.method != "HEAD"
-        let responder = HTTPResponder(loop: connection.loop) { [weak self] response in
-            self?.respond(response, keepAlive: keepAlive, includeBody: includeBody)
-        }
+        let id = nextPendingId
+        nextPendingId += 1
+        pending.append(Pending(id: id, keepAlive: keepAlive, includeBody: request.method != "HEAD", overlaps: Self.overlaps(request)))
+        if !keepAlive { handsOnRequests = false }
+        let responder = HTTPResponder(loop: connection.loop) { [weak self] response in self?.respond(response, to: id) }
         server.handler(request, responder)
     }
 
-    private func respond(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) {
-        guard inFlight, connection.isOpen else { return }
-        if let streaming = response.streaming {
-            // Stays in flight (the idle sweep leaves it alone) and takes no further request.
-            acceptsRequests = false
-            lastActivity = MonotonicClock.now()
-            connection.write(response.streamingHead())
-            let stream = HTTPStream(connection: connection, maxBuffered: server?.limits.maxStreamBuffered ?? 1 << 20)
-            self.stream = stream
-            streaming(stream)
-            return
+    /// Further pipelined bytes wait in the kernel while nothing more can be handed on.
+    private func pauseOrResumeReading() {
+        let full = held != nil || (pending.last.map { !$0.overlaps || pending.count >= Self.maxPipelined } ?? false)
+        if full, !readingPaused {
+            connection.pauseReading()
+            readingPaused = true
+        } else if !full, readingPaused {
+            connection.resumeReading()
+            readingPaused = false
         }
-        inFlight = false
+    }
+
+    /// A parse error met behind requests still in flight: answered after them.
+    private var parseFailure: HTTPParseError?
+
+    private func respond(_ response: HTTPResponse, to id: Int) {
+        guard connection.isOpen, let index = pending.firstIndex(where: { $0.id == id }), pending[index].response == nil else { return }
+        pending[index].response = response
         lastActivity = MonotonicClock.now()
-        connection.write(response.serialized(keepAlive: keepAlive, includeBody: includeBody))
-        if !keepAlive || (peerFinishedSending && parser.bufferedByteCount == 0) {
-            acceptsRequests = false
-            connection.closeAfterFlush()
-            return
+        while let head = pending.first, let ready = head.response {
+            pending.removeFirst()
+            if let streaming = ready.streaming {
+                // Stays in flight (the idle sweep leaves it alone) and takes no further request. Only a read
+                // streams, and nothing is handed on behind a read.
+                acceptsRequests = false
+                pending = [Pending(id: head.id, keepAlive: false, includeBody: true, overlaps: false, response: ready)]
+                connection.write(ready.streamingHead())
+                let stream = HTTPStream(connection: connection, maxBuffered: server?.limits.maxStreamBuffered ?? 1 << 20)
+                self.stream = stream
+                streaming(stream)
+                return
+            }
+            connection.write(ready.serialized(keepAlive: head.keepAlive, includeBody: head.includeBody))
+            if !head.keepAlive {
+                acceptsRequests = false
+                pending.removeAll()
+                connection.closeAfterFlush()
+                return
+            }
         }
-        if parser.bufferedByteCount > 0 { requestStartedAt = lastActivity }
-        connection.resumeReading()
-        // Requests already buffered (pipelined) produce no new read event: parse them explicitly.
+        if pending.isEmpty {
+            if let failure = parseFailure {
+                fail(failure)
+                return
+            }
+            if peerFinishedSending && parser.bufferedByteCount == 0 && held == nil {
+                acceptsRequests = false
+                connection.closeAfterFlush()
+                return
+            }
+            if parser.bufferedByteCount > 0 || held != nil { requestStartedAt = lastActivity }
+        }
+        // Room in the pipeline again, or a held read may go: requests already buffered produce no new read
+        // event, so parse them explicitly.
         connection.loop.runSoon { [weak self] in self?.processNext() }
     }
 

@@ -30,7 +30,7 @@ enum StageBench {
         }
         _ = city.analyse(drafts[0])  // the topic model loads (or trains) on first use: not part of a case's cost
         var analyses: [IntakeAnalysis] = []
-        try time("city triage (topic, place, type)") { analyses = triageStage(city, drafts) }
+        time("city triage (topic, place, type)") { analyses = triageStage(city, drafts) }
         var toDistrict: [[UInt8]] = []
         try time("city intake (engine, store)") { toDistrict = try intakeStage(city, drafts, analyses) }
         var toStreet: [[UInt8]] = [], toCity: [[UInt8]] = []
