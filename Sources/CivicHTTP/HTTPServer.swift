@@ -18,8 +18,9 @@ public struct HTTPServerLimits: Sendable {
     public init() {}
 }
 
-/// HTTP/1.1 server on an event loop: keep-alive, one request at a time per connection, idle and request
-/// deadlines, connection and buffer caps (HTTPServerLimits).
+/// HTTP/1.1 server on an event loop: keep-alive, pipelined writes in flight together and answered in order
+/// (`HTTPServerConnection`), reads one at a time, idle and request deadlines, connection and buffer caps
+/// (HTTPServerLimits).
 ///
 /// Invariant (why `@unchecked Sendable` is sound): `port`, `loop` and `idleTimeout` are immutable;
 /// everything else is touched only on the loop thread (`close()` hops there).
