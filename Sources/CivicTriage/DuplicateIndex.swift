@@ -60,7 +60,10 @@ public final class DuplicateIndex {
 
     private var entries: [Int: Entry] = [:]
     private var slotByCase: [String: Int] = [:]
-    private var buckets: [UInt64: [Int]] = [:]
+    /// Band key → the slots whose signature has that band. Almost every bucket holds one slot (60 bands a case,
+    /// each key nearly unique), so one is held inline: an array per bucket cost an allocation per band, 60 a case
+    /// (about 4.8 KB of a case's 8.5 KB in the index, and a tenth of an add).
+    private var buckets: [UInt64: Bucket] = [:]
     private var slotsByPhone: [String: [Int]] = [:]
     private var expiry = MinHeap<Expiry>()
     private var nextSlot = 0
@@ -91,7 +94,7 @@ public final class DuplicateIndex {
         nextSlot += 1
         entries[slot] = Entry(caseId: c.caseId, shingles: shingles, bandKeys: keys, placeId: c.placeId, phone: c.phone, createdAt: c.createdAt)
         slotByCase[c.caseId] = slot
-        for key in keys { buckets[key, default: []].append(slot) }
+        for key in keys { buckets[key, default: .empty].insert(slot) }  // one lookup a band
         if let phone = c.phone { slotsByPhone[phone, default: []].append(slot) }
         expiry.push(Expiry(time: c.createdAt.timeIntervalSinceReferenceDate, slot: slot))
     }
@@ -99,8 +102,7 @@ public final class DuplicateIndex {
     public func remove(caseId: String) {
         guard let slot = slotByCase.removeValue(forKey: caseId), let entry = entries.removeValue(forKey: slot) else { return }
         for key in entry.bandKeys {
-            buckets[key]?.removeAll { $0 == slot }
-            if buckets[key]?.isEmpty == true { buckets[key] = nil }
+            if buckets[key]?.remove(slot) == true { buckets[key] = nil }
         }
         if let phone = entry.phone {
             slotsByPhone[phone]?.removeAll { $0 == slot }
@@ -113,7 +115,13 @@ public final class DuplicateIndex {
         let shingles = TextShingles(text), keys = Self.bandKeys(shingles)
         lastLookup = (text, shingles, keys)
         var candidates = Set<Int>()
-        for key in keys { candidates.formUnion(buckets[key] ?? []) }
+        for key in keys {
+            switch buckets[key] {
+            case .one(let slot)?: candidates.insert(slot)
+            case .many(let slots)?: candidates.formUnion(slots)
+            case nil: break
+            }
+        }
         if let phone { candidates.formUnion(slotsByPhone[phone] ?? []) }
 
         var best: DuplicateMatch?
@@ -155,6 +163,38 @@ public final class DuplicateIndex {
             var key = TextShingles.mix(UInt64(band))
             for r in 0..<rows { key = TextShingles.mix(key ^ signature[band * rows + r]) }
             return key
+        }
+    }
+}
+
+/// The slots in one LSH bucket: one inline, more in an array.
+enum Bucket: Equatable {
+    case one(Int)
+    case many([Int])
+
+    /// A bucket about to get its first slot (the empty array allocates nothing).
+    static let empty = Bucket.many([])
+
+    mutating func insert(_ slot: Int) {
+        switch self {
+        case .one(let first): self = .many([first, slot])
+        case .many(let slots) where slots.isEmpty: self = .one(slot)
+        case .many(var slots):
+            self = .one(0)  // lets go of the array, so the append below does not copy it
+            slots.append(slot)
+            self = .many(slots)
+        }
+    }
+
+    /// Removes `slot`; true when the bucket is left empty (the caller drops it).
+    mutating func remove(_ slot: Int) -> Bool {
+        switch self {
+        case .one(let only): return only == slot
+        case .many(var slots):
+            self = .one(0)
+            slots.removeAll { $0 == slot }
+            if slots.count == 1 { self = .one(slots[0]) } else { self = .many(slots) }
+            return slots.isEmpty
         }
     }
 }

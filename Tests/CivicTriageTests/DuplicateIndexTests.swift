@@ -117,3 +117,19 @@ import Testing
         }
     }
 }
+
+/// The LSH bucket holds one slot inline and more in an array, and gives the same slots back either way.
+@Suite struct DuplicateBucketTests {
+    @Test func growsAndShrinksThroughTheInlineSlot() {
+        var bucket = Bucket.empty
+        bucket.insert(7)
+        #expect(bucket == .one(7))
+        bucket.insert(9)
+        bucket.insert(11)
+        #expect(bucket == .many([7, 9, 11]))
+        #expect(bucket.remove(9) == false && bucket == .many([7, 11]))
+        #expect(bucket.remove(7) == false && bucket == .one(11))
+        #expect(bucket.remove(5) == false && bucket == .one(11), "a slot it does not hold changes nothing")
+        #expect(bucket.remove(11) == true, "left empty: the index drops it")
+    }
+}
