@@ -48,8 +48,11 @@ public final class MeshCodec {
     private struct TypeProbe: Decodable { let type: String? }
 
     /// One line, newline included. The durable messages (the hot path) are written by hand, in the same bytes.
-    public func encode(_ message: MeshMessage) -> [UInt8] {
-        if let fast = Self.fastEncode(message) { return fast }
+    /// `storedEvent` gives the JSON an event was just stored as (`WireJSON.bytes`, the very bytes the line would
+    /// hold), by event id, and `caseBody` the message's case as `WireJSON.bytes` wrote it: spliced in instead of
+    /// written again.
+    public func encode(_ message: MeshMessage, storedEvent: (String) -> [UInt8]? = { _ in nil }, caseBody: [UInt8]? = nil) -> [UInt8] {
+        if let fast = Self.fastEncode(message, storedEvent: storedEvent, caseBody: caseBody) { return fast }
         let data: Data
         do {
             switch message {
@@ -107,22 +110,28 @@ public final class MeshCodec {
     }
 
     /// `ack`, `dispatch` and `update` by hand; nil for every other message.
-    static func fastEncode(_ message: MeshMessage) -> [UInt8]? {
+    static func fastEncode(_ message: MeshMessage, storedEvent: (String) -> [UInt8]? = { _ in nil }, caseBody: [UInt8]? = nil) -> [UInt8]? {
         var w = JSONWriter(capacity: 2048)
+        func event(_ e: CaseEvent) {
+            if let stored = storedEvent(e.id) { w.raw(stored) } else { w.write(e) }
+        }
+        func aCase(_ c: Case) {
+            if let caseBody { w.raw(caseBody) } else { w.write(c) }
+        }
         switch message {
         case .ack(let m):
             w.beginObject(); w.key("seq"); w.int(m.seq); w.key("type"); w.string("ack"); w.endObject()
         case .dispatch(let m):
             w.beginObject()
-            w.key("case"); w.write(m.case)
+            w.key("case"); aCase(m.case)
             w.key("events"); w.beginArray()
-            for e in m.events { w.write(e) }
+            for e in m.events { event(e) }
             w.endArray()
             w.key("seq"); w.int(m.seq); w.key("type"); w.string("dispatch")
             w.endObject()
         case .update(let m):
             w.beginObject()
-            w.key("case"); w.write(m.case); w.key("event"); w.write(m.event)
+            w.key("case"); aCase(m.case); w.key("event"); event(m.event)
             w.key("seq"); w.int(m.seq); w.key("type"); w.string("update")
             w.endObject()
         default:

@@ -105,9 +105,10 @@ final class LinkLedger {
     /// Writes the next durable message for `peer` into the outbox; `make` builds it around its seq.
     /// A line over the budget is refused here, inside the operation, so the operation rolls back and its
     /// caller hears why — a line the peer would refuse must never reach the outbox, where it would block the link.
-    func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws {
+    func enqueue(to peer: String, storedEvent: (String) -> [UInt8]? = { _ in nil }, caseBody: [UInt8]? = nil,
+                 _ make: (Int) -> MeshMessage) throws {
         let seq = record(peer).nextOut
-        let line = codec.encode(make(seq))
+        let line = codec.encode(make(seq), storedEvent: storedEvent, caseBody: caseBody)
         guard line.count <= lineBudget else {
             throw CaseRuleError(.tooLong, field: "case", "the case with its history would be a \(line.count)-byte mesh message to \(peer); the mesh carries at most \(lineBudget) here (max_line_bytes)")
         }

@@ -69,6 +69,9 @@ final class NodeEngine {
     /// sending a case down (a dispatch carries its history) or finding who returned it does not read and decode
     /// the events back from the database. Emptied at the start of every operation (intake, command, peer message).
     private var histories: [String: [CaseEvent]] = [:]
+    /// The JSON each event this operation stored was written as, by id: a line carrying the event splices these
+    /// bytes instead of writing the event again (an event never changes once stored). Emptied with `histories`.
+    private var storedEventBodies: [String: [UInt8]] = [:]
 
     /// The city's time limits and working-day calendar (from the topology).
     let deadlineClock: DeadlineRules.Clock
@@ -198,6 +201,7 @@ final class NodeEngine {
     /// when it succeeds (a failed one is rolled back by its savepoint, and what it held is dropped next time).
     private func operation<T>(_ body: () throws -> T) throws -> T {
         histories.removeAll(keepingCapacity: true)
+        storedEventBodies.removeAll(keepingCapacity: true)
         for projection in projections { projection.beginOperation() }
         let result = try body()
         for projection in projections { try projection.finishOperation() }
@@ -391,9 +395,12 @@ final class NodeEngine {
 
     /// Stores the event; false when its id is already there.
     private func insertEvent(_ event: CaseEvent) throws -> Bool {
+        let body = WireJSON.bytes(event)
         try db.execute("INSERT INTO events(id, case_id, body, action, at, node) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                       [.text(event.id), .text(event.caseId), .utf8Text(WireJSON.bytes(event)), .text(event.action.rawValue), .text(WireDate.format(event.at)), .text(event.node)])
-        return db.changes == 1
+                       [.text(event.id), .text(event.caseId), .utf8Text(body), .text(event.action.rawValue), .text(WireDate.format(event.at)), .text(event.node)])
+        guard db.changes == 1 else { return false }
+        storedEventBodies[event.id] = body
+        return true
     }
 
     /// A stored event moves the case, the counters and the peers.
@@ -410,16 +417,26 @@ final class NodeEngine {
     /// held it before an event is always the event's sender or this node: nobody else needs telling.
     /// An event whose action needs a feature the peer did not name is not sent to it (a note it would refuse).
     private func propagate(_ event: CaseEvent, case c: Case, origin: EventOrigin) throws {
+        // The case's JSON once for every line that carries it here, and handed to the case row, which stores the
+        // same bytes unless a later event in this operation moves the case again.
+        var body: [UInt8]?
+        func caseBody() -> [UInt8] {
+            if let body { return body }
+            let made = WireJSON.bytes(c)
+            body = made
+            caseRows.remember(c, body: made)
+            return made
+        }
         for send in PropagationRules.sends(event, case: c, me: me, parent: parentId, origin: origin) {
             switch send {
             case .update(let peer):
                 if let feature = event.action.feature, peerLacks(feature, peer) { continue }
-                try enqueue(to: peer) { .update(Update(seq: $0, case: c, event: event)) }
+                try enqueue(to: peer, caseBody: caseBody()) { .update(Update(seq: $0, case: c, event: event)) }
             case .dispatch(let peer):
                 // A dispatch for a part (the case held elsewhere) goes only to a peer that knows parts.
                 if let feature = event.action.feature, peerLacks(feature, peer) { continue }
                 let history = try history(of: c.id).filter { event in event.action.feature.map { !peerLacks($0, peer) } ?? true }
-                try enqueue(to: peer) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
+                try enqueue(to: peer, caseBody: caseBody()) { .dispatch(Dispatch(seq: $0, case: c, events: history)) }
             }
         }
     }
@@ -450,7 +467,9 @@ final class NodeEngine {
         return stored
     }
 
-    private func enqueue(to peer: String, _ make: (Int) -> MeshMessage) throws { try linkLedger.enqueue(to: peer, make) }
+    private func enqueue(to peer: String, caseBody: [UInt8]? = nil, _ make: (Int) -> MeshMessage) throws {
+        try linkLedger.enqueue(to: peer, storedEvent: { storedEventBodies[$0] }, caseBody: caseBody, make)
+    }
 
     private func makeEvent(_ c: Case, at: Date, actor: String, action: CaseAction, state: CaseState, holder: String, note: String? = nil,
                            data: [EventKey: String] = [:], lists: [EventListKey: [String]] = [:]) -> CaseEvent {

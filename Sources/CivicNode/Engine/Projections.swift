@@ -33,19 +33,29 @@ final class CaseRowProjection: Projection {
     let name = "cases"
     private let db: Database
     private var pending: [String: Case] = [:]
+    /// A case's JSON already made in this operation (for a mesh line), with the case it was made from.
+    private var madeBodies: [String: (of: Case, body: [UInt8])] = [:]
     init(db: Database) { self.db = db }
 
     func apply(_ event: CaseEvent, before: Case?, after c: Case) throws { pending[c.id] = c }
 
-    func beginOperation() { pending.removeAll(keepingCapacity: true) }
+    /// The body a line carries for `c`: stored as it is if the case is still `c` when the operation ends.
+    func remember(_ c: Case, body: [UInt8]) { madeBodies[c.id] = (c, body) }
+
+    func beginOperation() {
+        pending.removeAll(keepingCapacity: true)
+        madeBodies.removeAll(keepingCapacity: true)
+    }
 
     func finishOperation() throws {
         for c in pending.values { try save(c) }
         pending.removeAll(keepingCapacity: true)
+        madeBodies.removeAll(keepingCapacity: true)
     }
 
     func save(_ c: Case) throws {
-        let body = WireJSON.bytes(c)
+        // Equal values share their storage here (the line's case is the row's, copied), so the check is cheap.
+        let body = madeBodies[c.id].flatMap { $0.of == c ? $0.body : nil } ?? WireJSON.bytes(c)
         try db.execute("""
             INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body
