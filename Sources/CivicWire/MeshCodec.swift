@@ -151,7 +151,7 @@ public final class MeshCodec {
             var type: String?, seq: Int?, c: Case?, event: CaseEvent?, events: [CaseEvent]?
             do {
                 try JSONReader.read(body) { (r: inout JSONReader) throws(JSONReadError) in
-                    try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+                    try r.fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
                         switch key {
                         case "type": type = try r.string()
                         case "seq": seq = try r.int()

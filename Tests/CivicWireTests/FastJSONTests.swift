@@ -128,6 +128,16 @@ import Testing
             }
         }
         #expect(throws: WireError.self) { try codec.decode([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]) }
+        // Keys are compared in place: one with an escape is declined and Foundation reads it to the same message;
+        // an unknown key that is not valid UTF-8 is still refused, a valid non-ASCII one skipped.
+        let escapedKey = Array(#"{"type":"ack","s\u0065q":5}"#.utf8)
+        #expect(MeshCodec.fastDecode(escapedKey) == nil)
+        #expect(try codec.decode(escapedKey) == .ack(Ack(seq: 5)))
+        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5,"备注":"x"}"#.utf8)) == .ack(Ack(seq: 5)))
+        let badKey: [UInt8] = Array(#"{"type":"ack","seq":5,""#.utf8) + [0xC3, 0x28] + Array(#"":1}"#.utf8)
+        #expect(MeshCodec.fastDecode(badKey) == nil)
+        #expect(throws: WireError.self) { try codec.decode(badKey) }
+        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5,"":1}"#.utf8)) == .ack(Ack(seq: 5)), "an empty key is a key")
     }
 }
 

@@ -63,6 +63,27 @@ public struct JSONReader: ~Copyable {
         }
     }
 
+    /// Walks an object whose keys are known names (a case, an event, a mesh line): `body` gets each key in place,
+    /// compared with a name by `case "id":` without a String made for it, and must read (or skip) its value. A key
+    /// with an escape is declined (the writer never writes one; Foundation reads it); a key that is not ASCII is
+    /// still checked as UTF-8, as a String would have been.
+    public mutating func fields(_ body: (inout JSONReader, JSONKey) throws(JSONReadError) -> Void) throws(JSONReadError) {
+        try expect(UInt8(ascii: "{"))
+        if try peek() == UInt8(ascii: "}") { i += 1; return }
+        while true {
+            skipWhitespace()
+            guard let name = try plainString().bytes else { throw fail("a key with an escape") }
+            if !name.allSatisfy({ $0 < 0x80 }), !UTF8Check.isValid(name) { throw fail("invalid UTF-8") }
+            try expect(UInt8(ascii: ":"))
+            try body(&self, JSONKey(bytes: name))
+            switch try peek() {
+            case UInt8(ascii: ","): i += 1
+            case UInt8(ascii: "}"): i += 1; return
+            default: throw fail("expected , or }")
+            }
+        }
+    }
+
     /// Walks an array: `body` reads each element.
     public mutating func array(_ body: (inout JSONReader) throws(JSONReadError) -> Void) throws(JSONReadError) {
         try expect(UInt8(ascii: "["))
@@ -231,6 +252,17 @@ public struct JSONReader: ~Copyable {
         var out: [String] = []
         try array { (r: inout JSONReader) throws(JSONReadError) in out.append(try r.string()) }
         return out
+    }
+}
+
+/// An object key as it lies in the input (see `JSONReader.fields`), only for comparing with names.
+public struct JSONKey {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    public static func ~= (name: StaticString, key: JSONKey) -> Bool {
+        let count = name.utf8CodeUnitCount
+        guard count == key.bytes.count else { return false }
+        return count == 0 || memcmp(name.utf8Start, key.bytes.baseAddress!, count) == 0
     }
 }
 

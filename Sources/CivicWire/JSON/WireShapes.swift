@@ -73,14 +73,14 @@ extension JSONReader {
         var createdAt: Date?, updatedAt: Date?
         var citizen = Citizen(), detail = "", location = Location(), category: String?, requestType: String?
         var attributes: [String: String] = [:]
-        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+        try fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
             switch key {
             case "id": id = try r.string()
             case "channel": channel = try r.string()
             case "citizen":
                 if try r.null() { break }
                 var c = Citizen()
-                try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+                try r.fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
                     switch key {
                     case "name": c.name = try r.optionalString()
                     case "phone": c.phone = try r.optionalString()
@@ -93,7 +93,7 @@ extension JSONReader {
             case "location":
                 if try r.null() { break }
                 var l = Location()
-                try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+                try r.fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
                     switch key {
                     case "address": l.address = try r.optionalString()
                     case "division": l.division = try r.optionalString()
@@ -124,7 +124,7 @@ extension JSONReader {
     public mutating func readEvent() throws(JSONReadError) -> CaseEvent {
         var id: String?, caseId: String?, at: Date?, node: String?, actor: String?, action: String?, state: String?, holder: String?
         var note: String?, data: [String: String] = [:], lists: [String: [String]] = [:]
-        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+        try fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
             switch key {
             case "id": id = try r.string()
             case "case": caseId = try r.string()
