@@ -28,78 +28,70 @@ struct HTTPPipeliningTests {
         }
     }
 
-    static func connect(_ fixture: ServerFixture) throws -> BlockingSocket {
-        try BlockingSocket.connect(host: "127.0.0.1", port: fixture.server.port, timeout: 5)
+    /// A server whose handler answers after `delay(path)`, a raw connection to it, and the recorder.
+    static func withServer(delay: @escaping @Sendable (String) -> Double,
+                           _ body: (BlockingSocket, Recorder) throws -> Void) async throws {
+        let recorder = Recorder()
+        let fixture = try await ServerFixture.start(handler: recorder.handler(delay: delay))
+        defer { fixture.shutdown() }
+        let socket = try BlockingSocket.connect(host: "127.0.0.1", port: fixture.server.port, timeout: 5)
+        defer { socket.close() }
+        try body(socket, recorder)
     }
 
     static func post(_ path: String) -> String { "POST \(path) HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}" }
 
     @Test("pipelined writes run together and are answered in request order, the first finishing last")
     func writesOverlap() async throws {
-        let recorder = Recorder()
         // /p0 takes longest, /p4 the least: the handler finishes them in reverse.
-        let fixture = try await ServerFixture.start(handler: recorder.handler { path in 0.05 * Double(5 - Int(path.dropFirst(2))!) })
-        defer { fixture.shutdown() }
-        let socket = try Self.connect(fixture)
-        defer { socket.close() }
-        try socket.write((0..<5).map { Self.post("/p\($0)") }.joined())
-        for i in 0..<5 { #expect(try readRawResponse(socket).2 == "POST /p\(i)") }
-        #expect(recorder.most.value > 1, "the five posts were in the handler together")
+        try await Self.withServer(delay: { path in 0.05 * Double(5 - Int(path.dropFirst(2))!) }) { socket, recorder in
+            try socket.write((0..<5).map { Self.post("/p\($0)") }.joined())
+            for i in 0..<5 { #expect(try readRawResponse(socket).2 == "POST /p\(i)") }
+            #expect(recorder.most.value > 1, "the five posts were in the handler together")
+        }
     }
 
     @Test("at most 16 writes are in flight on one connection; the rest wait and are all answered")
     func pipelineIsBounded() async throws {
-        let recorder = Recorder()
-        let fixture = try await ServerFixture.start(handler: recorder.handler { _ in 0.05 })
-        defer { fixture.shutdown() }
-        let socket = try Self.connect(fixture)
-        defer { socket.close() }
-        try socket.write((0..<40).map { Self.post("/p\($0)") }.joined())
-        for i in 0..<40 { #expect(try readRawResponse(socket).2 == "POST /p\(i)") }
-        #expect(recorder.most.value <= 16 && recorder.most.value > 1, "most in flight: \(recorder.most.value)")
+        try await Self.withServer(delay: { _ in 0.05 }) { socket, recorder in
+            try socket.write((0..<40).map { Self.post("/p\($0)") }.joined())
+            for i in 0..<40 { #expect(try readRawResponse(socket).2 == "POST /p\(i)") }
+            #expect(recorder.most.value <= 16 && recorder.most.value > 1, "most in flight: \(recorder.most.value)")
+        }
     }
 
     @Test("a read behind writes waits until they are answered, and the write behind it waits for the read")
     func readsGoAlone() async throws {
-        let recorder = Recorder()
-        let fixture = try await ServerFixture.start(handler: recorder.handler { _ in 0.05 })
-        defer { fixture.shutdown() }
-        let socket = try Self.connect(fixture)
-        defer { socket.close() }
-        try socket.write(Self.post("/w1") + Self.post("/w2") + "GET /r HTTP/1.1\r\n\r\n" + Self.post("/w3"))
-        for expected in ["POST /w1", "POST /w2", "GET /r", "POST /w3"] { #expect(try readRawResponse(socket).2 == expected) }
-        let seen = recorder.seenInFlight.value
-        #expect(seen["/w2"] == 1, "the second write went in beside the first")
-        #expect(seen["/r"] == 0 && seen["/w3"] == 0, "\(seen)")
+        try await Self.withServer(delay: { _ in 0.05 }) { socket, recorder in
+            try socket.write(Self.post("/w1") + Self.post("/w2") + "GET /r HTTP/1.1\r\n\r\n" + Self.post("/w3"))
+            for expected in ["POST /w1", "POST /w2", "GET /r", "POST /w3"] { #expect(try readRawResponse(socket).2 == expected) }
+            let seen = recorder.seenInFlight.value
+            #expect(seen["/w2"] == 1, "the second write went in beside the first")
+            #expect(seen["/r"] == 0 && seen["/w3"] == 0, "\(seen)")
+        }
     }
 
     @Test("a malformed request behind writes in flight: their answers first, then 400 and a close")
     func parseErrorBehindWrites() async throws {
-        let recorder = Recorder()
-        let fixture = try await ServerFixture.start(handler: recorder.handler { _ in 0.1 })
-        defer { fixture.shutdown() }
-        let socket = try Self.connect(fixture)
-        defer { socket.close() }
-        try socket.write(Self.post("/w1") + Self.post("/w2") + "BLAH\r\n\r\n")
-        #expect(try readRawResponse(socket).2 == "POST /w1")
-        #expect(try readRawResponse(socket).2 == "POST /w2")
-        let error = try readRawResponse(socket)
-        #expect(error.0 == "HTTP/1.1 400 Bad Request" && error.1["connection"] == "close")
-        #expect(try socket.read(upTo: 1, timeout: 5) == [])
+        try await Self.withServer(delay: { _ in 0.1 }) { socket, _ in
+            try socket.write(Self.post("/w1") + Self.post("/w2") + "BLAH\r\n\r\n")
+            #expect(try readRawResponse(socket).2 == "POST /w1")
+            #expect(try readRawResponse(socket).2 == "POST /w2")
+            let error = try readRawResponse(socket)
+            #expect(error.0 == "HTTP/1.1 400 Bad Request" && error.1["connection"] == "close")
+            #expect(try socket.read(upTo: 1, timeout: 5) == [])
+        }
     }
 
     @Test("\"Connection: close\" on a pipelined write: it and those before it are answered, nothing after it is run")
     func closeEndsThePipeline() async throws {
-        let recorder = Recorder()
-        let fixture = try await ServerFixture.start(handler: recorder.handler { _ in 0.02 })
-        defer { fixture.shutdown() }
-        let socket = try Self.connect(fixture)
-        defer { socket.close() }
-        try socket.write(Self.post("/w1") + "POST /w2 HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}" + Self.post("/w3"))
-        #expect(try readRawResponse(socket).2 == "POST /w1")
-        let last = try readRawResponse(socket)
-        #expect(last.2 == "POST /w2" && last.1["connection"] == "close")
-        #expect(try socket.read(upTo: 1, timeout: 5) == [])
-        #expect(recorder.seenInFlight.value["/w3"] == nil, "the write after the close was never run")
+        try await Self.withServer(delay: { _ in 0.02 }) { socket, recorder in
+            try socket.write(Self.post("/w1") + "POST /w2 HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}" + Self.post("/w3"))
+            #expect(try readRawResponse(socket).2 == "POST /w1")
+            let last = try readRawResponse(socket)
+            #expect(last.2 == "POST /w2" && last.1["connection"] == "close")
+            #expect(try socket.read(upTo: 1, timeout: 5) == [])
+            #expect(recorder.seenInFlight.value["/w3"] == nil, "the write after the close was never run")
+        }
     }
 }
