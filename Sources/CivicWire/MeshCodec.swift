@@ -77,7 +77,7 @@ public final class MeshCodec {
     }
 
     public func decode(_ line: [UInt8]) throws(WireError) -> MeshMessage {
-        if let fast = Self.fastDecode(line) { return fast }
+        if let fast = Self.fastDecodeWithRanges(line) { return fast.message }
         let data = Data(line)
         let type: String
         do {
@@ -143,23 +143,45 @@ public final class MeshCodec {
 
     /// `ack`, `dispatch` and `update` read in one pass by hand. Nil — and the Foundation path decides, with its
     /// precise errors — for any other type, and for anything the strict reader declines.
-    static func fastDecode(_ line: [UInt8]) -> MeshMessage? {
-        line.withUnsafeBufferPointer { buffer -> MeshMessage? in
+    static func fastDecode(_ line: [UInt8]) -> MeshMessage? { fastDecodeWithRanges(line)?.message }
+
+    /// A line and, for `dispatch` and `update` read by the fast reader, the JSON of its case and events as they lie
+    /// in the line (`ReceivedBodies`); nil bodies when Foundation read it.
+    public func decodeKeepingBodies(_ line: [UInt8]) throws(WireError) -> (message: MeshMessage, bodies: ReceivedBodies?) {
+        guard let fast = Self.fastDecodeWithRanges(line) else { return (try decode(line), nil) }
+        guard let ranges = fast.ranges else { return (fast.message, nil) }
+        return (fast.message, ReceivedBodies(caseJSON: Array(line[ranges.case]), eventsJSON: ranges.events.map { Array(line[$0]) }))
+    }
+
+    /// The message, and for a dispatch or an update where its case and events lie in the line.
+    static func fastDecodeWithRanges(_ line: [UInt8]) -> (message: MeshMessage, ranges: (case: Range<Int>, events: [Range<Int>])?)? {
+        line.withUnsafeBufferPointer { buffer -> (message: MeshMessage, ranges: (case: Range<Int>, events: [Range<Int>])?)? in
             var end = buffer.count
             while end > 0, buffer[end - 1] == 0x0A || buffer[end - 1] == 0x0D { end -= 1 }
             let body = UnsafeBufferPointer(rebasing: buffer[0..<end])
             var type: String?, seq: Int?, c: Case?, event: CaseEvent?, events: [CaseEvent]?
+            var caseRange = 0..<0, eventRanges: [Range<Int>] = []
             do {
                 try JSONReader.read(body) { (r: inout JSONReader) throws(JSONReadError) in
                     try r.fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
                         switch key {
                         case "type": type = try r.string()
                         case "seq": seq = try r.int()
-                        case "case": c = try r.readCase()
-                        case "event": event = try r.readEvent()
+                        case "case":
+                            let start = r.valueStart()
+                            c = try r.readCase()
+                            caseRange = start..<r.position
+                        case "event":
+                            let start = r.valueStart()
+                            event = try r.readEvent()
+                            eventRanges = [start..<r.position]
                         case "events":
                             var list: [CaseEvent] = []
-                            try r.array { (r: inout JSONReader) throws(JSONReadError) in list.append(try r.readEvent()) }
+                            try r.array { (r: inout JSONReader) throws(JSONReadError) in
+                                let start = r.valueStart()
+                                list.append(try r.readEvent())
+                                eventRanges.append(start..<r.position)
+                            }
                             events = list
                         default: try r.skip()
                         }
@@ -167,9 +189,13 @@ public final class MeshCodec {
                 }
             } catch { return nil }
             switch type {
-            case "ack": return seq.map { .ack(Ack(seq: $0)) }
-            case "dispatch": guard let seq, let c, let events else { return nil }; return .dispatch(Dispatch(seq: seq, case: c, events: events))
-            case "update": guard let seq, let c, let event else { return nil }; return .update(Update(seq: seq, case: c, event: event))
+            case "ack": return seq.map { (.ack(Ack(seq: $0)), nil) }
+            case "dispatch":
+                guard let seq, let c, let events, events.count == eventRanges.count else { return nil }
+                return (.dispatch(Dispatch(seq: seq, case: c, events: events)), (caseRange, eventRanges))
+            case "update":
+                guard let seq, let c, let event, eventRanges.count == 1 else { return nil }
+                return (.update(Update(seq: seq, case: c, event: event)), (caseRange, eventRanges))
             default: return nil
             }
         }
@@ -211,4 +237,13 @@ public enum HandshakeProof {
     }
 
     public static func freshNonce() -> String { Hex.encode(SecureRandom.bytes(16)) }
+}
+
+/// The JSON of a durable line's case and events exactly as they lie in the line, kept by the fast reader (which
+/// refuses keys out of order or repeated, so these bytes mean to any JSON reader what they meant to it): a node
+/// stores and forwards them as they came instead of writing the same values again.
+public struct ReceivedBodies: Sendable, Equatable {
+    public let caseJSON: [UInt8]
+    /// In the message's order: a dispatch's events, an update's one event.
+    public let eventsJSON: [[UInt8]]
 }

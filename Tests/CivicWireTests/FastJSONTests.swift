@@ -114,13 +114,13 @@ import Testing
         #expect(throws: WireError.invalidMessage(type: "update", detail: "field \"seq\" has the wrong type (expected Int)")) { try codec.decode(Array(seqAsText.utf8)) }
         #expect(MeshCodec.fastDecode(Array(#"{"type":"ack"}"#.utf8)) == nil)
         #expect(throws: WireError.invalidMessage(type: "ack", detail: "missing field \"seq\"")) { try codec.decode(Array(#"{"type":"ack"}"#.utf8)) }
-        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5.0}"#.utf8)) == nil)
+        #expect(MeshCodec.fastDecode(Array(#"{"seq":5.0,"type":"ack"}"#.utf8)) == nil)
         #expect(try codec.decode(Array(#"{"type":"ack","seq":5.0}"#.utf8)) == .ack(Ack(seq: 5)), "what Foundation accepts still works")
         let escaped = try Array(#""a\/b \ud83d\udea7 \u00e9""#.utf8).withUnsafeBufferPointer { b throws(JSONReadError) in
             try JSONReader.read(b) { (r: inout JSONReader) throws(JSONReadError) in try r.string() }
         }
         #expect(escaped == "a/b 🚧 é")
-        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5} x"#.utf8)) == nil)
+        #expect(MeshCodec.fastDecode(Array(#"{"seq":5,"type":"ack"} x"#.utf8)) == nil)
         #expect(throws: WireError.self) { try codec.decode(Array(#"{"type":"ack","seq":5} x"#.utf8)) }
         #expect(throws: JSONReadError.self) {
             try Array(#""\ud83d x""#.utf8).withUnsafeBufferPointer { b throws(JSONReadError) in
@@ -130,14 +130,20 @@ import Testing
         #expect(throws: WireError.self) { try codec.decode([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]) }
         // Keys are compared in place: one with an escape is declined and Foundation reads it to the same message;
         // an unknown key that is not valid UTF-8 is still refused, a valid non-ASCII one skipped.
-        let escapedKey = Array(#"{"type":"ack","s\u0065q":5}"#.utf8)
+        let escapedKey = Array(#"{"s\u0065q":5,"type":"ack"}"#.utf8)
         #expect(MeshCodec.fastDecode(escapedKey) == nil)
         #expect(try codec.decode(escapedKey) == .ack(Ack(seq: 5)))
-        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5,"备注":"x"}"#.utf8)) == .ack(Ack(seq: 5)))
-        let badKey: [UInt8] = Array(#"{"type":"ack","seq":5,""#.utf8) + [0xC3, 0x28] + Array(#"":1}"#.utf8)
+        #expect(MeshCodec.fastDecode(Array(#"{"seq":5,"type":"ack","备注":"x"}"#.utf8)) == .ack(Ack(seq: 5)))
+        let badKey: [UInt8] = Array(#"{"seq":5,"type":"ack",""#.utf8) + [0xC3, 0x28] + Array(#"":1}"#.utf8)
         #expect(MeshCodec.fastDecode(badKey) == nil)
         #expect(throws: WireError.self) { try codec.decode(badKey) }
-        #expect(MeshCodec.fastDecode(Array(#"{"type":"ack","seq":5,"":1}"#.utf8)) == .ack(Ack(seq: 5)), "an empty key is a key")
+        #expect(MeshCodec.fastDecode(Array(#"{"seq":5,"":1,"type":"ack"}"#.utf8)) == nil, "keys out of order")
+        #expect(try codec.decode(Array(#"{"type":"ack","seq":5}"#.utf8)) == .ack(Ack(seq: 5)), "Foundation reads keys in any order")
+        #expect(MeshCodec.fastDecode(Array(#"{"seq":5,"seq":6,"type":"ack"}"#.utf8)) == nil, "a key repeated")
+        #expect(MeshCodec.fastDecode(Array(#"{"":1,"seq":5,"type":"ack"}"#.utf8)) == .ack(Ack(seq: 5)), "an empty key is a key")
+        // A repeated attribute (readers differ on which one counts) is declined by the fast reader.
+        let repeated = good.replacingOccurrences(of: #""attributes":{"#, with: #""attributes":{"k":"1","k":"2","#)
+        #expect(repeated != good && MeshCodec.fastDecode(Array(repeated.utf8)) == nil)
     }
 }
 

@@ -193,8 +193,10 @@ final class NodeEngine {
 
     // MARK: - Messages from peers
 
-    func apply(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
-        try operation { try applyMessage(message, from: peer, at: now) }
+    /// `bodies`: the line's own JSON for the case and events (`MeshCodec.decodeKeepingBodies`), stored as they
+    /// came instead of being written again; nil when Foundation read the line.
+    func apply(_ message: MeshMessage, bodies: ReceivedBodies? = nil, from peer: String, at now: Date) throws -> ApplyOutcome {
+        try operation { try applyMessage(message, bodies: bodies, from: peer, at: now) }
     }
 
     /// One operation: the history in hand and the projections' held rows start empty, and the rows are written
@@ -208,7 +210,7 @@ final class NodeEngine {
         return result
     }
 
-    private func applyMessage(_ message: MeshMessage, from peer: String, at now: Date) throws -> ApplyOutcome {
+    private func applyMessage(_ message: MeshMessage, bodies: ReceivedBodies?, from peer: String, at now: Date) throws -> ApplyOutcome {
         guard let seq = message.durableSeq else { throw ApplyError(code: "not_durable", message: "\(message.type) is not a durable message") }
         switch linkLedger.classify(inbound: seq, from: peer) {
         case .duplicate: return .duplicate
@@ -231,9 +233,11 @@ final class NodeEngine {
             let stored = try loadCase(m.case.id)
             var c = stored ?? m.case.withoutFoldedAttributes
             var known = stored != nil
-            for event in m.events {
+            // The case row takes the line's bytes for the case if the events fold it to the very header it carries.
+            if let bodies { caseRows.remember(m.case, body: bodies.caseJSON) }
+            for (index, event) in m.events.enumerated() {
                 guard event.caseId == m.case.id else { throw ApplyError(code: "invalid_event", message: "event \(event.id) is about \(event.caseId), not \(m.case.id)") }
-                try recordFromPeer(event, into: &c, known: known, from: sender, origin: origin)
+                try recordFromPeer(event, body: bodies?.eventsJSON[index], into: &c, known: known, from: sender, origin: origin)
                 known = true
             }
             try react(&c, after: m.events.last, at: now)
@@ -246,8 +250,10 @@ final class NodeEngine {
                 if let refusal = PeerRules.checkAdoptedHeader(m.case, event: m.event, from: sender, me: me) { throw ApplyError(refusal) }
             } else if stored == nil, let refusal = PeerRules.checkNewHeader(m.case, first: m.event, from: sender) { throw ApplyError(refusal) }
             var c = stored ?? m.case
-            let isNew = adopted ? try recordAdopted(m.event, into: &c, origin: origin)
-                : try recordFromPeer(m.event, into: &c, known: stored != nil, from: sender, origin: origin)
+            if let bodies { caseRows.remember(m.case, body: bodies.caseJSON) }
+            let body = bodies?.eventsJSON.first
+            let isNew = adopted ? try recordAdopted(m.event, body: body, into: &c, origin: origin)
+                : try recordFromPeer(m.event, body: body, into: &c, known: stored != nil, from: sender, origin: origin)
             if isNew, m.event.action == .created { duplicates.add(c) }
             if !c.state.isOpen { duplicates.remove(c) }
             try react(&c, after: m.event, at: now)
@@ -261,10 +267,11 @@ final class NodeEngine {
     /// Records a peer's event after the protocol's checks: a new event must be one this peer may send
     /// (PeerRules); a known id must carry the very event stored under it (a clash is refused, never skipped).
     @discardableResult
-    private func recordFromPeer(_ event: CaseEvent, into c: inout Case, known: Bool, from sender: PeerRules.Sender, origin: EventOrigin) throws -> Bool {
+    private func recordFromPeer(_ event: CaseEvent, body: [UInt8]? = nil, into c: inout Case, known: Bool, from sender: PeerRules.Sender,
+                                origin: EventOrigin) throws -> Bool {
         // Insert first: a new event costs one statement, and only a known id is read back (to tell a resend from a
         // clash). A refused event is rolled back with the operation.
-        guard try insertEvent(event) else {
+        guard try insertEvent(event, body: body) else {
             guard let stored = try queries.event(event.id), stored.sameEvent(as: event) else {
                 throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used by a different event at \(me.id)")
             }
@@ -277,8 +284,8 @@ final class NodeEngine {
 
     /// A case this node lost in a restore, taken back from a peer's update (checked by `PeerRules.checkAdoptedHeader`):
     /// the header as the peer has it, with this one event; its earlier history stays with the peers that hold it.
-    private func recordAdopted(_ event: CaseEvent, into c: inout Case, origin: EventOrigin) throws -> Bool {
-        guard try insertEvent(event) else {
+    private func recordAdopted(_ event: CaseEvent, body: [UInt8]?, into c: inout Case, origin: EventOrigin) throws -> Bool {
+        guard try insertEvent(event, body: body) else {
             throw ApplyError(code: "event_id_clash", message: "event id \(event.id) is already used at \(me.id), but its case \(event.caseId) is not")
         }
         // The header is the case as the peer has it after this event: the event is stored, not folded in again.
@@ -394,8 +401,9 @@ final class NodeEngine {
     }
 
     /// Stores the event; false when its id is already there.
-    private func insertEvent(_ event: CaseEvent) throws -> Bool {
-        let body = WireJSON.bytes(event)
+    /// `body`: the event's JSON as a peer's line carried it (see `ReceivedBodies`), else written here.
+    private func insertEvent(_ event: CaseEvent, body given: [UInt8]? = nil) throws -> Bool {
+        let body = given ?? WireJSON.bytes(event)
         try db.execute("INSERT INTO events(id, case_id, body, action, at, node) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                        [.text(event.id), .text(event.caseId), .utf8Text(body), .text(event.action.rawValue), .text(WireDate.format(event.at)), .text(event.node)])
         guard db.changes == 1 else { return false }

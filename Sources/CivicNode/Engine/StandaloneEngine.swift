@@ -64,8 +64,8 @@ public final class StandaloneEngine {
 
     /// Applies a line a peer sent; returns the lines that produced (to this node's own peers).
     public func receive(_ line: [UInt8], from peer: String, at now: Date) throws -> (ApplyOutcome, [OutboxLine]) {
-        let message = try codec.decode(line)
-        return try run { try $0.apply(message, from: peer, at: now) }
+        let (message, bodies) = try codec.decodeKeepingBodies(line)
+        return try run { try $0.apply(message, bodies: bodies, from: peer, at: now) }
     }
 
     /// One timer tick at `now`: the timer events this node owes, and the lines they produce.

@@ -227,9 +227,9 @@ final class MeshLinks: @unchecked Sendable {
     }
 
     private func handle(_ line: [UInt8], on ch: PeerChannel) {
-        let message: MeshMessage
+        let message: MeshMessage, bodies: ReceivedBodies?
         do {
-            message = try codec.decode(line)
+            (message, bodies) = try codec.decodeKeepingBodies(line)
         } catch {
             // The line is skipped; a durable message in it is never acknowledged, so its sender resends it.
             ch.refusedLines += 1
@@ -244,7 +244,7 @@ final class MeshLinks: @unchecked Sendable {
         case .dispatch, .update:
             // Draining: no new work is taken; unacknowledged, the line is resent to the restarted node.
             guard !draining else { return }
-            apply(message, on: ch)
+            apply(message, bodies: bodies, on: ch)
         case .summary(let summary):
             guard ch.role == .child, summary.node == ch.peer else {
                 send(.error(ErrorMessage(code: "invalid_message", message: "summary only comes from a child, about itself", fatal: false)), on: ch)
@@ -292,7 +292,7 @@ final class MeshLinks: @unchecked Sendable {
         }
     }
 
-    private func apply(_ message: MeshMessage, on ch: PeerChannel) {
+    private func apply(_ message: MeshMessage, bodies: ReceivedBodies?, on ch: PeerChannel) {
         guard let seq = message.durableSeq else { return }
         if case .dispatch = message, ch.role != .parent {
             send(.error(ErrorMessage(code: "wrong_direction", message: "dispatch only flows from parent to child", fatal: false, seq: seq)), on: ch)
@@ -301,7 +301,7 @@ final class MeshLinks: @unchecked Sendable {
         let generation = ch.generation, peer = ch.peer
         let clock = self.clock
         let received = DispatchTime.now().uptimeNanoseconds
-        store.run({ engine in try engine.apply(message, from: peer, at: clock.now()) }) { [weak self] result in
+        store.run({ engine in try engine.apply(message, bodies: bodies, from: peer, at: clock.now()) }) { [weak self] result in
             guard let self else { return }
             // From the line's arrival to its commit (the ack follows at once).
             self.applySeconds.observe(Double(DispatchTime.now().uptimeNanoseconds - received) / 1e9)

@@ -70,10 +70,15 @@ public struct JSONReader: ~Copyable {
     public mutating func fields(_ body: (inout JSONReader, JSONKey) throws(JSONReadError) -> Void) throws(JSONReadError) {
         try expect(UInt8(ascii: "{"))
         if try peek() == UInt8(ascii: "}") { i += 1; return }
+        var previous: UnsafeBufferPointer<UInt8>?
         while true {
             skipWhitespace()
             guard let name = try plainString().bytes else { throw fail("a key with an escape") }
             if !name.allSatisfy({ $0 < 0x80 }), !UTF8Check.isValid(name) { throw fail("invalid UTF-8") }
+            // In ascending byte order, as every writer of this protocol puts them (sorted keys): so no key comes
+            // twice, and what this reader took is what any other JSON reader takes from the same bytes.
+            if let previous, !Self.ascending(previous, name) { throw fail("keys out of order or repeated") }
+            previous = name
             try expect(UInt8(ascii: ":"))
             try body(&self, JSONKey(bytes: name))
             switch try peek() {
@@ -83,6 +88,24 @@ public struct JSONReader: ~Copyable {
             }
         }
     }
+
+    private static func ascending(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if order != 0 { return order < 0 }
+        }
+        return a.count < b.count
+    }
+
+    /// Where the reader is, past any whitespace: the first byte of the next value (to keep a value's bytes).
+    public mutating func valueStart() -> Int {
+        skipWhitespace()
+        return i
+    }
+
+    /// Where the reader is: just past the value it last read.
+    public var position: Int { i }
 
     /// Walks an array: `body` reads each element.
     public mutating func array(_ body: (inout JSONReader) throws(JSONReadError) -> Void) throws(JSONReadError) {
@@ -242,9 +265,12 @@ public struct JSONReader: ~Copyable {
     }
 
     /// `{"k":"v",…}` as a dictionary.
+    /// An object of strings; a key given twice is refused (readers differ on which one counts).
     public mutating func stringMap() throws(JSONReadError) -> [String: String] {
         var out: [String: String] = [:]
-        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in out[key] = try r.string() }
+        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+            if out.updateValue(try r.string(), forKey: key) != nil { throw r.fail("key \(key) given twice") }
+        }
         return out
     }
 

@@ -138,7 +138,9 @@ extension JSONReader {
             case "data": data = try r.null() ? [:] : r.stringMap()
             case "lists":
                 if try r.null() { break }
-                try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in lists[key] = try r.stringArray() }
+                try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+                    if lists.updateValue(try r.stringArray(), forKey: key) != nil { throw r.fail("list \(key) given twice") }
+                }
             default: try r.skip()
             }
         }
