@@ -77,14 +77,18 @@ enum ChainBench {
         guard observer.wait(for: warm.ids.count, timeout: 60) else { printError("bench: warm-up cases did not reach the street"); return 1 }
         observer.reset()
 
+        // Every request is made before the clock and the CPU counters start: making one (Foundation's
+        // JSONSerialization) costs about as much CPU as the city's intake of it.
+        let count = options.rate.map { Int($0 * options.seconds) } ?? options.cases
+        let requests = (options.warmup..<(options.warmup + count)).map { request($0, options: options, to: city) }
         let cpuBefore = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
         let clientBefore = processCPUSeconds(getpid()) ?? (0, 0)
         let storeBefore = nodes.map { storeFigures($0) }
         let figures: RunFigures
         if let rate = options.rate {
-            figures = try paced(rate: rate, options: options, city: city, observer: observer)
+            figures = try paced(requests, rate: rate, options: options, city: city, observer: observer)
         } else {
-            figures = try flood(options: options, city: city, observer: observer)
+            figures = try flood(requests, options: options, city: city, observer: observer)
         }
         let cpuAfter = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
         let clientAfter = processCPUSeconds(getpid()) ?? (0, 0)
@@ -251,8 +255,7 @@ enum ChainBench {
         return (r.ids, r.failed)
     }
 
-    static func flood(options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
-        let requests = (options.warmup..<(options.warmup + options.cases)).map { request($0, options: options, to: city) }
+    static func flood(_ requests: [[UInt8]], options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
         let start = Date()
         let (ids, failed) = try post(requests, options: options, city: city)
         var figures = RunFigures(sent: options.cases, failed: failed)
@@ -265,10 +268,8 @@ enum ChainBench {
 
     /// Sends at a fixed rate: case k is due at start + k / rate, whether or not earlier answers came back, each
     /// connection sending its share in turn; latency counts from the due time, so a stalled sender shows as latency.
-    static func paced(rate: Double, options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
-        let total = Int(rate * options.seconds)
-        let first = options.warmup
-        let requests = (0..<total).map { request(first + $0, options: options, to: city) }
+    static func paced(_ requests: [[UInt8]], rate: Double, options: Options, city: Node, observer: StreetObserver) throws -> RunFigures {
+        let total = requests.count
         let due = Locked<[String: Double]>([:])
         let failures = Locked(0)
         let start = MonotonicClock.now()
