@@ -68,9 +68,7 @@ final class HTTPServerConnection: @unchecked Sendable {
         if requestStartedAt == nil, !inFlight, !bytes.isEmpty { requestStartedAt = lastActivity }
         if let server, server.unfinishedBytes + bytes.count > server.limits.maxUnfinishedBytes {
             server.onLimit?("unfinished HTTP requests hold \(server.unfinishedBytes) bytes, the most this node keeps; refused \(connection.peerDescription)")
-            acceptsRequests = false
-            connection.write(HTTPResponse.error(503, code: "server_busy", message: "the node holds too many unfinished requests; retry shortly").serialized(keepAlive: false))
-            connection.closeAfterFlush()
+            end(with: HTTPResponse.error(503, code: "server_busy", message: "the node holds too many unfinished requests; retry shortly"))
             return
         }
         parser.append(bytes)
@@ -114,7 +112,7 @@ final class HTTPServerConnection: @unchecked Sendable {
                     parsed = try parser.next()
                 } catch {
                     // Answers already due go out first; the error answer then ends the connection.
-                    if pending.isEmpty { fail(error) } else { parseFailure = error; handsOnRequests = false }
+                    end(with: HTTPResponse.error(error.status, code: "bad_request", message: error.message))
                     return
                 }
                 // "100 Continue" is an interim answer: only while no earlier answer is still to come.
@@ -169,8 +167,19 @@ final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    /// A parse error met behind requests still in flight: answered after them.
-    private var parseFailure: HTTPParseError?
+    /// An answer that ends the connection (a parse error, the node too busy), held while answers due before it
+    /// are still to come: it goes out after them, never ahead of them.
+    private var lastAnswer: HTTPResponse?
+
+    private func end(with response: HTTPResponse) {
+        acceptsRequests = false
+        guard pending.isEmpty else {
+            lastAnswer = response
+            return
+        }
+        connection.write(response.serialized(keepAlive: false))
+        connection.closeAfterFlush()
+    }
 
     private func respond(_ response: HTTPResponse, to id: Int) {
         guard connection.isOpen, let index = pending.firstIndex(where: { $0.id == id }), pending[index].response == nil else { return }
@@ -198,8 +207,9 @@ final class HTTPServerConnection: @unchecked Sendable {
             }
         }
         if pending.isEmpty {
-            if let failure = parseFailure {
-                fail(failure)
+            if let last = lastAnswer {
+                lastAnswer = nil
+                end(with: last)
                 return
             }
             if peerFinishedSending && parser.bufferedByteCount == 0 && held == nil {
@@ -212,12 +222,5 @@ final class HTTPServerConnection: @unchecked Sendable {
         // Room in the pipeline again, or a held read may go: requests already buffered produce no new read
         // event, so parse them explicitly.
         connection.loop.runSoon { [weak self] in self?.processNext() }
-    }
-
-    private func fail(_ error: HTTPParseError) {
-        acceptsRequests = false
-        let response = HTTPResponse.error(error.status, code: "bad_request", message: error.message)
-        connection.write(response.serialized(keepAlive: false))
-        connection.closeAfterFlush()
     }
 }

@@ -2,6 +2,9 @@ import CivicHTTP
 import CivicIO
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Pipelined writes are handed to the handler together (so a client's intakes share a group commit) and answered
@@ -29,10 +32,10 @@ struct HTTPPipeliningTests {
     }
 
     /// A server whose handler answers after `delay(path)`, a raw connection to it, and the recorder.
-    static func withServer(delay: @escaping @Sendable (String) -> Double,
+    static func withServer(delay: @escaping @Sendable (String) -> Double, limits: HTTPServerLimits? = nil,
                            _ body: (BlockingSocket, Recorder) throws -> Void) async throws {
         let recorder = Recorder()
-        let fixture = try await ServerFixture.start(handler: recorder.handler(delay: delay))
+        let fixture = try await ServerFixture.start(limits: limits, handler: recorder.handler(delay: delay))
         defer { fixture.shutdown() }
         let socket = try BlockingSocket.connect(host: "127.0.0.1", port: fixture.server.port, timeout: 5)
         defer { socket.close() }
@@ -92,6 +95,22 @@ struct HTTPPipeliningTests {
             #expect(last.2 == "POST /w2" && last.1["connection"] == "close")
             #expect(try socket.read(upTo: 1, timeout: 5) == [])
             #expect(recorder.seenInFlight.value["/w3"] == nil, "the write after the close was never run")
+        }
+    }
+
+    @Test("a node too busy for more bytes behind a write in flight answers that write first, then 503 and a close")
+    func busyBehindWrites() async throws {
+        var limits = HTTPServerLimits()
+        limits.maxUnfinishedBytes = 10_000
+        try await Self.withServer(delay: { _ in 0.2 }, limits: limits) { socket, _ in
+            try socket.write(Self.post("/w1"))
+            usleep(50_000)  // /w1 is in the handler (for 0.2 s) when the bytes that pass the budget arrive
+            try socket.write("POST /big HTTP/1.1\r\nContent-Length: 50000\r\n\r\n")
+            try socket.write([UInt8](repeating: 0x61, count: 20_000))
+            #expect(try readRawResponse(socket).2 == "POST /w1", "the write in flight is answered first")
+            let busy = try readRawResponse(socket)
+            #expect(busy.0 == "HTTP/1.1 503 Service Unavailable" && busy.1["connection"] == "close", "\(busy)")
+            #expect(busy.2.contains("server_busy"))
         }
     }
 }
