@@ -11,6 +11,15 @@ extension StringProtocol {
     }
 }
 
+extension String {
+    /// The non-empty parts between commas, split on the byte: what `split(separator: ",")` gives for the ASCII
+    /// lists a case keeps in its attributes (times, timer marks), without walking grapheme clusters (splitting a
+    /// two-time escalation list by Character cost more than the rest of reading the timer).
+    public var commaParts: [Substring] {
+        utf8.split(separator: UInt8(ascii: ",")).map { Substring($0) }
+    }
+}
+
 extension Double {
     /// The value with `digits` decimals, as `String(format: "%.Nf")` prints it for the probabilities and
     /// percentages triage writes on every intake — without Foundation's format parser. Rounds half to even on

@@ -22,3 +22,10 @@ import Testing
         }
     }
 }
+
+@Suite struct CommaPartsTests {
+    @Test(arguments: ["", ",", "a", "a,b", ",a,,b,", "2026-12-08T02:30:00.000Z,2026-12-09T02:30:00.000Z", "warned,overdue,escalated-1", "路灯,不亮"])
+    func givesWhatSplittingByCharacterGives(text: String) {
+        #expect(text.commaParts == text.split(separator: ","))
+    }
+}

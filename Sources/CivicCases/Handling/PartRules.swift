@@ -124,7 +124,7 @@ enum PartRules {
             let d = policy.handling.due(from: event.at, calendar: clock.calendar)
             event[.due] = WireDate.format(d)
             event[.warnAt] = WireDate.format(policy.handling.warning(from: event.at, due: d, left: supervision.warnWhenLeft, calendar: clock.calendar))
-            event[.escalateAt] = escalations(after: d, unit: p.unit).split(separator: ",").map(String.init)
+            event[.escalateAt] = escalations(after: d, unit: p.unit).commaParts.map(String.init)
         default:
             break
         }

@@ -25,10 +25,10 @@ public struct CaseTimer: Equatable, Sendable {
     /// When it escalates at `level` (1: to the holder's parent), if it does.
     public func escalation(_ level: Int) -> String? {
         guard let escalateText, level >= 1 else { return nil }
-        let times = escalateText.split(separator: ",")
+        let times = escalateText.commaParts
         return level <= times.count ? String(times[level - 1]) : nil
     }
-    public func hasIssued(_ mark: TimerMark) -> Bool { !issuedText.isEmpty && issuedText.split(separator: ",").contains { $0 == mark.description } }
+    public func hasIssued(_ mark: TimerMark) -> Bool { !issuedText.isEmpty && issuedText.commaParts.contains { $0 == mark.description } }
 }
 
 /// What a timer gives rise to, in this order.
@@ -111,7 +111,7 @@ extension Case {
     /// Whether the holder's request for more time waits for an answer.
     public var extensionPending: Bool { attributes[TimerKeys.extensionPending] != nil }
 
-    static func marks(_ text: String?) -> Set<String> { Set((text ?? "").split(separator: ",").map(String.init)) }
+    static func marks(_ text: String?) -> Set<String> { Set((text ?? "").commaParts.map(String.init)) }
 }
 
 /// Who issues which timer event, and when (分级督办). Pure.
