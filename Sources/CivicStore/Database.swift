@@ -27,11 +27,16 @@ public final class Database {
     /// "In WAL mode when synchronous is NORMAL, the WAL file is synchronized before each
     /// checkpoint [...]. FULL: the WAL file is synchronized before each transaction commit"
     /// (<https://www.sqlite.org/pragma.html#pragma_synchronous>).
+    /// Once per process, before the first connection: SQLite's memory statistics off (nothing here reads them,
+    /// and they cost a global mutex on every allocation).
+    private static let memoryStatisticsOff: Int32 = civic_sqlite_disable_memory_statistics()
+
     public init(
         path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 5000, synchronousFull: Bool = true
     ) throws {
         self.path = path
         self.isReadOnly = readOnly
+        _ = Self.memoryStatisticsOff
         if !readOnly { Self.reserveSharedMemoryFile(for: path) }
         var handle: OpaquePointer?
         let access = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)

@@ -5,6 +5,17 @@ import Testing
 
 @Suite("Database")
 struct DatabaseTests {
+    /// SQLite's memory statistics are off once a database has been opened (they take a global mutex on every
+    /// allocation); with them off, SQLite counts nothing.
+    @Test func memoryStatisticsAreOffOnceADatabaseIsOpen() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/stats.sqlite")
+            defer { db.close() }
+            try db.execute("CREATE TABLE t(x TEXT)")
+            for i in 0..<100 { try db.execute("INSERT INTO t(x) VALUES(?)", [.text(String(repeating: "x", count: i * 10))]) }
+            #expect(sqlite3_memory_used() == 0 && sqlite3_memory_highwater(0) == 0)
+        }
+    }
     @Test func syntaxErrorCarriesCodeMessageSQLAndPath() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/syntax.sqlite"
