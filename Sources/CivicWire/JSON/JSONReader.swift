@@ -152,7 +152,11 @@ public struct JSONReader: ~Copyable {
     mutating func plainString() throws(JSONReadError) -> (bytes: UnsafeBufferPointer<UInt8>?, start: Int) {
         try expect(UInt8(ascii: "\""))
         let start = i
-        while i < base.count {
+        let n = base.count
+        while i < n {
+            // Eight bytes at a time while none ends the plain run (a quote, a backslash, a control character: the
+            // writer's escape test is the same set), as most of a case's text is.
+            if i + 8 <= n, !JSONWriter.mayNeedEscape(UnsafeRawPointer(base.baseAddress! + i).loadUnaligned(as: UInt64.self)) { i += 8; continue }
             let b = base[i]
             if b == UInt8(ascii: "\"") {
                 i += 1
