@@ -7,6 +7,27 @@ import Testing
 struct DatabaseTests {
     /// SQLite's memory statistics are off once a database has been opened (they take a global mutex on every
     /// allocation); with them off, SQLite counts nothing.
+    /// The statement cache finds a statement by its text's address first: texts made at run time, freed and made
+    /// again, short ones held inside the String, and literals must each still run their own statement.
+    @Test func everyTextRunsItsOwnStatementHoweverItWasMade() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/cache.sqlite")
+            defer { db.close() }
+            try db.execute("CREATE TABLE t(k INTEGER, v TEXT)")
+            for k in 0..<40 { try db.execute("INSERT INTO t(k, v) VALUES(?, ?)", [.integer(Int64(k)), .text("v\(k)")]) }
+            for round in 0..<3 {
+                for k in 0..<40 {
+                    // A new String each time, of the same length for many k: only its text says which row.
+                    let sql = "SELECT v FROM t WHERE k = " + String(k).padding(toLength: 2, withPad: " ", startingAt: 0)
+                    #expect(try db.queryOne(sql)?.string("v") == "v\(k)", "round \(round), k \(k)")
+                }
+                #expect(try db.queryOne("SELECT 1 AS x")?.int("x") == 1)
+                #expect(try db.queryOne("SELECT 2 AS x")?.int("x") == 2)
+                #expect(try db.queryOne("SELECT count(*) AS n FROM t")?.int("n") == 40)
+            }
+        }
+    }
+
     @Test func memoryStatisticsAreOffOnceADatabaseIsOpen() throws {
         try withTemporaryDirectory { dir in
             let db = try Database(path: dir + "/stats.sqlite")
