@@ -15,7 +15,7 @@ public enum CaseID {
     public static func dayStamp(_ date: Date) -> String {
         let seconds = Int((date.timeIntervalSince1970 + 8 * 3600).rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let (year, month, day) = civilDate(daysSince1970: days)
+        let (year, month, day) = WorkCalendar.civil(days)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8)
         func digits(_ value: Int, _ width: Int) {
@@ -32,19 +32,6 @@ public enum CaseID {
         digits(month, 2)
         digits(day, 2)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Year, month and day of a day counted from 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func civilDate(daysSince1970 z0: Int) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
 
