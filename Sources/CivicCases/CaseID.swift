@@ -3,8 +3,8 @@ import Foundation
 /// Readable case ids, unique across every intake node: `WH-20261121-000123` at the city,
 /// `WH-20261121-s420102002-000045` at a street (the street's id keeps numbering apart).
 public enum CaseID {
-    public static func make(prefix: String, date: Date, intakeNode: String, isCity: Bool, sequence: Int) -> String {
-        let day = dayStamp(date)
+    /// `day`: the intake's `dayStamp`, which also keys the day's numbering.
+    public static func make(prefix: String, day: String, intakeNode: String, isCity: Bool, sequence: Int) -> String {
         let number = String(sequence).leftPadded(to: 6)
         return isCity ? "\(prefix)-\(day)-\(number)" : "\(prefix)-\(day)-\(intakeNode)-\(number)"
     }
@@ -13,25 +13,8 @@ public enum CaseID {
     /// computed from the day number (proleptic Gregorian, as Foundation's calendar gives it; `CaseIDTests`
     /// compares the two): a `Calendar` made for each intake was 2.5 % of it.
     public static func dayStamp(_ date: Date) -> String {
-        let seconds = Int((date.timeIntervalSince1970 + 8 * 3600).rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let (year, month, day) = WorkCalendar.civil(days)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(8)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            for _ in 0..<width {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor = max(1, divisor / 10)
-            }
-        }
-        digits(year, 4)
-        digits(month, 2)
-        digits(day, 2)
-        return String(decoding: bytes, as: UTF8.self)
+        let (year, month, day) = WorkCalendar.civil(WorkCalendar.floorDiv(date.timeIntervalSince1970 + 8 * 3600, 86_400))
+        return String(year) + String(month).leftPadded(to: 2) + String(day).leftPadded(to: 2)
     }
 }
 

@@ -34,8 +34,13 @@ final class HTTPServerConnection: @unchecked Sendable {
     /// After a request that ends the connection ("Connection: close", or a drain), nothing more is handed on.
     private var handsOnRequests = true
     private var readingPaused = false
-    /// Requests were handed to the handler and not all their responses are written yet.
-    var inFlight: Bool { !pending.isEmpty }
+    /// Requests were handed to the handler and not all their responses are written yet, or a stream holds the
+    /// connection (the idle sweep leaves both alone).
+    var inFlight: Bool { !pending.isEmpty || stream != nil }
+    /// Nothing more can be handed on now: a read is in flight or held, or the pipeline holds its most.
+    private var pipelineFull: Bool {
+        held != nil || (pending.last.map { !$0.overlaps || pending.count >= Self.maxPipelined } ?? false)
+    }
     private(set) var lastActivity = MonotonicClock.now()
     /// When the first byte of the request now being read arrived; nil between requests.
     private(set) var requestStartedAt: UInt64?
@@ -157,11 +162,10 @@ final class HTTPServerConnection: @unchecked Sendable {
 
     /// Further pipelined bytes wait in the kernel while nothing more can be handed on.
     private func pauseOrResumeReading() {
-        let full = held != nil || (pending.last.map { !$0.overlaps || pending.count >= Self.maxPipelined } ?? false)
-        if full, !readingPaused {
+        if pipelineFull, !readingPaused {
             connection.pauseReading()
             readingPaused = true
-        } else if !full, readingPaused {
+        } else if !pipelineFull, readingPaused {
             connection.resumeReading()
             readingPaused = false
         }
@@ -188,10 +192,8 @@ final class HTTPServerConnection: @unchecked Sendable {
         while let head = pending.first, let ready = head.response {
             pending.removeFirst()
             if let streaming = ready.streaming {
-                // Stays in flight (the idle sweep leaves it alone) and takes no further request. Only a read
-                // streams, and nothing is handed on behind a read.
+                // Takes no further request. Only a read streams, and nothing is handed on behind a read.
                 acceptsRequests = false
-                pending = [Pending(id: head.id, keepAlive: false, includeBody: true, overlaps: false, response: ready)]
                 connection.write(ready.streamingHead())
                 let stream = HTTPStream(connection: connection, maxBuffered: server?.limits.maxStreamBuffered ?? 1 << 20)
                 self.stream = stream

@@ -20,6 +20,10 @@ public final class Database {
     private let statementCacheLimit = 256
     var savepointDepth = 0
 
+    /// Once per process, before the first connection: SQLite's memory statistics off (nothing here reads them,
+    /// and they cost a global mutex on every allocation).
+    private static let memoryStatisticsOff: Int32 = civic_sqlite_disable_memory_statistics()
+
     /// Opens (or creates, when read-write) the database at `path`.
     ///
     /// Read-write connections are switched to WAL; `synchronousFull` then makes each COMMIT
@@ -27,10 +31,6 @@ public final class Database {
     /// "In WAL mode when synchronous is NORMAL, the WAL file is synchronized before each
     /// checkpoint [...]. FULL: the WAL file is synchronized before each transaction commit"
     /// (<https://www.sqlite.org/pragma.html#pragma_synchronous>).
-    /// Once per process, before the first connection: SQLite's memory statistics off (nothing here reads them,
-    /// and they cost a global mutex on every allocation).
-    private static let memoryStatisticsOff: Int32 = civic_sqlite_disable_memory_statistics()
-
     public init(
         path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 5000, synchronousFull: Bool = true
     ) throws {
@@ -195,7 +195,7 @@ public final class Database {
         // Only a text held in storage of its own (over 15 bytes): a shorter one lies inside the String value,
         // and the address the closure sees is a temporary one.
         let address = sql.utf8.count > 15 ? sql.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil : nil
-        if let address, let hit = hotStatements.first(where: { $0.address == address && $0.count == sql.utf8.count }) { return hit.statement }
+        if let address, let hit = hotStatements.first(where: { $0.address == address && $0.sql.utf8.count == sql.utf8.count }) { return hit.statement }
         let statement: Statement
         if let cached = statementCache[sql] {
             statement = cached
@@ -205,7 +205,7 @@ public final class Database {
             statementCache[sql] = statement
         }
         if let address {
-            let entry = HotStatement(address: address, count: sql.utf8.count, sql: sql, statement: statement)
+            let entry = HotStatement(address: address, sql: sql, statement: statement)
             if hotStatements.count < Self.hotStatementSlots { hotStatements.append(entry) } else { hotStatements[nextHotSlot] = entry }
             nextHotSlot = (nextHotSlot + 1) % Self.hotStatementSlots
         }
@@ -217,7 +217,6 @@ public final class Database {
     /// a statement's text on every run cost 2 % of applying a peer's line.
     private struct HotStatement {
         let address: UnsafeRawPointer
-        let count: Int
         let sql: String
         let statement: Statement
     }

@@ -78,6 +78,19 @@ public final class MeshCodec {
 
     public func decode(_ line: [UInt8]) throws(WireError) -> MeshMessage {
         if let fast = Self.fastDecodeWithRanges(line) { return fast.message }
+        return try foundationDecode(line)
+    }
+
+    /// A line and, for `dispatch` and `update` read by the fast reader, the JSON of its case and events as they lie
+    /// in the line (`ReceivedBodies`); nil bodies when Foundation read it.
+    public func decodeKeepingBodies(_ line: [UInt8]) throws(WireError) -> (message: MeshMessage, bodies: ReceivedBodies?) {
+        guard let fast = Self.fastDecodeWithRanges(line) else { return (try foundationDecode(line), nil) }
+        guard let ranges = fast.ranges else { return (fast.message, nil) }
+        return (fast.message, ReceivedBodies(caseJSON: Array(line[ranges.case]), eventsJSON: ranges.events.map { Array(line[$0]) }))
+    }
+
+    /// What the fast reader declines: Foundation's decoder, with its precise errors.
+    private func foundationDecode(_ line: [UInt8]) throws(WireError) -> MeshMessage {
         let data = Data(line)
         let type: String
         do {
@@ -145,17 +158,12 @@ public final class MeshCodec {
     /// precise errors — for any other type, and for anything the strict reader declines.
     static func fastDecode(_ line: [UInt8]) -> MeshMessage? { fastDecodeWithRanges(line)?.message }
 
-    /// A line and, for `dispatch` and `update` read by the fast reader, the JSON of its case and events as they lie
-    /// in the line (`ReceivedBodies`); nil bodies when Foundation read it.
-    public func decodeKeepingBodies(_ line: [UInt8]) throws(WireError) -> (message: MeshMessage, bodies: ReceivedBodies?) {
-        guard let fast = Self.fastDecodeWithRanges(line) else { return (try decode(line), nil) }
-        guard let ranges = fast.ranges else { return (fast.message, nil) }
-        return (fast.message, ReceivedBodies(caseJSON: Array(line[ranges.case]), eventsJSON: ranges.events.map { Array(line[$0]) }))
-    }
+    /// Where a dispatch's or an update's case and events lie in its line.
+    typealias BodyRanges = (case: Range<Int>, events: [Range<Int>])
 
     /// The message, and for a dispatch or an update where its case and events lie in the line.
-    static func fastDecodeWithRanges(_ line: [UInt8]) -> (message: MeshMessage, ranges: (case: Range<Int>, events: [Range<Int>])?)? {
-        line.withUnsafeBufferPointer { buffer -> (message: MeshMessage, ranges: (case: Range<Int>, events: [Range<Int>])?)? in
+    static func fastDecodeWithRanges(_ line: [UInt8]) -> (message: MeshMessage, ranges: BodyRanges?)? {
+        line.withUnsafeBufferPointer { buffer -> (message: MeshMessage, ranges: BodyRanges?)? in
             var end = buffer.count
             while end > 0, buffer[end - 1] == 0x0A || buffer[end - 1] == 0x0D { end -= 1 }
             let body = UnsafeBufferPointer(rebasing: buffer[0..<end])

@@ -137,8 +137,8 @@ private func sampleCase(state: CaseState, holder: String) -> Case {
 
     @Test func caseIdsAreReadableAndDistinctPerIntakeNode() {
         let date = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18 in UTC+8
-        #expect(CaseID.make(prefix: "WH", date: date, intakeNode: "city", isCity: true, sequence: 123) == "WH-\(CaseID.dayStamp(date))-000123")
-        #expect(CaseID.make(prefix: "WH", date: date, intakeNode: "s1", isCity: false, sequence: 45).hasSuffix("-s1-000045"))
+        #expect(CaseID.make(prefix: "WH", day: CaseID.dayStamp(date), intakeNode: "city", isCity: true, sequence: 123) == "WH-\(CaseID.dayStamp(date))-000123")
+        #expect(CaseID.make(prefix: "WH", day: CaseID.dayStamp(date), intakeNode: "s1", isCity: false, sequence: 45).hasSuffix("-s1-000045"))
         #expect(CaseID.dayStamp(Date(timeIntervalSince1970: 16 * 3600)) == "19700102")  // 16:00 UTC is the next day in China
     }
 }

@@ -175,4 +175,25 @@ struct HTTPServerTests {
         }
         #expect(throws: SocketError.self) { try HTTPClient.send(method: "GET", url: "http://127.0.0.1:\(closedPort)/") }
     }
+
+    @Test("a stream holds its connection past the idle timeout: the sweep closes idle connections, not streams")
+    func aStreamOutlivesTheIdleSweep() async throws {
+        let loop = Locked<EventLoop?>(nil)
+        let fixture = try await ServerFixture.start(idleTimeout: 0.2) { _, responder in
+            responder.send(HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream")], streaming: { stream in
+                _ = stream.write(Array(": first\n\n".utf8))
+                let later = loop.value
+                later?.scheduleTimer(after: 0.8) { _ = stream.write(Array("data: late\n\n".utf8)); stream.close() }
+            }))
+        }
+        loop.update { $0 = fixture.loop }
+        defer { fixture.shutdown() }
+        let socket = try BlockingSocket.connect(host: "127.0.0.1", port: fixture.server.port, timeout: 5)
+        defer { socket.close() }
+        try socket.write("GET /events HTTP/1.1\r\n\r\n")
+        var received: [UInt8] = []
+        while let chunk = try? socket.read(upTo: 4096, timeout: 3), !chunk.isEmpty { received += chunk }
+        let text = String(decoding: received, as: UTF8.self)
+        #expect(text.contains(": first") && text.contains("data: late"), "the stream was still open after 0.8 s: \(text)")
+    }
 }

@@ -82,7 +82,7 @@ func jsonStringField(_ key: String, in body: ArraySlice<UInt8>) -> String? {
     return nil
 }
 
-/// CPU time a process has used (user + system), from /proc/<pid>/stat; nil when the process is gone.
+/// CPU time a process has used in user and kernel mode, in seconds, from /proc/<pid>/stat; nil when it is gone.
 func processCPUSeconds(_ pid: Int32) -> (user: Double, kernel: Double)? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = text.lastIndex(of: ")") else { return nil }

@@ -103,10 +103,10 @@ enum ChainBench {
             print(String(format: "intake at the city: %.0f cases/s (all answered in %.2f s, %d not 201)", Double(figures.sent) / figures.answeredSeconds, figures.answeredSeconds, figures.failed))
             print(String(format: "end to end: %d of %d at the street in %.2f s = %.0f cases/s", figures.arrived, figures.sent, figures.arrivedSeconds, n / figures.arrivedSeconds))
         }
+        func perCase(_ seconds: Double) -> Double { seconds * 1e6 / max(n, 1) }
         var total = 0.0
         for (i, node) in nodes.enumerated() {
-            let user = (cpuAfter[i].user - cpuBefore[i].user) * 1e6 / max(n, 1)
-            let kernel = (cpuAfter[i].kernel - cpuBefore[i].kernel) * 1e6 / max(n, 1)
+            let user = perCase(cpuAfter[i].user - cpuBefore[i].user), kernel = perCase(cpuAfter[i].kernel - cpuBefore[i].kernel)
             let micros = user + kernel
             total += micros
             let batches = storeAfter[i].batches - storeBefore[i].batches, operations = storeAfter[i].operations - storeBefore[i].operations
@@ -116,7 +116,7 @@ enum ChainBench {
         }
         print("  " + "all nodes".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case", total))
         // The client shares the machine's cores with the nodes: what it took is CPU they did not have.
-        let client = (clientAfter.user + clientAfter.kernel - clientBefore.user - clientBefore.kernel) * 1e6 / max(n, 1)
+        let client = perCase(clientAfter.user + clientAfter.kernel - clientBefore.user - clientBefore.kernel)
         print("  " + "client".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case (this bench: sending, reading answers, polling the street)", client))
         if !figures.latencies.isEmpty {
             let sorted = figures.latencies.sorted()

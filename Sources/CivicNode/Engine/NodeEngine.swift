@@ -132,8 +132,9 @@ final class NodeEngine {
             try record(event, into: &updated, origin: .local)
             return IntakeReceipt(case: updated, linkedTo: existing.id, reasons: [match.reason])
         }
-        let sequence = try nextCaseNumber(day: CaseID.dayStamp(now))
-        let id = CaseID.make(prefix: casePrefix, date: now, intakeNode: me.id, isCity: me.tier == .city, sequence: sequence)
+        let day = CaseID.dayStamp(now)
+        let sequence = try nextCaseNumber(day: day)
+        let id = CaseID.make(prefix: casePrefix, day: day, intakeNode: me.id, isCity: me.tier == .city, sequence: sequence)
         let handledHere = me.tier == .street
         var c = Case(id: id, channel: draft.channel, citizen: draft.citizen, subject: subject, detail: draft.detail,
                      location: draft.location, category: analysis.category, requestType: analysis.requestType,

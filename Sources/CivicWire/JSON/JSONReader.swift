@@ -49,17 +49,10 @@ public struct JSONReader: ~Copyable {
 
     /// Walks an object: `body` gets each key and must read (or skip) its value.
     public mutating func object(_ body: (inout JSONReader, String) throws(JSONReadError) -> Void) throws(JSONReadError) {
-        try expect(UInt8(ascii: "{"))
-        if try peek() == UInt8(ascii: "}") { i += 1; return }
-        while true {
-            let key = try string()
-            try expect(UInt8(ascii: ":"))
-            try body(&self, key)
-            switch try peek() {
-            case UInt8(ascii: ","): i += 1
-            case UInt8(ascii: "}"): i += 1; return
-            default: throw fail("expected , or }")
-            }
+        try members { (r: inout JSONReader) throws(JSONReadError) in
+            let key = try r.string()
+            try r.expect(UInt8(ascii: ":"))
+            try body(&r, key)
         }
     }
 
@@ -68,19 +61,26 @@ public struct JSONReader: ~Copyable {
     /// with an escape is declined (the writer never writes one; Foundation reads it); a key that is not ASCII is
     /// still checked as UTF-8, as a String would have been.
     public mutating func fields(_ body: (inout JSONReader, JSONKey) throws(JSONReadError) -> Void) throws(JSONReadError) {
-        try expect(UInt8(ascii: "{"))
-        if try peek() == UInt8(ascii: "}") { i += 1; return }
         var previous: UnsafeBufferPointer<UInt8>?
-        while true {
-            skipWhitespace()
-            guard let name = try plainString().bytes else { throw fail("a key with an escape") }
-            if !name.allSatisfy({ $0 < 0x80 }), !UTF8Check.isValid(name) { throw fail("invalid UTF-8") }
+        try members { (r: inout JSONReader) throws(JSONReadError) in
+            r.skipWhitespace()
+            guard let name = try r.plainString().bytes else { throw r.fail("a key with an escape") }
+            if !name.allSatisfy({ $0 < 0x80 }), !UTF8Check.isValid(name) { throw r.fail("invalid UTF-8") }
             // In ascending byte order, as every writer of this protocol puts them (sorted keys): so no key comes
             // twice, and what this reader took is what any other JSON reader takes from the same bytes.
-            if let previous, !Self.ascending(previous, name) { throw fail("keys out of order or repeated") }
+            if let previous, !Self.ascending(previous, name) { throw r.fail("keys out of order or repeated") }
             previous = name
-            try expect(UInt8(ascii: ":"))
-            try body(&self, JSONKey(bytes: name))
+            try r.expect(UInt8(ascii: ":"))
+            try body(&r, JSONKey(bytes: name))
+        }
+    }
+
+    /// `{`, then `member` (a key, its colon and its value) for each member between the commas, then `}`.
+    private mutating func members(_ member: (inout JSONReader) throws(JSONReadError) -> Void) throws(JSONReadError) {
+        try expect(UInt8(ascii: "{"))
+        if try peek() == UInt8(ascii: "}") { i += 1; return }
+        while true {
+            try member(&self)
             switch try peek() {
             case UInt8(ascii: ","): i += 1
             case UInt8(ascii: "}"): i += 1; return
@@ -268,8 +268,7 @@ public struct JSONReader: ~Copyable {
         }
     }
 
-    /// `{"k":"v",…}` as a dictionary.
-    /// An object of strings; a key given twice is refused (readers differ on which one counts).
+    /// `{"k":"v",…}` as a dictionary; a key given twice is refused (readers differ on which one counts).
     public mutating func stringMap() throws(JSONReadError) -> [String: String] {
         var out: [String: String] = [:]
         try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
