@@ -58,12 +58,17 @@ public final class DuplicateIndex {
         var createdAt: Date
     }
 
-    private var entries: [Int: Entry] = [:]
+    /// Entries by slot: slot `s` lives at `entries[s - firstSlot]`, nil once removed. Slots only grow and
+    /// expire in time order, so the front is trimmed as it empties (see `trimFront`).
+    private var entries: [Entry?] = []
+    private var firstSlot = 0
+    /// Entries before this index are all removed.
+    private var head = 0
     private var slotByCase: [String: Int] = [:]
-    /// Band key → the slots whose signature has that band. Almost every bucket holds one slot (60 bands a case,
-    /// each key nearly unique), so one is held inline: an array per bucket cost an allocation per band, 60 a case
-    /// (about 4.8 KB of a case's 8.5 KB in the index, and a tenth of an add).
-    private var buckets: [UInt64: Bucket] = [:]
+    /// Band key → the slots whose signature has that band (almost every key has one slot). An open-addressing
+    /// table keyed by the band key's own bits: a `Dictionary` hashed each already-mixed key again with SipHash
+    /// and held an enum per key; the table was a fifth of the city's writer thread.
+    private var buckets = HashMultiMap(capacity: 1 << 14)
     private var slotsByPhone: [String: [Int]] = [:]
     private var expiry = MinHeap<Expiry>()
     private var nextSlot = 0
@@ -78,7 +83,21 @@ public final class DuplicateIndex {
         self.threshold = threshold
     }
 
-    public var count: Int { entries.count }
+    public private(set) var count = 0
+
+    private func entry(_ slot: Int) -> Entry? {
+        let i = slot - firstSlot
+        return i >= 0 && i < entries.count ? entries[i] : nil
+    }
+
+    /// Moves `head` past removed entries and drops them once they are half the array: amortised O(1) a removal.
+    private func trimFront() {
+        while head < entries.count, entries[head] == nil { head += 1 }
+        guard head * 2 >= entries.count else { return }
+        entries.removeFirst(head)
+        firstSlot += head
+        head = 0
+    }
 
     public func add(_ c: DuplicateCandidate) {
         remove(caseId: c.caseId)
@@ -92,42 +111,43 @@ public final class DuplicateIndex {
         lastLookup = nil
         let slot = nextSlot
         nextSlot += 1
-        entries[slot] = Entry(caseId: c.caseId, shingles: shingles, bandKeys: keys, placeId: c.placeId, phone: c.phone, createdAt: c.createdAt)
+        if entries.isEmpty { firstSlot = slot; head = 0 }
+        entries.append(Entry(caseId: c.caseId, shingles: shingles, bandKeys: keys, placeId: c.placeId, phone: c.phone, createdAt: c.createdAt))
+        count += 1
         slotByCase[c.caseId] = slot
-        for key in keys { buckets[key, default: .empty].insert(slot) }  // one lookup a band
+        for key in keys { buckets.insert(key, slot) }
         if let phone = c.phone { slotsByPhone[phone, default: []].append(slot) }
         expiry.push(Expiry(time: c.createdAt.timeIntervalSinceReferenceDate, slot: slot))
     }
 
     public func remove(caseId: String) {
-        guard let slot = slotByCase.removeValue(forKey: caseId), let entry = entries.removeValue(forKey: slot) else { return }
-        for key in entry.bandKeys {
-            if buckets[key]?.remove(slot) == true { buckets[key] = nil }
-        }
+        guard let slot = slotByCase.removeValue(forKey: caseId), let entry = entry(slot) else { return }
+        entries[slot - firstSlot] = nil
+        count -= 1
+        for key in entry.bandKeys { buckets.remove(key, slot) }
         if let phone = entry.phone {
             slotsByPhone[phone]?.removeAll { $0 == slot }
             if slotsByPhone[phone]?.isEmpty == true { slotsByPhone[phone] = nil }
         }
+        if slot - firstSlot == head { trimFront() }
     }
 
     public func findDuplicate(text: String, placeId: String?, phone: String?, at: Date) -> DuplicateMatch? {
         advanceClock(to: at)
         let shingles = TextShingles(text), keys = Self.bandKeys(shingles)
         lastLookup = (text, shingles, keys)
-        var candidates = Set<Int>()
-        for key in keys {
-            switch buckets[key] {
-            case .one(let slot)?: candidates.insert(slot)
-            case .many(let slots)?: candidates.formUnion(slots)
-            case nil: break
-            }
-        }
-        if let phone { candidates.formUnion(slotsByPhone[phone] ?? []) }
+        var candidates: [Int] = []
+        for key in keys { buckets.forEach(key) { candidates.append($0) } }
+        if let phone { candidates += slotsByPhone[phone] ?? [] }
+        // Each slot once, oldest first: the same order whatever the table's layout, so ties go the same way.
+        candidates.sort()
 
         var best: DuplicateMatch?
-        for slot in candidates {
+        var previous = -1
+        for slot in candidates where slot != previous {
+            previous = slot
             // Entries older than the window are already gone (advanceClock), so only later ones need skipping.
-            guard let entry = entries[slot], entry.createdAt <= at else { continue }
+            guard let entry = entry(slot), entry.createdAt <= at else { continue }
             if let a = placeId, let b = entry.placeId, a != b { continue }
             let samePlace = placeId != nil && placeId == entry.placeId
             let sameCaller = phone != nil && phone == entry.phone
@@ -152,7 +172,7 @@ public final class DuplicateIndex {
         let cutoff = date.addingTimeInterval(-window).timeIntervalSinceReferenceDate
         while let top = expiry.top, top.time < cutoff {
             expiry.pop()
-            if let entry = entries[top.slot] { remove(caseId: entry.caseId) }
+            if let entry = entry(top.slot) { remove(caseId: entry.caseId) }
         }
     }
 
@@ -163,38 +183,6 @@ public final class DuplicateIndex {
             var key = TextShingles.mix(UInt64(band))
             for r in 0..<rows { key = TextShingles.mix(key ^ signature[band * rows + r]) }
             return key
-        }
-    }
-}
-
-/// The slots in one LSH bucket: one inline, more in an array.
-enum Bucket: Equatable {
-    case one(Int)
-    case many([Int])
-
-    /// A bucket about to get its first slot (the empty array allocates nothing).
-    static let empty = Bucket.many([])
-
-    mutating func insert(_ slot: Int) {
-        switch self {
-        case .one(let first): self = .many([first, slot])
-        case .many(let slots) where slots.isEmpty: self = .one(slot)
-        case .many(var slots):
-            self = .one(0)  // lets go of the array, so the append below does not copy it
-            slots.append(slot)
-            self = .many(slots)
-        }
-    }
-
-    /// Removes `slot`; true when the bucket is left empty (the caller drops it).
-    mutating func remove(_ slot: Int) -> Bool {
-        switch self {
-        case .one(let only): return only == slot
-        case .many(var slots):
-            self = .one(0)
-            slots.removeAll { $0 == slot }
-            if slots.count == 1 { self = .one(slots[0]) } else { self = .many(slots) }
-            return slots.isEmpty
         }
     }
 }

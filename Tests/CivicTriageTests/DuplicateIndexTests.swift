@@ -118,18 +118,29 @@ import Testing
     }
 }
 
-/// The LSH bucket holds one slot inline and more in an array, and gives the same slots back either way.
-@Suite struct DuplicateBucketTests {
-    @Test func growsAndShrinksThroughTheInlineSlot() {
-        var bucket = Bucket.empty
-        bucket.insert(7)
-        #expect(bucket == .one(7))
-        bucket.insert(9)
-        bucket.insert(11)
-        #expect(bucket == .many([7, 9, 11]))
-        #expect(bucket.remove(9) == false && bucket == .many([7, 11]))
-        #expect(bucket.remove(7) == false && bucket == .one(11))
-        #expect(bucket.remove(5) == false && bucket == .one(11), "a slot it does not hold changes nothing")
-        #expect(bucket.remove(11) == true, "left empty: the index drops it")
+/// Cases removed out of order (closed early) and expired in bulk: the slot array's front is trimmed while the
+/// rest stay findable.
+@Suite struct DuplicateIndexChurnTests {
+    @Test func casesRemovedOutOfOrderStayConsistent() {
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let idx = DuplicateIndex(window: 1000)
+        let texts = (0..<400).map { "第\($0)号 " + String(repeating: ["路灯不亮", "噪音扰民", "垃圾堆放", "道路破损", "油烟污染"][$0 % 5], count: 3) + "编号\(String($0, radix: 7))" }
+        for (i, text) in texts.enumerated() {
+            idx.add(DuplicateCandidate(caseId: "C\(i)", text: text + "区域\(i)", placeId: "p\(i)", phone: nil, createdAt: t0.addingTimeInterval(Double(i))))
+        }
+        // Close every third case, the first ones included, then check each case is found exactly when open.
+        for i in stride(from: 0, to: 400, by: 3) { idx.remove(caseId: "C\(i)") }
+        #expect(idx.count == 400 - 134)
+        for i in [0, 1, 2, 3, 200, 201, 399] {
+            let found = idx.findDuplicate(text: texts[i] + "区域\(i)", placeId: "p\(i)", phone: nil, at: t0.addingTimeInterval(400))
+            #expect((found?.caseId == "C\(i)") == (i % 3 != 0), "case \(i): \(String(describing: found))")
+        }
+        // Time passes the window for the first 300: they go, in time order, and the rest remain.
+        _ = idx.findDuplicate(text: "无关", placeId: nil, phone: nil, at: t0.addingTimeInterval(1300))
+        #expect(idx.count == (300..<400).filter { $0 % 3 != 0 }.count)
+        let late = idx.findDuplicate(text: texts[398] + "区域398", placeId: "p398", phone: nil, at: t0.addingTimeInterval(1300))
+        #expect(late?.caseId == "C398")
+        idx.add(DuplicateCandidate(caseId: "N1", text: texts[0] + "新", placeId: "p0", phone: nil, createdAt: t0.addingTimeInterval(1301)))
+        #expect(idx.findDuplicate(text: texts[0] + "新", placeId: "p0", phone: nil, at: t0.addingTimeInterval(1301))?.caseId == "N1")
     }
 }

@@ -81,6 +81,11 @@ public struct Logger: Sendable {
     /// Escapes control characters (a newline in a peer's text must not forge a log line) and cuts to `max`
     /// UTF-8 bytes, saying how much was cut.
     public static func clip(_ text: String, _ max: Int) -> String {
+        needsNoClipping(text, max) ? text : escapeAndCut(text, max)
+    }
+
+    /// `clip` the long way: scalar by scalar.
+    static func escapeAndCut(_ text: String, _ max: Int) -> String {
         var out = ""
         var bytes = 0
         for scalar in text.unicodeScalars {
@@ -102,6 +107,25 @@ public struct Logger: Sendable {
         return out
     }
 
+    /// True when `clip` would give `text` back as it is: within `max` bytes and no byte of a character it
+    /// escapes (C0 controls, DEL, the C1 controls U+0080–U+009F as C2 80…C2 9F, U+2028 and U+2029 as E2 80 A8/A9).
+    /// Most lines are plain; this one pass spares them a String per scalar.
+    static func needsNoClipping(_ text: String, _ max: Int) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count <= max else { return false }
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if b < 0x20 || b == 0x7F { return false }
+                if b == 0xC2, i + 1 < bytes.count, bytes[i + 1] < 0xA0 { return false }
+                if b == 0xE2, i + 2 < bytes.count, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
     public func debug(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.debug, m(), fields) }
     public func info(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.info, m(), fields) }
     public func warning(_ m: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.warning, m(), fields) }
@@ -115,8 +139,23 @@ enum WireClock {
         var secs = tv.tv_sec
         var parts = tm()
         gmtime_r(&secs, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(tv.tv_usec / 1000))
+        return format(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday), hour: Int(parts.tm_hour),
+                      minute: Int(parts.tm_min), second: Int(parts.tm_sec), millisecond: Int(tv.tv_usec / 1000))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, written digit by digit: `String(format:)` went through Foundation's
+    /// formatter on every log line (about a twentieth of the city's loop thread when each intake logs).
+    static func format(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { out in
+            func put(_ value: Int, _ width: Int, at start: Int) {
+                var v = value
+                for k in stride(from: start + width - 1, through: start, by: -1) { out[k] = UInt8(48 + v % 10); v /= 10 }
+            }
+            put(year, 4, at: 0); out[4] = 0x2D; put(month, 2, at: 5); out[7] = 0x2D; put(day, 2, at: 8); out[10] = 0x54
+            put(hour, 2, at: 11); out[13] = 0x3A; put(minute, 2, at: 14); out[16] = 0x3A; put(second, 2, at: 17); out[19] = 0x2E
+            put(millisecond, 3, at: 20); out[23] = 0x5A
+            return String(decoding: UnsafeBufferPointer(rebasing: out[0..<24]), as: UTF8.self)
+        }
     }
 }
 

@@ -27,7 +27,13 @@ public struct JSONReader: ~Copyable {
         return value
     }
 
-    func fail(_ problem: String) -> JSONReadError { JSONReadError(offset: i, problem: problem) }
+    public func fail(_ problem: String) -> JSONReadError { JSONReadError(offset: i, problem: problem) }
+
+    /// The first byte of the next value, past whitespace, without reading it; nil at the end.
+    public mutating func peekByte() -> UInt8? {
+        skipWhitespace()
+        return i < base.count ? base[i] : nil
+    }
 
     /// Back to an earlier place (a value read again the long way).
     mutating func rewind(to offset: Int) { i = offset }
