@@ -143,8 +143,9 @@ struct CryptoVectorTests {
         print(json.dumps({"sealed": sealed, "random": randoms}))
         """
         var generator = SystemRandomNumberGenerator()
-        let randomCases: [[String]] = (0..<40).map { i in
-            let length = [0, 1, 15, 16, 17, 63, 64, 65, 200, 1000][i % 10] + Int.random(in: 0...3, using: &generator)
+        let lengths = [0, 1, 15, 16, 17, 63, 64, 65, 200, 1000, 255, 256, 257, 767, 2300]  // several blocks, and lengths around a block's multiple
+        let randomCases: [[String]] = (0..<60).map { i in
+            let length = lengths[i % lengths.count] + Int.random(in: 0...3, using: &generator)
             return [Hex.encode(SecureRandom.bytes(32)), Hex.encode(SecureRandom.bytes(12)), Hex.encode(SecureRandom.bytes(length)), Hex.encode(SecureRandom.bytes(i % 3 == 0 ? 0 : i % 20))]
         }
         let line = #"{"type":"update","seq":7,"note":"路灯不亮 ✓"}"#
