@@ -6,37 +6,38 @@
 /// probe run. Removal shifts the run back (no tombstones), so lookups never slow down with churn.
 /// Not thread-safe: one owner.
 public struct HashMultiMap {
-    private var keys: [UInt64]
-    /// The value plus one; 0 marks an empty cell.
-    private var values: [Int]
+    /// A key and its value plus one (0 marks an empty cell) side by side: a probe of a table far larger than the
+    /// cache misses once, not once for the key and again for the value.
+    private struct Cell { var key: UInt64; var value: Int }
+    private var cells: [Cell]
     private var mask: Int
     public private(set) var count = 0
 
     public init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        values = [Int](repeating: 0, count: size)
+        cells = [Cell](repeating: Cell(key: 0, value: 0), count: size)
         mask = size - 1
     }
 
     /// Adds the pair (a pair already present is added again: callers add each value once per key).
     public mutating func insert(_ key: UInt64, _ value: Int) {
         precondition(value >= 0 && value < Int.max, "HashMultiMap values are non-negative")
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 2 > cells.count { grow() }
         var i = Int(truncatingIfNeeded: key) & mask
-        while values[i] != 0 { i = (i + 1) & mask }
-        keys[i] = key
-        values[i] = value + 1
+        while cells[i].value != 0 { i = (i + 1) & mask }
+        cells[i] = Cell(key: key, value: value + 1)
         count += 1
     }
 
     /// Calls `body` with every value held under `key`.
     public func forEach(_ key: UInt64, _ body: (Int) -> Void) {
-        var i = Int(truncatingIfNeeded: key) & mask
-        while values[i] != 0 {
-            if keys[i] == key { body(values[i] - 1) }
-            i = (i + 1) & mask
+        cells.withUnsafeBufferPointer { cells in
+            var i = Int(truncatingIfNeeded: key) & mask
+            while cells[i].value != 0 {
+                if cells[i].key == key { body(cells[i].value - 1) }
+                i = (i + 1) & mask
+            }
         }
     }
 
@@ -44,8 +45,8 @@ public struct HashMultiMap {
     @discardableResult
     public mutating func remove(_ key: UInt64, _ value: Int) -> Bool {
         var i = Int(truncatingIfNeeded: key) & mask
-        while values[i] != 0 {
-            if keys[i] == key && values[i] == value + 1 {
+        while cells[i].value != 0 {
+            if cells[i].key == key && cells[i].value == value + 1 {
                 deleteCell(i)
                 count -= 1
                 return true
@@ -60,32 +61,27 @@ public struct HashMultiMap {
     private mutating func deleteCell(_ start: Int) {
         var hole = start
         var j = (start + 1) & mask
-        while values[j] != 0 {
-            let home = Int(truncatingIfNeeded: keys[j]) & mask
+        while cells[j].value != 0 {
+            let home = Int(truncatingIfNeeded: cells[j].key) & mask
             // Is `home` cyclically outside (hole, j]? Then the cell may move back into the hole.
             let distanceToJ = (j &- home) & mask, distanceToHole = (j &- hole) & mask
             if distanceToJ >= distanceToHole {
-                keys[hole] = keys[j]
-                values[hole] = values[j]
+                cells[hole] = cells[j]
                 hole = j
             }
             j = (j + 1) & mask
         }
-        values[hole] = 0
-        keys[hole] = 0
+        cells[hole] = Cell(key: 0, value: 0)
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        let size = keys.count * 2
-        keys = [UInt64](repeating: 0, count: size)
-        values = [Int](repeating: 0, count: size)
-        mask = size - 1
-        for i in 0..<oldKeys.count where oldValues[i] != 0 {
-            var j = Int(truncatingIfNeeded: oldKeys[i]) & mask
-            while values[j] != 0 { j = (j + 1) & mask }
-            keys[j] = oldKeys[i]
-            values[j] = oldValues[i]
+        let old = cells
+        cells = [Cell](repeating: Cell(key: 0, value: 0), count: old.count * 2)
+        mask = cells.count - 1
+        for cell in old where cell.value != 0 {
+            var j = Int(truncatingIfNeeded: cell.key) & mask
+            while cells[j].value != 0 { j = (j + 1) & mask }
+            cells[j] = cell
         }
     }
 }
