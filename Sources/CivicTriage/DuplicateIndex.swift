@@ -58,10 +58,10 @@ public final class DuplicateIndex {
         var createdAt: Date
     }
 
-    /// Entries by slot: slot `s` lives at `entries[s - firstSlot]`, nil once removed. Slots only grow and
-    /// expire in time order, so the front is trimmed as it empties (see `trimFront`).
+    /// Entries by slot: the array holds the newest slots, so slot `s` lives at `entries[s - firstSlot]`, nil once
+    /// removed. Slots only grow and expire in time order, so the front is trimmed as it empties (see `trimFront`).
     private var entries: [Entry?] = []
-    private var firstSlot = 0
+    private var firstSlot: Int { nextSlot - entries.count }
     /// Entries before this index are all removed.
     private var head = 0
     private var slotByCase: [String: Int] = [:]
@@ -83,7 +83,7 @@ public final class DuplicateIndex {
         self.threshold = threshold
     }
 
-    public private(set) var count = 0
+    public var count: Int { slotByCase.count }
 
     private func entry(_ slot: Int) -> Entry? {
         let i = slot - firstSlot
@@ -95,7 +95,6 @@ public final class DuplicateIndex {
         while head < entries.count, entries[head] == nil { head += 1 }
         guard head * 2 >= entries.count else { return }
         entries.removeFirst(head)
-        firstSlot += head
         head = 0
     }
 
@@ -111,9 +110,7 @@ public final class DuplicateIndex {
         lastLookup = nil
         let slot = nextSlot
         nextSlot += 1
-        if entries.isEmpty { firstSlot = slot; head = 0 }
         entries.append(Entry(caseId: c.caseId, shingles: shingles, bandKeys: keys, placeId: c.placeId, phone: c.phone, createdAt: c.createdAt))
-        count += 1
         slotByCase[c.caseId] = slot
         for key in keys { buckets.insert(key, slot) }
         if let phone = c.phone { slotsByPhone[phone, default: []].append(slot) }
@@ -123,7 +120,6 @@ public final class DuplicateIndex {
     public func remove(caseId: String) {
         guard let slot = slotByCase.removeValue(forKey: caseId), let entry = entry(slot) else { return }
         entries[slot - firstSlot] = nil
-        count -= 1
         for key in entry.bandKeys { buckets.remove(key, slot) }
         if let phone = entry.phone {
             slotsByPhone[phone]?.removeAll { $0 == slot }

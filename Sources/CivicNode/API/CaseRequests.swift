@@ -16,10 +16,6 @@ enum CaseRequests {
         var category: String?
     }
 
-    /// A body whose members are the known fields as strings or null (and other keys with string or null values)
-    /// is read by `NewCase.fastRead` without Foundation's decoder (most of the city's intake parsing). Anything
-    /// else — a wrong type, a number, a key given twice, bad JSON — is declined and goes to `decode`, which
-    /// names the field that is wrong, exactly as before.
     /// An `actor` field, sent by clients of the first release, is not read: the token's name is the actor.
     struct Action: Decodable {
         var note: String?
@@ -198,7 +194,10 @@ extension CaseDraft {
 }
 
 extension CaseRequests.NewCase {
-    /// The fields of an intake body by the fast reader, or nil to let Foundation's decoder read it (and word its error).
+    /// The fields of an intake body by the fast reader, or nil to let Foundation's decoder read it and word its error.
+    /// A body whose members are strings or null is read here (Foundation's decoder was most of the city's intake
+    /// parsing); anything else — a wrong type, a number, a key given twice, bad JSON — is declined, so `decode`
+    /// names the field that is wrong, exactly as before.
     static func fastRead(_ body: [UInt8]) -> Self? {
         body.withUnsafeBufferPointer { bytes -> Self? in
             var r = Self()

@@ -43,7 +43,7 @@ final class Authenticator: @unchecked Sendable {
         guard let header, !header.isEmpty else { return .failure(.missing) }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return .failure(.malformed) }
-        let token = Self.trimmed(parts[1])
+        let token = parts[1].trimmingWhitespace
         guard token.utf8.count <= 256, !token.isEmpty else { return .failure(.malformed) }
         let record: TokenRecord?
         do { record = try TokenTable.lookup(db, token: token) } catch { return .failure(.unavailable("\(error)")) }
@@ -55,15 +55,6 @@ final class Authenticator: @unchecked Sendable {
 
     func close() { db.close() }
 
-    /// The token without surrounding spaces and tabs. An ASCII token (every real one) is cut by byte: Foundation's
-    /// `trimmingCharacters` bridged to NSString on every request (a twentieth of the city's loop thread).
-    static func trimmed(_ text: Substring) -> String {
-        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.trimmingCharacters(in: .whitespaces) }
-        let bytes = text.utf8
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
-        return String(text[first...last])
-    }
 }
 
 /// Who a request comes from, the endpoint it called and how far its role reaches there; left in

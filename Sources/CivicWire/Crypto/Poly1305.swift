@@ -26,11 +26,6 @@ public struct Poly1305: Sendable {
         pad = (le(16), le(24))
     }
 
-    @inline(__always) private static func product(_ a: UInt64, _ b: UInt64) -> (high: UInt64, low: UInt64) {
-        let p = a.multipliedFullWidth(by: b)
-        return (p.high, p.low)
-    }
-
     /// Absorbs one 16-byte block; `final` blocks shorter than 16 bytes are padded with 1 then zeros by the caller.
     /// `highBit` is 2^128 in the top limb's terms (1 << 40) for a full block, 0 for the padded last one.
     private mutating func block(_ p: UnsafeRawPointer, highBit: UInt64) {
@@ -41,7 +36,7 @@ public struct Poly1305: Sendable {
         h2 &+= ((t1 >> 24) & Self.mask42) | highBit
         // d = h × r mod 2^130 − 5, each sum 128 bits wide (the limbs keep every sum below 2^128).
         func mul3(_ a: (UInt64, UInt64), _ b: (UInt64, UInt64), _ c: (UInt64, UInt64)) -> (high: UInt64, low: UInt64) {
-            let x = Self.product(a.0, a.1), y = Self.product(b.0, b.1), z = Self.product(c.0, c.1)
+            let x = a.0.multipliedFullWidth(by: a.1), y = b.0.multipliedFullWidth(by: b.1), z = c.0.multipliedFullWidth(by: c.1)
             let (l1, o1) = x.low.addingReportingOverflow(y.low)
             let (l2, o2) = l1.addingReportingOverflow(z.low)
             return (x.high &+ y.high &+ z.high &+ (o1 ? 1 : 0) &+ (o2 ? 1 : 0), l2)
