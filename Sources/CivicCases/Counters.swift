@@ -65,6 +65,24 @@ public struct Counters: Codable, Sendable, Equatable {
             }
         }
     }
+
+    /// `self[key] += amount`, with the key read once instead of by the getter and again by the setter.
+    public mutating func add(_ amount: Int, to key: String) {
+        func add(to map: inout [String: Int], _ name: Substring) {
+            let name = String(name)
+            let value = (map[name] ?? 0) + amount
+            map[name] = value == 0 ? nil : value
+        }
+        switch key {
+        case "received": received += amount
+        case "resolved": resolved += amount
+        case "returned": returned += amount
+        default:
+            if key.hasPrefix("state.") { add(to: &byState, key.dropFirst(6)) }
+            else if key.hasPrefix("sup.") { add(to: &supervision, key.dropFirst(4)) }
+            else if key.hasPrefix("vd.") { add(to: &verdicts, key.dropFirst(3)) }
+        }
+    }
 }
 
 /// The two scopes every node reports: cases it holds itself, and cases held anywhere in its subtree.

@@ -9,22 +9,49 @@ struct TextShingles: Sendable {
     let hashes: [UInt64]
 
     init(_ text: String) {
-        var kept: [UInt32] = []
-        kept.reserveCapacity(text.utf8.count)  // at least one byte a scalar; counting the scalars was a pass of its own
-        for scalar in text.unicodeScalars {
-            if let value = Self.keptValue(scalar) { kept.append(value) }
-        }
         var out: [UInt64] = []
-        if kept.count == 1 { out.append(Self.mix(UInt64(kept[0]))) }
-        if kept.count >= 2 {
-            out.reserveCapacity(kept.count - 1)
-            for i in 0..<(kept.count - 1) { out.append(Self.mix(UInt64(kept[i]) << 32 | UInt64(kept[i + 1]))) }
+        out.reserveCapacity(text.utf8.count / 3 + 1)  // a Han character is three bytes, and nearly all are Han
+        var previous: UInt32?
+        var text = text
+        text.withUTF8 { bytes in
+            // Scalars decoded from the bytes where they lie: iterating `unicodeScalars` and a range switch per
+            // scalar cost more than the hashing (a String's bytes are valid UTF-8, so no check is needed here).
+            var i = 0
+            let n = bytes.count
+            while i < n {
+                let lead = UInt32(bytes[i])
+                let scalar: UInt32
+                if lead < 0x80 {
+                    scalar = lead; i += 1
+                } else if lead < 0xE0 {
+                    scalar = (lead & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); i += 2
+                } else if lead < 0xF0 {
+                    scalar = (lead & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); i += 3
+                } else {
+                    scalar = (lead & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F)
+                    i += 4
+                }
+                let kept: UInt32
+                if scalar >= 0x4E00 && scalar <= 0x9FFF { kept = scalar }  // the common case first
+                else if let value = Self.keptValue(Unicode.Scalar(scalar).unsafelyUnwrapped) { kept = value }
+                else { continue }
+                if let previous { out.append(Self.mix(UInt64(previous) << 32 | UInt64(kept))) }
+                previous = kept
+            }
         }
+        // A text of one kept scalar is its own shingle.
+        if out.isEmpty, let previous { out.append(Self.mix(UInt64(previous))) }
         HashSort.sort(&out)
-        var unique: [UInt64] = []
-        unique.reserveCapacity(out.count)
-        for h in out where unique.last != h { unique.append(h) }
-        hashes = unique
+        // Duplicates dropped in place.
+        var unique = 0
+        out.withUnsafeMutableBufferPointer { hashes in
+            for i in hashes.indices where unique == 0 || hashes[unique - 1] != hashes[i] {
+                hashes[unique] = hashes[i]
+                unique += 1
+            }
+        }
+        out.removeLast(out.count - unique)
+        hashes = out
     }
 
     /// The scalar as compared (ASCII and full-width letters lower-cased), or nil for digits, punctuation

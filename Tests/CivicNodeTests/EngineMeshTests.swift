@@ -153,9 +153,29 @@ import Testing
         let ids = try #require(try mesh.caseAt("city", next.case.id)).1.map(\.id)
         let previous = try #require(try mesh.caseAt("city", small.case.id)).1.map(\.id)
         #expect(ids.first == "city-\(previous.count + 1)", "the refused intake's event ids are taken again: \(previous) then \(ids)")
+        #expect(small.case.id.hasSuffix("-000001") && next.case.id.hasSuffix("-000002"), "the refused intake's case number is taken again: \(small.case.id) then \(next.case.id)")
         #expect(try mesh.stateAt("s990101001", next.case.id) == nil)
         try mesh.deliver()
         #expect(try mesh.stateAt("s990101001", next.case.id) == "dispatched@s990101001")
+    }
+
+    @Test func aRefusedOperationInsideABatchTakesBackOnlyItsOwnCounts() throws {
+        // One commit holding an intake, a refused intake and another intake, as group commit runs them: the counters
+        // keep the two that stood, in memory and as written, and the case numbers run on without a gap.
+        let mesh = try EngineMesh { $0.maxLineBytes = 4096 }
+        let city = mesh.engine("city")
+        let big = CaseDraft(channel: .hotline, subject: "井盖缺失", detail: String(repeating: "详", count: 1000), location: Location(address: "东湖区湖滨街道"), category: "城乡建设")
+        let ids = try city.batch { () throws -> [String] in
+            let first = try city.intake(draft("路灯不亮", address: "东湖区湖滨街道"), at: mesh.clock.now()).0.case.id
+            #expect(throws: CaseRuleError.self) { try city.intake(big, at: mesh.clock.now()) }
+            let second = try city.intake(draft("噪音扰民", address: "东湖区湖滨街道", category: "环境保护"), at: mesh.clock.now()).0.case.id
+            return [first, second]
+        }
+        #expect(ids[0].hasSuffix("-000001") && ids[1].hasSuffix("-000002"), "\(ids)")
+        #expect(city.counters.subtree.received == 2 && city.counters.own.received == 2, "\(city.counters)")
+        let inMemory = city.counters
+        try mesh.restart("city")
+        #expect(mesh.engine("city").counters == inMemory, "the counters as written are the counters as kept")
     }
 
     @Test func aCaseDispatchedToANewUnitCountsEachReturnOnce() throws {

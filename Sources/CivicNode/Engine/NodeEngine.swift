@@ -155,12 +155,31 @@ final class NodeEngine {
         return IntakeReceipt(case: c, linkedTo: nil, reasons: reasons)
     }
 
+    /// The day's last case number, kept in memory: its meta row is written once per batch (`flushMeta`), as the
+    /// event number is, instead of a read and a write of the row for every new case.
+    private var caseSequence: (day: String, last: Int, dirty: Bool)?
+
     private func nextCaseNumber(day: String) throws -> Int {
-        let key = "case_seq:\(day)"
-        // After a restore the node may have numbered cases the backup never saw: it starts above them (NodeRestore).
-        let current = max(Int(try db.queryOne("SELECT value FROM meta WHERE key = ?", [.text(key)])?.string("value") ?? "0") ?? 0, caseNumberFloor)
-        try db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(String(current + 1))])
-        return current + 1
+        let before = caseSequence
+        // Whatever this operation changes, a rollback restores: also the old day's row written at midnight below,
+        // which the savepoint's rollback takes back with it (so that day stays dirty).
+        scope.onRollback { [unowned self] in caseSequence = before }
+        if caseSequence?.day != day {
+            try flushCaseSequence()
+            // After a restore the node may have numbered cases the backup never saw: it starts above them (NodeRestore).
+            let stored = Int(try db.queryOne("SELECT value FROM meta WHERE key = ?", [.text("case_seq:\(day)")])?.string("value") ?? "0") ?? 0
+            caseSequence = (day, max(stored, caseNumberFloor), false)
+        }
+        caseSequence!.last += 1
+        caseSequence!.dirty = true
+        return caseSequence!.last
+    }
+
+    private func flushCaseSequence() throws {
+        guard let sequence = caseSequence, sequence.dirty else { return }
+        try db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [.text("case_seq:\(sequence.day)"), .text(String(sequence.last))])
+        caseSequence!.dirty = false
     }
 
     // MARK: - Operator commands
@@ -513,6 +532,7 @@ final class NodeEngine {
     }
 
     private func flushMeta() throws {
+        try flushCaseSequence()
         guard metaDirty else { return }
         try db.execute("INSERT INTO meta(key, value) VALUES('next_event', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(String(nextEventNumber))])
         metaDirty = false

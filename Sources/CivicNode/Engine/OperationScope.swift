@@ -7,10 +7,16 @@
 final class OperationScope {
     private var undo: [() -> Void] = []
     private var depth = 0
+    /// Counts the outermost operations begun: a mirror that registers one undo for all it changes in an
+    /// operation (not one per change) knows from it when a new operation has started.
+    private(set) var generation = 0
 
     /// Starts an operation (nested calls join the outer one).
     func begin() {
-        if depth == 0 { undo.removeAll(keepingCapacity: true) }
+        if depth == 0 {
+            undo.removeAll(keepingCapacity: true)
+            generation += 1
+        }
         depth += 1
     }
 

@@ -115,18 +115,30 @@ final class CounterProjection: Projection {
         unflushed.removeAll(keepingCapacity: true)
     }
 
+    /// This operation's deltas, undone together should it roll back: one undo registered per operation, not a
+    /// closure per delta (a case's intake moves a dozen counters).
+    private var operationDeltas: [CounterRules.Delta] = []
+    private var deltasGeneration = -1
+
     private func bump(_ delta: CounterRules.Delta) throws {
-        let pendingKey = PendingKey(scope: delta.scope, key: delta.key)
-        unflushed[pendingKey, default: 0] += delta.amount
-        let (own, key, amount) = (delta.scope == "self", delta.key, delta.amount)
-        if own { counters.own[key] += amount } else { counters.subtree[key] += amount }
-        let wasChanged = changed
-        changed = true
-        scope.onRollback { [unowned self] in
-            if own { counters.own[key] -= amount } else { counters.subtree[key] -= amount }
-            unflushed[pendingKey, default: 0] -= amount
-            changed = wasChanged
+        if deltasGeneration != scope.generation {
+            deltasGeneration = scope.generation
+            operationDeltas.removeAll(keepingCapacity: true)
+            let wasChanged = changed
+            scope.onRollback { [unowned self] in
+                for undone in operationDeltas.reversed() { add(-undone.amount, scope: undone.scope, key: undone.key) }
+                operationDeltas.removeAll(keepingCapacity: true)
+                changed = wasChanged
+            }
         }
+        operationDeltas.append(delta)
+        add(delta.amount, scope: delta.scope, key: delta.key)
+        changed = true
+    }
+
+    private func add(_ amount: Int, scope: String, key: String) {
+        unflushed[PendingKey(scope: scope, key: key), default: 0] += amount
+        if scope == "self" { counters.own.add(amount, to: key) } else { counters.subtree.add(amount, to: key) }
     }
 
     func reset() throws {
