@@ -276,8 +276,7 @@ public struct JSONReader: ~Copyable {
 
     /// `{"k":"v",…}` as a dictionary; a key given twice is refused (readers differ on which one counts).
     public mutating func stringMap() throws(JSONReadError) -> [String: String] {
-        // Room for a case's attributes (about ten) from the start: growing 1 → 2 → 4 → 8 → 16 rehashed every key four times.
-        var out = [String: String](minimumCapacity: 12)
+        var out: [String: String] = [:]
         try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
             if out.updateValue(try r.string(), forKey: key) != nil { throw r.fail("key \(key) given twice") }
         }

@@ -55,6 +55,12 @@ extension JSONWriter {
         endObject()
     }
 
+    mutating func stringMap(_ attributes: CaseAttributes) {
+        beginObject()
+        for (k, v) in attributes { key(k); string(v) }  // kept in key order
+        endObject()
+    }
+
     mutating func stringMap(_ map: [String: String]) {
         beginObject()
         if map.count == 1, let (k, v) = map.first {
@@ -68,11 +74,20 @@ extension JSONWriter {
 }
 
 extension JSONReader {
+    /// `{"k":"v",…}` as a case's attributes; a key given twice is refused (readers differ on which one counts).
+    mutating func attributes() throws(JSONReadError) -> CaseAttributes {
+        var out = CaseAttributes()
+        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
+            if !out.addNew(key, try r.string()) { throw r.fail("key \(key) given twice") }
+        }
+        return out
+    }
+
     public mutating func readCase() throws(JSONReadError) -> Case {
         var id: String?, channel: String?, subject: String?, intake: String?, state: String?, holder: String?
         var createdAt: Date?, updatedAt: Date?
         var citizen = Citizen(), detail = "", location = Location(), category: String?, requestType: String?
-        var attributes: [String: String] = [:]
+        var attributes = CaseAttributes()
         try fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
             switch key {
             case "id": id = try r.string()
@@ -108,7 +123,7 @@ extension JSONReader {
             case "updated_at": updatedAt = try r.null() ? nil : r.date()
             case "state": state = try r.string()
             case "holder": holder = try r.string()
-            case "attributes": attributes = try r.null() ? [:] : r.stringMap()
+            case "attributes": attributes = try r.null() ? [:] : r.attributes()
             default: try r.skip()
             }
         }
