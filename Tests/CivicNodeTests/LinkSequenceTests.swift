@@ -1,5 +1,6 @@
 import CivicCases
 import CivicNode
+import CivicStore
 import Foundation
 import TestSupport
 import Testing
@@ -45,5 +46,35 @@ import Testing
         #expect(eventually { self.state(at: "s990101001", laterId) == "dispatched" })
         #expect(eventually { (try? self.linkAgrees("d990101", "city")) == true })
         #expect(eventually { (try? self.city.nodes["d990101"]!.linkFigures("city").outboxDepth) == 0 }, "nothing stays in the outbox")
+    }
+}
+
+/// Acknowledged lines leave the sender's outbox table in one store operation per pause (`MeshLinks.collectAcked`),
+/// not one per acknowledgement: the last acknowledgements, which come during a pause, must still be collected.
+@Suite(.serialized) final class AcknowledgedLinesTests: OnSampleCity {
+    let sample: SampleCity
+    var city: LocalCity { sample.city }
+
+    init() throws { sample = try SampleCity("acked") }
+
+    func outboxRows(_ node: String) throws -> Int {
+        let db = try Database(path: city.configs[node]!.dataDir + "/node.sqlite", readOnly: true)
+        defer { db.close() }
+        return try db.scalarInt("SELECT count(*) FROM outbox") ?? -1
+    }
+
+    @Test func everyAcknowledgedLineLeavesTheOutbox() throws {
+        let subjects = ["路灯不亮", "井盖缺失", "楼下烧烤油烟扰民", "小区供暖温度不达标", "公交站牌被撞倒", "垃圾清运不及时", "施工噪音夜间扰民", "人行道地砖松动"]
+        var ids: [String] = []
+        for subject in subjects {
+            let created = try API.post(url("city", "/api/cases"), ["subject": subject, "address": "东湖区湖滨街道梨花路12号", "category": "城乡建设"])
+            #expect(created.status == 201, "\(created.text)")
+            ids.append(try #require(created.string("id")))
+        }
+        #expect(eventually { ids.allSatisfy { self.state(at: "s990101001", $0) == "dispatched" } }, "every case reached the street")
+        #expect(eventually { (try? self.city.nodes["city"]!.linkFigures("d990101").lastAcked) == (try? self.city.nodes["city"]!.linkFigures("d990101").lastAssigned) })
+        for node in ["city", "d990101"] {
+            #expect(eventually(timeout: 10) { (try? self.outboxRows(node)) == 0 }, "\(node) keeps no acknowledged line")
+        }
     }
 }
