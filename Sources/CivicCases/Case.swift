@@ -87,12 +87,12 @@ public struct Case: Codable, Sendable, Equatable {
     /// The node (unit) currently responsible for the case.
     public var holder: String
     /// Free-form attributes later features add without a schema change (deadline class, department…).
-    public var attributes: CaseAttributes
+    public var attributes: TextMap
 
     public init(
         id: String, channel: Channel, citizen: Citizen, subject: String, detail: String, location: Location,
         category: String? = nil, requestType: String? = nil, intake: String, createdAt: Date, state: CaseState,
-        holder: String, attributes: CaseAttributes = [:]
+        holder: String, attributes: TextMap = [:]
     ) {
         self.id = id
         self.channel = channel
@@ -132,6 +132,6 @@ public struct Case: Codable, Sendable, Equatable {
         updatedAt = try c.decodeIfPresent(Date.self, forKey: .updatedAt) ?? createdAt
         state = try c.decode(CaseState.self, forKey: .state)
         holder = try c.decode(String.self, forKey: .holder)
-        attributes = try c.decodeIfPresent(CaseAttributes.self, forKey: .attributes) ?? [:]
+        attributes = try c.decodeIfPresent(TextMap.self, forKey: .attributes) ?? [:]
     }
 }

@@ -77,7 +77,7 @@ public struct CaseEvent: Codable, Sendable, Equatable {
     public var note: String?
     /// Structured details by key (reason, target unit, reply to the citizen…); read and written through the
     /// typed keys of `EventKey` (`event[.reason]`). Unknown keys are kept.
-    public var data: [String: String]
+    public var data: TextMap
     /// Lists by key (route, candidates, topic guesses, triage reasons): `event[.route]`. Omitted from the JSON
     /// when empty; a peer that predates it ignores the field.
     public var lists: [String: [String]]
@@ -95,7 +95,7 @@ public struct CaseEvent: Codable, Sendable, Equatable {
         self.state = state
         self.holder = holder
         self.note = note
-        self.data = Dictionary(uniqueKeysWithValues: data.map { ($0.key.rawValue, $0.value) })
+        self.data = TextMap(Dictionary(uniqueKeysWithValues: data.map { ($0.key.rawValue, $0.value) }))
         self.lists = Dictionary(uniqueKeysWithValues: lists.filter { !$0.value.isEmpty }.map { ($0.key.rawValue, $0.value) })
     }
 
@@ -127,7 +127,7 @@ public struct CaseEvent: Codable, Sendable, Equatable {
         state = try c.decode(CaseState.self, forKey: .state)
         holder = try c.decode(String.self, forKey: .holder)
         note = try c.decodeIfPresent(String.self, forKey: .note)
-        data = try c.decodeIfPresent([String: String].self, forKey: .data) ?? [:]
+        data = try c.decodeIfPresent(TextMap.self, forKey: .data) ?? [:]
         lists = try c.decodeIfPresent([String: [String]].self, forKey: .lists) ?? [:]
     }
 }

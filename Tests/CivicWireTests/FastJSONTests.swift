@@ -18,7 +18,7 @@ import Testing
         mutating func date() -> Date { Date(timeIntervalSince1970: Double(random.next() % 4_000_000_000_000) / 1000) }
 
         mutating func aCase() -> Case {
-            var attributes = CaseAttributes()
+            var attributes = TextMap()
             for _ in 0..<(random.next() % 4) { attributes[text()] = text() }
             var c = Case(id: "JC-\(random.next() % 1000)", channel: pick(Channel.allCases), citizen: Citizen(name: maybeText(), phone: maybeText()),
                          subject: text(), detail: text(), location: Location(address: maybeText(), division: maybeText()),

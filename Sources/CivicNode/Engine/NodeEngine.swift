@@ -9,7 +9,7 @@ public struct IntakeAnalysis: Sendable, Equatable {
     public var category: String?
     public var requestType: String?
     /// Stored on the case: department, topic guess and probability…
-    public var attributes: CaseAttributes
+    public var attributes: TextMap
     /// One line per decision, recorded in the case's first event.
     public var reasons: [String]
     /// Set when the topic decides the responsible department but the classifier is unsure: the case waits
@@ -18,7 +18,7 @@ public struct IntakeAnalysis: Sendable, Equatable {
     /// Where the place rules put the new case within the intake node's subtree.
     public var placement: Placement?
 
-    public init(category: String? = nil, requestType: String? = nil, attributes: CaseAttributes = [:], reasons: [String] = [], uncertainTopics: [String]? = nil) {
+    public init(category: String? = nil, requestType: String? = nil, attributes: TextMap = [:], reasons: [String] = [], uncertainTopics: [String]? = nil) {
         self.category = category; self.requestType = requestType; self.attributes = attributes
         self.reasons = reasons; self.uncertainTopics = uncertainTopics
     }

@@ -274,15 +274,6 @@ public struct JSONReader: ~Copyable {
         }
     }
 
-    /// `{"k":"v",…}` as a dictionary; a key given twice is refused (readers differ on which one counts).
-    public mutating func stringMap() throws(JSONReadError) -> [String: String] {
-        var out: [String: String] = [:]
-        try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
-            if out.updateValue(try r.string(), forKey: key) != nil { throw r.fail("key \(key) given twice") }
-        }
-        return out
-    }
-
     public mutating func stringArray() throws(JSONReadError) -> [String] {
         var out: [String] = []
         try array { (r: inout JSONReader) throws(JSONReadError) in out.append(try r.string()) }

@@ -8,7 +8,7 @@ import Foundation
 extension JSONWriter {
     public mutating func write(_ c: Case) {
         beginObject()
-        key("attributes"); stringMap(c.attributes)
+        key("attributes"); textMap(c.attributes)
         if let category = c.category { key("category"); string(category) }
         key("channel"); string(c.channel.rawValue)
         key("citizen"); beginObject()
@@ -37,7 +37,7 @@ extension JSONWriter {
         key("actor"); string(e.actor)
         key("at"); date(e.at)
         key("case"); string(e.caseId)
-        key("data"); stringMap(e.data)
+        key("data"); textMap(e.data)
         key("holder"); string(e.holder)
         key("id"); string(e.id)
         if !e.lists.isEmpty {
@@ -55,28 +55,17 @@ extension JSONWriter {
         endObject()
     }
 
-    mutating func stringMap(_ attributes: CaseAttributes) {
+    mutating func textMap(_ map: TextMap) {
         beginObject()
-        for (k, v) in attributes { key(k); string(v) }  // kept in key order
-        endObject()
-    }
-
-    mutating func stringMap(_ map: [String: String]) {
-        beginObject()
-        if map.count == 1, let (k, v) = map.first {
-            key(k); string(v)
-        } else {
-            // Sorted pairs, not sorted keys looked up again: no hashing per key.
-            for (k, v) in map.sorted(by: { $0.key < $1.key }) { key(k); string(v) }
-        }
+        for (k, v) in map { key(k); string(v) }  // kept in key order
         endObject()
     }
 }
 
 extension JSONReader {
-    /// `{"k":"v",…}` as a case's attributes; a key given twice is refused (readers differ on which one counts).
-    mutating func attributes() throws(JSONReadError) -> CaseAttributes {
-        var out = CaseAttributes()
+    /// `{"k":"v",…}` as a case's attributes or an event's data; a key given twice is refused (readers differ on which one counts).
+    mutating func textMap() throws(JSONReadError) -> TextMap {
+        var out = TextMap()
         try object { (r: inout JSONReader, key: String) throws(JSONReadError) in
             if !out.addNew(key, try r.string()) { throw r.fail("key \(key) given twice") }
         }
@@ -87,7 +76,7 @@ extension JSONReader {
         var id: String?, channel: String?, subject: String?, intake: String?, state: String?, holder: String?
         var createdAt: Date?, updatedAt: Date?
         var citizen = Citizen(), detail = "", location = Location(), category: String?, requestType: String?
-        var attributes = CaseAttributes()
+        var attributes = TextMap()
         try fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
             switch key {
             case "id": id = try r.string()
@@ -123,7 +112,7 @@ extension JSONReader {
             case "updated_at": updatedAt = try r.null() ? nil : r.date()
             case "state": state = try r.string()
             case "holder": holder = try r.string()
-            case "attributes": attributes = try r.null() ? [:] : r.attributes()
+            case "attributes": attributes = try r.null() ? [:] : r.textMap()
             default: try r.skip()
             }
         }
@@ -138,7 +127,7 @@ extension JSONReader {
 
     public mutating func readEvent() throws(JSONReadError) -> CaseEvent {
         var id: String?, caseId: String?, at: Date?, node: String?, actor: String?, action: String?, state: String?, holder: String?
-        var note: String?, data: [String: String] = [:], lists: [String: [String]] = [:]
+        var note: String?, data = TextMap(), lists: [String: [String]] = [:]
         try fields { (r: inout JSONReader, key: JSONKey) throws(JSONReadError) in
             switch key {
             case "id": id = try r.string()
@@ -150,7 +139,7 @@ extension JSONReader {
             case "state": state = try r.string()
             case "holder": holder = try r.string()
             case "note": note = try r.optionalString()
-            case "data": data = try r.null() ? [:] : r.stringMap()
+            case "data": data = try r.null() ? [:] : r.textMap()
             case "lists":
                 if try r.null() { break }
                 try r.object { (r: inout JSONReader, key: String) throws(JSONReadError) in

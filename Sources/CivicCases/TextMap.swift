@@ -1,11 +1,13 @@
-/// A case's attributes: a dozen or so short named texts (deadline times, department, topic guess…), read by name
-/// in every rule that folds, stamps or counts a case.
+/// A small map of texts by name, kept as pairs sorted by key in one array: a case's attributes (deadline times,
+/// department, topic guess… a dozen or so, read by name in every rule that folds, stamps or counts a case) and an
+/// event's data (reason, target unit, due time… a handful).
 ///
-/// Kept as pairs sorted by key in one array. A lookup compares the name with a few keys, each a small string
-/// compared as two machine words, where a `Dictionary` hashed the name with SipHash on every read; a copy or a
-/// change is one array, not a hash table grown four times on the way to ten keys. (Dictionary work — hashing,
-/// growth, freeing — was about a sixth of applying a peer's line.) Iteration is in key order, as the wire writes them.
-public struct CaseAttributes: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+/// A lookup compares the name with a few keys, each a small string compared as two machine words, where a
+/// `Dictionary` hashed the name with SipHash on every read; a copy or a change is one array, not a hash table grown
+/// four times on the way to ten keys (Dictionary work — hashing, growth, freeing — was about a sixth of applying a
+/// peer's line); and the pairs are already in the order the wire writes them. Equality and the JSON are a
+/// dictionary's.
+public struct TextMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     public typealias Element = (key: String, value: String)
 
     private var keys: [String] = []
@@ -60,8 +62,8 @@ public struct CaseAttributes: Sendable, Hashable, Sequence, ExpressibleByDiction
     }
 
     /// The attributes `isIncluded` keeps.
-    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> CaseAttributes {
-        var kept = CaseAttributes()
+    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> TextMap {
+        var kept = TextMap()
         for i in keys.indices where try isIncluded((keys[i], values[i])) {
             kept.keys.append(keys[i])
             kept.values.append(values[i])
@@ -87,7 +89,7 @@ public struct CaseAttributes: Sendable, Hashable, Sequence, ExpressibleByDiction
 }
 
 /// On the wire and in storage a JSON object of strings, as before.
-extension CaseAttributes: Codable {
+extension TextMap: Codable {
     public init(from decoder: any Decoder) throws {
         self.init(try decoder.singleValueContainer().decode([String: String].self))
     }
