@@ -92,3 +92,22 @@ func processCPUSeconds(_ pid: Int32) -> (user: Double, kernel: Double)? {
     let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
     return (user / tick, system / tick)
 }
+
+/// CPU seconds (user + kernel) of each live thread of a process by the kernel's name for the thread
+/// (/proc/<pid>/task/<tid>/stat), summed over threads of the same name; empty when the process is gone.
+/// A thread that ended in between is no longer listed: compare a thread that lives as long as the process
+/// (a node's writer, its event loop) and take the rest from the process's own total.
+func threadCPUSeconds(_ pid: Int32) -> [String: Double] {
+    guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
+    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var byName: [String: Double] = [:]
+    for tid in tids {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { continue }
+        let name = String(text[text.index(after: open)..<close])
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+        byName[name, default: 0] += (user + system) / tick
+    }
+    return byName
+}

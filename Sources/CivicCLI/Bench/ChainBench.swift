@@ -82,6 +82,7 @@ enum ChainBench {
         let count = options.rate.map { Int($0 * options.seconds) } ?? options.cases
         let requests = (options.warmup..<(options.warmup + count)).map { request($0, options: options, to: city) }
         let cpuBefore = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
+        let threadsBefore = nodes.map { threadCPUSeconds($0.pid) }
         let clientBefore = processCPUSeconds(getpid()) ?? (0, 0)
         let storeBefore = nodes.map { storeFigures($0) }
         let figures: RunFigures
@@ -91,6 +92,7 @@ enum ChainBench {
             figures = try flood(requests, options: options, city: city, observer: observer)
         }
         let cpuAfter = nodes.map { processCPUSeconds($0.pid) ?? (0, 0) }
+        let threadsAfter = nodes.map { threadCPUSeconds($0.pid) }
         let clientAfter = processCPUSeconds(getpid()) ?? (0, 0)
         let storeAfter = nodes.map { storeFigures($0) }
 
@@ -113,6 +115,12 @@ enum ChainBench {
             print("  " + node.id.padding(toLength: 11, withPad: " ", startingAt: 0)
                   + String(format: " CPU %6.1f µs/case (user %5.1f, kernel %5.1f)   commits %6d   %5.1f operations per commit", micros, user, kernel,
                            batches, batches > 0 ? Double(operations) / Double(batches) : 0))
+            // Where in the node: the store writer and the event loop live as long as it does; the rest (triage's
+            // Dispatch threads at the city, the main thread) is what the process took beyond those two.
+            func spent(_ name: String) -> Double { perCase((threadsAfter[i][name] ?? 0) - (threadsBefore[i][name] ?? 0)) }
+            let writer = spent("civic-writer"), loop = spent(String("loop-\(node.id)".prefix(15)))
+            print("  " + "".padding(toLength: 11, withPad: " ", startingAt: 0)
+                  + String(format: "     store writer %5.1f · event loop %5.1f · other threads %5.1f µs/case", writer, loop, max(0, micros - writer - loop)))
         }
         print("  " + "all nodes".padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " CPU %6.1f µs/case", total))
         // The client shares the machine's cores with the nodes: what it took is CPU they did not have.
