@@ -95,7 +95,8 @@ public struct CaseEvent: Codable, Sendable, Equatable {
         self.state = state
         self.holder = holder
         self.note = note
-        self.data = TextMap(Dictionary(uniqueKeysWithValues: data.map { ($0.key.rawValue, $0.value) }))
+        self.data = TextMap()
+        for (key, value) in data { self.data[key.rawValue] = value }
         self.lists = Dictionary(uniqueKeysWithValues: lists.filter { !$0.value.isEmpty }.map { ($0.key.rawValue, $0.value) })
     }
 

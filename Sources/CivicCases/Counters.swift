@@ -53,17 +53,8 @@ public struct Counters: Codable, Sendable, Equatable {
                     : key.hasPrefix("vd.") ? verdicts[String(key.dropFirst(3))] ?? 0 : 0
             }
         }
-        set {
-            switch key {
-            case "received": received = newValue
-            case "resolved": resolved = newValue
-            case "returned": returned = newValue
-            default:
-                if key.hasPrefix("state.") { byState[String(key.dropFirst(6))] = newValue == 0 ? nil : newValue }
-                if key.hasPrefix("sup.") { supervision[String(key.dropFirst(4))] = newValue == 0 ? nil : newValue }
-                if key.hasPrefix("vd.") { verdicts[String(key.dropFirst(3))] = newValue == 0 ? nil : newValue }
-            }
-        }
+        // A key's place is spelled twice, here and in `add`; a set is the difference added.
+        set { add(newValue - self[key], to: key) }
     }
 
     /// `self[key] += amount`, with the key read once instead of by the getter and again by the setter.

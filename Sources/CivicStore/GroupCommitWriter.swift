@@ -45,11 +45,11 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
         thread = Thread {
             // The kernel's name for the thread too (`Thread.name` is Foundation's only): `top -H`, `perf` and the
             // bench's per-thread figures tell the writer from the other threads by it.
-            civic_set_thread_name("civic-writer")
+            civic_set_thread_name(storeWriterThreadName)
             Self.writerLoop(queue: queue, executor: executor, maxBatch: maxBatch)
             finished.leave()
         }
-        thread.name = "civic-store-writer"
+        thread.name = storeWriterThreadName
         finished.enter()
         thread.start()
     }
@@ -182,6 +182,9 @@ public final class GroupCommitWriter<Context>: @unchecked Sendable {
         }
     }
 }
+
+/// The writer thread's name, for Foundation and for the kernel (`top -H`, `perf`, the process bench's figures).
+public let storeWriterThreadName = "civic-writer"
 
 /// Rendezvous between `submitAndWait` and the completion on the writer thread.
 private final class Outcome<R: Sendable>: Sendable {

@@ -31,10 +31,7 @@ struct TextShingles: Sendable {
                     scalar = (lead & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F)
                     i += 4
                 }
-                let kept: UInt32
-                if scalar >= 0x4E00 && scalar <= 0x9FFF { kept = scalar }  // the common case first
-                else if let value = Self.keptValue(Unicode.Scalar(scalar).unsafelyUnwrapped) { kept = value }
-                else { continue }
+                guard let kept = Self.keptValue(scalar) else { continue }
                 if let previous { out.append(Self.mix(UInt64(previous) << 32 | UInt64(kept))) }
                 previous = kept
             }
@@ -54,20 +51,21 @@ struct TextShingles: Sendable {
         hashes = out
     }
 
-    /// The scalar as compared (ASCII and full-width letters lower-cased), or nil for digits, punctuation
-    /// and spaces. Han and ASCII are decided by range: Unicode property lookups cost more than the rest.
-    static func keptValue(_ scalar: Unicode.Scalar) -> UInt32? {
-        let v = scalar.value
+    /// The scalar (by its value) as compared (ASCII and full-width letters lower-cased), or nil for digits,
+    /// punctuation and spaces. Han and ASCII are decided by range: Unicode property lookups cost more than the
+    /// rest. The common Han block is tested first: the cases are tried in order.
+    @inline(__always) static func keptValue(_ v: UInt32) -> UInt32? {
         switch v {
+        case 0x4E00...0x9FFF: return v
         case 0x61...0x7A: return v
         case 0x41...0x5A: return v + 0x20
         case 0x00...0x7F: return nil
-        case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0xF900...0xFAFF, 0x20000...0x3FFFF: return v
+        case 0x3400...0x4DBF, 0xF900...0xFAFF, 0x20000...0x3FFFF: return v
         case 0xFF41...0xFF5A: return v - 0xFF41 + 0x61
         case 0xFF21...0xFF3A: return v - 0xFF21 + 0x61
         case 0xFF00...0xFFEF, 0x3000...0x303F, 0x2000...0x206F: return nil  // full-width and CJK punctuation
         default:
-            let p = scalar.properties
+            guard let p = Unicode.Scalar(v)?.properties else { return nil }
             guard p.isAlphabetic, p.generalCategory != .decimalNumber else { return nil }
             return p.lowercaseMapping.unicodeScalars.first?.value ?? v
         }

@@ -38,6 +38,6 @@ import Testing
         let writer = try GroupCommitWriter(path: dir + "/w.sqlite") { _ in () }
         defer { writer.close() }
         _ = try writer.submitAndWait { _, db in try db.execute("CREATE TABLE t(x)") }
-        #expect(threadCPUSeconds(getpid())["civic-writer"] != nil, "\(threadCPUSeconds(getpid()).keys.sorted())")
+        #expect(threadCPUSeconds(getpid())[storeWriterThreadName] != nil, "\(threadCPUSeconds(getpid()).keys.sorted())")
     }
 }

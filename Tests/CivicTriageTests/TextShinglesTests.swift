@@ -1,12 +1,12 @@
 import Testing
 @testable import CivicTriage
 
-/// `TextShingles` decodes the text's UTF-8 by hand and checks the Han range before `keptValue`: it must give
+/// `TextShingles` decodes the text's UTF-8 by hand: it must give
 /// exactly what walking `unicodeScalars` through `keptValue` gives, on every kind of scalar.
 @Suite struct TextShinglesTests {
     /// The long way, as the shingles were first computed.
     static func reference(_ text: String) -> [UInt64] {
-        let kept = text.unicodeScalars.compactMap(TextShingles.keptValue)
+        let kept = text.unicodeScalars.compactMap { TextShingles.keptValue($0.value) }
         var out: [UInt64] = []
         if kept.count == 1 { out.append(TextShingles.mix(UInt64(kept[0]))) }
         if kept.count >= 2 { for i in 0..<(kept.count - 1) { out.append(TextShingles.mix(UInt64(kept[i]) << 32 | UInt64(kept[i + 1]))) } }

@@ -84,13 +84,7 @@ func jsonStringField(_ key: String, in body: ArraySlice<UInt8>) -> String? {
 
 /// CPU time a process has used in user and kernel mode, in seconds, from /proc/<pid>/stat; nil when it is gone.
 func processCPUSeconds(_ pid: Int32) -> (user: Double, kernel: Double)? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = text.lastIndex(of: ")") else { return nil }
-    let fields = text[text.index(after: close)...].split(separator: " ")
-    // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
-    return (user / tick, system / tick)
+    statCPU("/proc/\(pid)/stat").map { ($0.user, $0.kernel) }
 }
 
 /// CPU seconds (user + kernel) of each live thread of a process by the kernel's name for the thread
@@ -99,15 +93,20 @@ func processCPUSeconds(_ pid: Int32) -> (user: Double, kernel: Double)? {
 /// (a node's writer, its event loop) and take the rest from the process's own total.
 func threadCPUSeconds(_ pid: Int32) -> [String: Double] {
     guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
-    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
     var byName: [String: Double] = [:]
     for tid in tids {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
-              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { continue }
-        let name = String(text[text.index(after: open)..<close])
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
-        byName[name, default: 0] += (user + system) / tick
+        if let thread = statCPU("/proc/\(pid)/task/\(tid)/stat") { byName[thread.name, default: 0] += thread.user + thread.kernel }
     }
     return byName
+}
+
+/// The name and the user and kernel CPU seconds of a /proc `stat` file (a process's or a thread's).
+private func statCPU(_ path: String) -> (name: String, user: Double, kernel: Double)? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+          let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+    return (String(text[text.index(after: open)..<close]), user / tick, system / tick)
 }

@@ -118,7 +118,7 @@ enum ChainBench {
             // Where in the node: the store writer and the event loop live as long as it does; the rest (triage's
             // Dispatch threads at the city, the main thread) is what the process took beyond those two.
             func spent(_ name: String) -> Double { perCase((threadsAfter[i][name] ?? 0) - (threadsBefore[i][name] ?? 0)) }
-            let writer = spent("civic-writer"), loop = spent(String("loop-\(node.id)".prefix(15)))
+            let writer = spent(storeWriterThreadName), loop = spent(String("loop-\(node.id)".prefix(15)))
             print("  " + "".padding(toLength: 11, withPad: " ", startingAt: 0)
                   + String(format: "     store writer %5.1f · event loop %5.1f · other threads %5.1f µs/case", writer, loop, max(0, micros - writer - loop)))
         }

@@ -54,7 +54,6 @@ final class Authenticator: @unchecked Sendable {
     }
 
     func close() { db.close() }
-
 }
 
 /// Who a request comes from, the endpoint it called and how far its role reaches there; left in
