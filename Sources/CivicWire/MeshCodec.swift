@@ -124,32 +124,44 @@ public final class MeshCodec {
 
     /// `ack`, `dispatch` and `update` by hand; nil for every other message.
     static func fastEncode(_ message: MeshMessage, storedEvent: (String) -> [UInt8]? = { _ in nil }, caseBody: [UInt8]? = nil) -> [UInt8]? {
-        var w = JSONWriter(capacity: 2048)
-        func event(_ e: CaseEvent) {
-            if let stored = storedEvent(e.id) { w.raw(stored) } else { w.write(e) }
-        }
-        func aCase(_ c: Case) {
-            if let caseBody { w.raw(caseBody) } else { w.write(c) }
-        }
         switch message {
         case .ack(let m):
+            var w = JSONWriter(capacity: 32)
             w.beginObject(); w.key("seq"); w.int(m.seq); w.key("type"); w.string("ack"); w.endObject()
+            w.newline()
+            return w.bytes
         case .dispatch(let m):
-            w.beginObject()
-            w.key("case"); aCase(m.case)
-            w.key("events"); w.beginArray()
-            for e in m.events { event(e) }
-            w.endArray()
-            w.key("seq"); w.int(m.seq); w.key("type"); w.string("dispatch")
-            w.endObject()
+            return durableLine(.dispatch, seq: m.seq, caseBody: caseBody ?? WireJSON.bytes(m.case),
+                               eventBodies: m.events.map { storedEvent($0.id) ?? WireJSON.bytes($0) })
         case .update(let m):
-            w.beginObject()
-            w.key("case"); aCase(m.case); w.key("event"); event(m.event)
-            w.key("seq"); w.int(m.seq); w.key("type"); w.string("update")
-            w.endObject()
+            return durableLine(.update, seq: m.seq, caseBody: caseBody ?? WireJSON.bytes(m.case),
+                               eventBodies: [storedEvent(m.event.id) ?? WireJSON.bytes(m.event)])
         default:
             return nil
         }
+    }
+
+    /// The two durable messages that carry a case.
+    public enum DurableKind: String, Sendable { case dispatch, update }
+
+    /// A dispatch or an update from the JSON of its case and events, newline included: the only writer of their
+    /// shape, so a line rebuilt from the stored parts (a node's outbox keeps references, not copies) is the very
+    /// line first sent. An update carries exactly one event.
+    public static func durableLine(_ kind: DurableKind, seq: Int, caseBody: [UInt8], eventBodies: [[UInt8]]) -> [UInt8] {
+        var w = JSONWriter(capacity: 64 + caseBody.count + eventBodies.reduce(0) { $0 + $1.count + 1 })
+        w.beginObject()
+        w.key("case"); w.raw(caseBody)
+        switch kind {
+        case .dispatch:
+            w.key("events"); w.beginArray()
+            for e in eventBodies { w.raw(e) }
+            w.endArray()
+        case .update:
+            precondition(eventBodies.count == 1, "an update carries one event")
+            w.key("event"); w.raw(eventBodies[0])
+        }
+        w.key("seq"); w.int(seq); w.key("type"); w.string(kind.rawValue)
+        w.endObject()
         w.newline()
         return w.bytes
     }

@@ -18,7 +18,7 @@ import Testing
                      detail: "湖滨街道某路路灯不亮", location: Location(address: "东湖区湖滨街道某路", division: nil), intake: "city", createdAt: at,
                      state: .dispatched, holder: "s990101001")
         let e = CaseEvent(id: "city-2", caseId: c.id, at: at, node: "city", actor: "system", action: .dispatched, state: .dispatched, holder: c.holder)
-        return (dir, db, CaseRowProjection(db: db), c, e)
+        return (dir, db, CaseRowProjection(db: db, links: try LinkLedger(db: db, scope: OperationScope())), c, e)
     }
 
     func storedBody(_ db: Database, _ id: String) throws -> String? { try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(id)])?.string("body") }

@@ -12,7 +12,7 @@ import Testing
         let path = dir.file("node.sqlite")
         do {
             let db = try Database(path: path, synchronousFull: false)
-            try db.migrate(Array(Schema.migrations.dropLast()))
+            try db.migrate(Array(Schema.migrations.prefix { $0.name != "rowid ord, unused indexes dropped" }))
             for i in 1...3 {
                 try db.execute("INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, 'dispatched', 's1', 't', 't', '{}')", [.text("C-\(i)")])
                 try db.execute("INSERT INTO events(id, case_id, body, action, at, node) VALUES(?, ?, '{}', 'created', 't', 'city')", [.text("city-\(i)"), .text("C-\(i)")])

@@ -52,8 +52,13 @@ final class LinkLedger {
             let queued = try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq >= ? ORDER BY seq DESC", [.text(peer), .integer(Int64(restoredNextOut))])
             for row in queued {
                 let seq = row.int("seq") ?? 0
+                guard let line = row["line"].bytes else {
+                    // Kept by reference: the seq is all the line takes from its row.
+                    try db.execute("UPDATE outbox SET seq = ? WHERE peer = ? AND seq = ?", [.integer(Int64(seq + plan.shift)), .text(peer), .integer(Int64(seq))])
+                    continue
+                }
                 let message: MeshMessage
-                do throws(WireError) { message = try codec.decode(row["line"].bytes ?? []) } catch {
+                do throws(WireError) { message = try codec.decode(line) } catch {
                     throw ApplyError(code: "resync_refused", message: "outbox line \(seq) to \(peer) does not parse: \(error)")
                 }
                 try db.execute("UPDATE outbox SET seq = ?, line = ? WHERE peer = ? AND seq = ?",
@@ -105,17 +110,97 @@ final class LinkLedger {
     /// Writes the next durable message for `peer` into the outbox; `make` builds it around its seq.
     /// A line over the budget is refused here, inside the operation, so the operation rolls back and its
     /// caller hears why — a line the peer would refuse must never reach the outbox, where it would block the link.
+    /// A line made wholly of stored JSON (the case's body as this operation made it, each event's body as stored)
+    /// is kept by reference (`OutboxReference`); any other line is kept whole.
     func enqueue(to peer: String, storedEvent: (String) -> [UInt8]? = { _ in nil }, caseBody: [UInt8]? = nil,
                  _ make: (Int) -> MeshMessage) throws {
         let seq = record(peer).nextOut
-        let line = codec.encode(make(seq), storedEvent: storedEvent, caseBody: caseBody)
+        let message = make(seq)
+        let line = codec.encode(message, storedEvent: storedEvent, caseBody: caseBody)
         guard line.count <= lineBudget else {
             throw CaseRuleError(.tooLong, field: "case", "the case with its history would be a \(line.count)-byte mesh message to \(peer); the mesh carries at most \(lineBudget) here (max_line_bytes)")
         }
-        try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
+        if let caseBody, let reference = OutboxReference(message, splicing: storedEvent) {
+            try db.execute("INSERT INTO outbox(peer, seq, kind, case_id, events) VALUES(?, ?, ?, ?, ?)",
+                           [.text(peer), .integer(Int64(seq)), .text(reference.kind.rawValue), .text(reference.caseId), .utf8Text(reference.eventIdsJSON)])
+            operationReferences.append(.init(peer: peer, seq: seq, caseId: reference.caseId, caseBody: caseBody, line: line))
+        } else {
+            try db.execute("INSERT INTO outbox(peer, seq, line) VALUES(?, ?, ?)", [.text(peer), .integer(Int64(seq)), .blob(line)])
+        }
         try update(peer) { $0.nextOut = seq + 1 }
         pendingLines.append(OutboxLine(peer: peer, seq: seq, line: line))
         scope.onRollback { [unowned self] in _ = pendingLines.popLast() }
+    }
+
+    // MARK: - Lines kept by reference
+
+    /// Lines this operation kept by reference, with the case body each carries and the line itself. Their case
+    /// rows are written at the end of the operation (`CaseRowProjection`), maybe with another body than the line's
+    /// (a later event of the same operation moved the case again): `caseRowWillChange` keeps those lines whole.
+    private struct OperationReference { var peer: String; var seq: Int; var caseId: String; var caseBody: [UInt8]; var line: [UInt8] }
+    private var operationReferences: [OperationReference] = []
+
+    func beginOperation() {
+        operationReferences.removeAll(keepingCapacity: true)
+        checkedCases.removeAll(keepingCapacity: true)
+    }
+
+    /// A case row is about to take `body` (the case row projection, or a replay). A line kept by reference must
+    /// read back as it was sent, so before the row changes every unacknowledged line that refers to it is
+    /// written out whole: an earlier operation's from the row as it still is, this operation's from memory unless
+    /// the row gets exactly the body it carries. Only rows found by the partial index `outbox_by_case`.
+    func caseRowWillChange(_ caseId: String, to body: [UInt8]) throws {
+        if !operationReferences.isEmpty { checkedCases.insert(caseId) }
+        let referring = try db.query("SELECT peer, seq, kind, events FROM outbox WHERE case_id = ? AND line IS NULL", [.text(caseId)])
+        guard !referring.isEmpty else { return }
+        var storedBody: [UInt8]?
+        for row in referring {
+            let peer = row.string("peer") ?? "", seq = row.int("seq") ?? 0
+            let line: [UInt8]
+            if let mine = operationReferences.first(where: { $0.peer == peer && $0.seq == seq && $0.caseId == caseId }) {
+                if mine.caseBody == body { continue }
+                line = mine.line
+            } else {
+                if storedBody == nil { storedBody = try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(caseId)])?.string("body").map { Array($0.utf8) } }
+                if storedBody == body { continue }
+                line = try rebuild(peer: peer, seq: seq, row: row, caseId: caseId, caseBody: storedBody)
+            }
+            try db.execute("UPDATE outbox SET line = ?, kind = NULL, case_id = NULL, events = NULL WHERE peer = ? AND seq = ?",
+                           [.blob(line), .text(peer), .integer(Int64(seq))])
+        }
+    }
+
+    /// After the operation's case rows are written: a line whose case row was not (none is expected: a line's case
+    /// is always one the operation moved) is kept whole, as nothing then vouches for the row holding its body.
+    func finishOperation() throws {
+        for reference in operationReferences where !checkedCases.contains(reference.caseId) {
+            try db.execute("UPDATE outbox SET line = ?, kind = NULL, case_id = NULL, events = NULL WHERE peer = ? AND seq = ?",
+                           [.blob(reference.line), .text(reference.peer), .integer(Int64(reference.seq))])
+        }
+        operationReferences.removeAll(keepingCapacity: true)
+        checkedCases.removeAll(keepingCapacity: true)
+    }
+    /// Cases whose row `caseRowWillChange` saw this operation.
+    private var checkedCases: Set<String> = []
+
+    /// The line an outbox row refers to, from the case row and the event rows it names.
+    private func rebuild(peer: String, seq: Int, row: Row, caseId: String, caseBody known: [UInt8]? = nil) throws -> [UInt8] {
+        func broken(_ why: String) -> ApplyError { ApplyError(code: "outbox_reference", message: "outbox line \(seq) to \(peer) refers to \(why)") }
+        guard let kind = row.string("kind").flatMap(MeshCodec.DurableKind.init(rawValue:)) else { throw broken("no known kind of message") }
+        guard let caseBody = try known ?? db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(caseId)])?.string("body").map({ Array($0.utf8) }) else {
+            throw broken("case \(caseId), which is not stored")
+        }
+        let ids: [String]
+        do throws(JSONReadError) {
+            ids = try Array((row.string("events") ?? "").utf8).withUnsafeBufferPointer { buffer throws(JSONReadError) in
+                try JSONReader.read(buffer) { (r: inout JSONReader) throws(JSONReadError) in try r.stringArray() }
+            }
+        } catch { throw broken("events it cannot name (\(error.problem))") }
+        let eventBodies = try ids.map { id in
+            guard let body = try db.queryOne("SELECT body FROM events WHERE id = ?", [.text(id)])?.string("body") else { throw broken("event \(id), which is not stored") }
+            return Array(body.utf8)
+        }
+        return MeshCodec.durableLine(kind, seq: seq, caseBody: caseBody, eventBodies: eventBodies)
     }
 
     /// The peer has everything up to `seq`: forget those outbox rows.
@@ -127,9 +212,13 @@ final class LinkLedger {
         try update(peer) { $0.ackedOut = acked }
     }
 
+    /// Unacknowledged lines after `seq`, as they were sent (rebuilt from the rows they refer to, or kept whole).
     func outbox(peer: String, after seq: Int, limit: Int) throws -> [OutboxLine] {
-        try db.query("SELECT seq, line FROM outbox WHERE peer = ? AND seq > ? ORDER BY seq LIMIT ?", [.text(peer), .integer(Int64(seq)), .integer(Int64(limit))]).map {
-            OutboxLine(peer: peer, seq: $0.int("seq") ?? 0, line: $0["line"].bytes ?? [])
+        try db.query("SELECT seq, line, kind, case_id, events FROM outbox WHERE peer = ? AND seq > ? ORDER BY seq LIMIT ?",
+                     [.text(peer), .integer(Int64(seq)), .integer(Int64(limit))]).map { row in
+            let seq = row.int("seq") ?? 0
+            if let line = row["line"].bytes { return OutboxLine(peer: peer, seq: seq, line: line) }
+            return OutboxLine(peer: peer, seq: seq, line: try rebuild(peer: peer, seq: seq, row: row, caseId: row.string("case_id") ?? ""))
         }
     }
 
@@ -168,5 +257,33 @@ final class LinkLedger {
     func drainPendingLines() -> [OutboxLine] {
         defer { pendingLines = [] }
         return pendingLines
+    }
+}
+
+/// What an outbox row keeps instead of a line made wholly of stored JSON: the kind of message, its case and its
+/// events by id. The seq is the row's own; the case's body and the events' bodies are read back from their rows.
+struct OutboxReference {
+    var kind: MeshCodec.DurableKind
+    var caseId: String
+    var eventIds: [String]
+
+    /// Nil unless `message` is a dispatch or an update every event of which `storedEvent` gives stored bytes for
+    /// (the case body is the caller's to vouch for).
+    init?(_ message: MeshMessage, splicing storedEvent: (String) -> [UInt8]?) {
+        switch message {
+        case .dispatch(let m): (kind, caseId, eventIds) = (.dispatch, m.case.id, m.events.map(\.id))
+        case .update(let m): (kind, caseId, eventIds) = (.update, m.case.id, [m.event.id])
+        default: return nil
+        }
+        guard eventIds.allSatisfy({ storedEvent($0) != nil }) else { return nil }
+    }
+
+    /// The `events` column: the ids as a JSON array.
+    var eventIdsJSON: [UInt8] {
+        var w = JSONWriter(capacity: 16 + eventIds.reduce(0) { $0 + $1.utf8.count + 3 })
+        w.beginArray()
+        for id in eventIds { w.string(id) }
+        w.endArray()
+        return w.bytes
     }
 }

@@ -93,11 +93,11 @@ final class NodeEngine {
         for row in try db.query("SELECT key, value FROM meta WHERE key LIKE 'features:%'") {
             if let key = row.string("key") { peerFeatures[String(key.dropFirst(9))] = Set((row.string("value") ?? "").split(separator: ",").map(String.init)) }
         }
-        caseRows = CaseRowProjection(db: db)
+        linkLedger = try LinkLedger(db: db, scope: scope)
+        caseRows = CaseRowProjection(db: db, links: linkLedger)
         counterProjection = try CounterProjection(db: db, scope: scope, me: me.id, subtree: subtreeIds)
         supervision = SupervisionProjection(db: db, me: me)
         projections = [caseRows, counterProjection, DeadlineProjection(db: db), supervision, PartProjection(db: db)]
-        linkLedger = try LinkLedger(db: db, scope: scope)
         duplicates = DuplicateRegistry(scope: scope)
         try duplicates.load(from: db, decoder: jsonDecoder, now: now)
     }
@@ -224,9 +224,11 @@ final class NodeEngine {
     private func operation<T>(_ body: () throws -> T) throws -> T {
         histories.removeAll(keepingCapacity: true)
         storedEventBodies.removeAll(keepingCapacity: true)
+        linkLedger.beginOperation()
         for projection in projections { projection.beginOperation() }
         let result = try body()
         for projection in projections { try projection.finishOperation() }
+        try linkLedger.finishOperation()
         return result
     }
 
@@ -550,6 +552,7 @@ final class NodeEngine {
     /// from its header and its events, one case at a time, in the order the events were applied here.
     /// For a projection added to an existing node, or one whose tables were lost or damaged.
     func rebuildProjections() throws {
+        linkLedger.beginOperation()
         for projection in projections { try projection.reset(); projection.beginOperation() }
         var current: Case?
         // Rows without a case are markers (a restore's: NodeRestore), not events.

@@ -32,10 +32,15 @@ extension Projection {
 final class CaseRowProjection: Projection {
     let name = "cases"
     private let db: Database
+    /// Told before a row changes: outbox lines may refer to it (`LinkLedger.caseRowWillChange`).
+    private let links: LinkLedger
     private var pending: [String: Case] = [:]
     /// A case's JSON already made in this operation (for a mesh line), with the case it was made from.
     private var madeBodies: [String: (of: Case, body: [UInt8])] = [:]
-    init(db: Database) { self.db = db }
+    init(db: Database, links: LinkLedger) {
+        self.db = db
+        self.links = links
+    }
 
     func apply(_ event: CaseEvent, before: Case?, after c: Case) throws { pending[c.id] = c }
 
@@ -56,6 +61,7 @@ final class CaseRowProjection: Projection {
     func save(_ c: Case) throws {
         // Equal values share their storage here (the line's case is the row's, copied), so the check is cheap.
         let body = madeBodies[c.id].flatMap { $0.of == c ? $0.body : nil } ?? WireJSON.bytes(c)
+        try links.caseRowWillChange(c.id, to: body)
         try db.execute("""
             INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, holder = excluded.holder, updated_at = excluded.updated_at, body = excluded.body

@@ -99,5 +99,20 @@ enum Schema {
         CREATE TABLE restore_losses(ord INTEGER PRIMARY KEY, peer TEXT NOT NULL, direction TEXT NOT NULL, first_seq INTEGER NOT NULL,
                                     last_seq INTEGER NOT NULL, noted_at TEXT NOT NULL);
         """),
+        // Outbox rows by reference (issue 13): a dispatch or an update whose case and events are stored here exactly as
+        // the line carries them keeps only which case and which events (`kind`, `case_id`, `events`: a JSON array of
+        // event ids), and the line is rebuilt from those rows when it has to be read back (a reconnect). A 2.6 KB copy
+        // of every line was a third of what a case's intake wrote to the WAL, and took and freed an overflow page.
+        // `line` holds the line itself when it could not be referred to, or when its case row changed before the
+        // peer acknowledged it (LinkLedger keeps that true; the partial index finds such rows by case).
+        Migration("outbox rows by reference", """
+        CREATE TABLE outbox_new(peer TEXT NOT NULL, seq INTEGER NOT NULL, line BLOB, kind TEXT, case_id TEXT, events TEXT,
+                                PRIMARY KEY(peer, seq),
+                                CHECK (line IS NOT NULL OR (kind IN ('dispatch', 'update') AND case_id IS NOT NULL AND events IS NOT NULL))) WITHOUT ROWID;
+        INSERT INTO outbox_new(peer, seq, line) SELECT peer, seq, line FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_new RENAME TO outbox;
+        CREATE INDEX outbox_by_case ON outbox(case_id) WHERE line IS NULL;
+        """),
     ]
 }
