@@ -27,6 +27,23 @@ struct CryptoVectorTests {
         #expect(Hex.encode(text) == "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0bf91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d807ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab77937365af90bbf74a35be6b40b8eedf2785e42874d")
     }
 
+    /// The four-block path (SIMD, 256 bytes at a time) against one block at a time, on random keys, nonces and
+    /// texts of every length around its chunk size, and on block counters that wrap past 2^32 within a chunk.
+    @Test func fourBlocksAtATimeEqualOneAtATime() {
+        var generator = SystemRandomNumberGenerator()
+        for length in Array(0...600) + [1023, 1024, 1025, 2643, 4096] {
+            let cipher = ChaCha20(key: SecureRandom.bytes(32), nonce: SecureRandom.bytes(12))
+            let text = SecureRandom.bytes(length)
+            for counter in [UInt32(1), UInt32.random(in: 0...UInt32.max, using: &generator), UInt32.max - 2] {
+                var fast = text, slow = text
+                fast.withUnsafeMutableBytes { cipher.apply($0, counter: counter) }
+                slow.withUnsafeMutableBytes { cipher.applyBlockByBlock($0, counter: counter) }
+                let firstDifference = fast.indices.first { fast[$0] != slow[$0] }
+                #expect(firstDifference == nil, "length \(length), counter \(counter): first different byte at \(firstDifference ?? -1)")
+            }
+        }
+    }
+
     @Test("Poly1305, RFC 8439 §2.5.2, whole and in uneven pieces")
     func poly1305() {
         let key = hex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b")
