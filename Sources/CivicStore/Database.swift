@@ -41,7 +41,9 @@ public final class Database {
         var handle: OpaquePointer?
         let access = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let flags = access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        // A connection that syncs every COMMIT writes its WAL through `GatheredWAL` (one `pwrite` per commit).
+        let vfs = !readOnly && synchronousFull && GatheredWAL.registered != nil ? GatheredWAL.vfsName : nil
+        let code = sqlite3_open_v2(path, &handle, flags, vfs)
         guard code == SQLITE_OK, let handle else {
             let error = SQLiteError.last(on: handle, code: code, sql: nil, path: path)
             // "Whether or not an error occurs when it is opened, resources associated with the
@@ -115,6 +117,10 @@ public final class Database {
         sqlite3_close_v2(handle)
         connection = nil
     }
+
+    /// What `GatheredWAL` did with this connection's WAL writes: SQLite's writes and the `pwrite`s that carried
+    /// them (nil for a connection whose WAL is not gathered, or before its WAL is open).
+    public var gatheredWALStatistics: (writes: Int, flushes: Int)? { connection.flatMap(GatheredWAL.statistics(of:)) }
 
     func openConnection(sql: String? = nil) throws -> OpaquePointer {
         guard let connection else { throw SQLiteError.misuse("database is closed", sql: sql, path: path) }
