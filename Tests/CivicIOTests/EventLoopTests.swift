@@ -99,12 +99,36 @@ struct EventLoopTests {
         #expect(!ranAfterStop.value)
     }
 
+    /// The wake eventfd is closed when the loop is released (so `execute` may signal it outside the lock): a
+    /// stopped loop must therefore be released, with nothing left holding it.
+    @Test("a stopped loop is released, and jobs sent to it meanwhile neither run nor fail")
+    func aStoppedLoopIsReleased() async throws {
+        let released = WeakLoop()
+        do {
+            let loop = try startedLoop("released")
+            released.loop = loop
+            let ran = Locked(0)
+            for _ in 0..<100 { loop.execute { ran.update { $0 += 1 } } }
+            #expect(await eventually { ran.value == 100 })
+            loop.stop()
+            #expect(loop.waitUntilStopped(timeout: 10))
+            loop.execute { ran.update { $0 += 1 } }
+            #expect(ran.value == 100)
+        }
+        #expect(await eventually { released.loop == nil }, "the loop thread lets go of the loop when it ends")
+    }
+
     @Test("a loop that never ran can be stopped and released")
     func stopWithoutRun() throws {
         let loop = try EventLoop(name: "idle")
         loop.stop()
         #expect(loop.waitUntilStopped(timeout: 1))
     }
+}
+
+/// A weak reference to a loop that a `@Sendable` check may read.
+final class WeakLoop: @unchecked Sendable {
+    weak var loop: EventLoop?
 }
 
 /// An actor pinned to the loop through its SerialExecutor conformance.
