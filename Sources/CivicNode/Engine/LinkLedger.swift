@@ -161,21 +161,30 @@ final class LinkLedger {
                 if mine.caseBody == body { continue }
                 line = mine.line
             } else {
-                if storedBody == nil { storedBody = try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(caseId)])?.string("body").map { Array($0.utf8) } }
+                if storedBody == nil { storedBody = try storedCaseBody(caseId) }
                 if storedBody == body { continue }
                 line = try rebuild(peer: peer, seq: seq, row: row, caseId: caseId, caseBody: storedBody)
             }
-            try db.execute("UPDATE outbox SET line = ?, kind = NULL, case_id = NULL, events = NULL WHERE peer = ? AND seq = ?",
-                           [.blob(line), .text(peer), .integer(Int64(seq))])
+            try keepWhole(peer: peer, seq: seq, line)
         }
+    }
+
+    /// Replaces an outbox row's reference by the line itself.
+    private func keepWhole(peer: String, seq: Int, _ line: [UInt8]) throws {
+        try db.execute("UPDATE outbox SET line = ?, kind = NULL, case_id = NULL, events = NULL WHERE peer = ? AND seq = ?",
+                       [.blob(line), .text(peer), .integer(Int64(seq))])
+    }
+
+    /// A case row's body as stored, nil when there is no row.
+    private func storedCaseBody(_ caseId: String) throws -> [UInt8]? {
+        try db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(caseId)])?.string("body").map { Array($0.utf8) }
     }
 
     /// After the operation's case rows are written: a line whose case row was not (none is expected: a line's case
     /// is always one the operation moved) is kept whole, as nothing then vouches for the row holding its body.
     func finishOperation() throws {
         for reference in operationReferences where !checkedCases.contains(reference.caseId) {
-            try db.execute("UPDATE outbox SET line = ?, kind = NULL, case_id = NULL, events = NULL WHERE peer = ? AND seq = ?",
-                           [.blob(reference.line), .text(reference.peer), .integer(Int64(reference.seq))])
+            try keepWhole(peer: reference.peer, seq: reference.seq, reference.line)
         }
         operationReferences.removeAll(keepingCapacity: true)
         checkedCases.removeAll(keepingCapacity: true)
@@ -187,7 +196,7 @@ final class LinkLedger {
     private func rebuild(peer: String, seq: Int, row: Row, caseId: String, caseBody known: [UInt8]? = nil) throws -> [UInt8] {
         func broken(_ why: String) -> ApplyError { ApplyError(code: "outbox_reference", message: "outbox line \(seq) to \(peer) refers to \(why)") }
         guard let kind = row.string("kind").flatMap(MeshCodec.DurableKind.init(rawValue:)) else { throw broken("no known kind of message") }
-        guard let caseBody = try known ?? db.queryOne("SELECT body FROM cases WHERE id = ?", [.text(caseId)])?.string("body").map({ Array($0.utf8) }) else {
+        guard let caseBody = try known ?? storedCaseBody(caseId) else {
             throw broken("case \(caseId), which is not stored")
         }
         let ids: [String]
