@@ -79,8 +79,8 @@ public enum GatheredWAL {
     static func flush(_ file: UnsafeMutablePointer<sqlite3_file>) -> Int32 {
         let gathered = state(file)
         guard gathered.pointee.count > 0 else { return SQLITE_OK }
-        let inner = real(file)
-        let code = methods(inner).xWrite!(inner, gathered.pointee.bytes, Int32(gathered.pointee.count), gathered.pointee.start)
+        let (bytes, count, start) = (gathered.pointee.bytes, Int32(gathered.pointee.count), gathered.pointee.start)
+        let code = passOn(file) { $1.xWrite!($0, bytes, count, start) }
         gathered.pointee.count = 0
         gathered.pointee.flushes += 1
         return code
@@ -113,132 +113,79 @@ public enum GatheredWAL {
     nonisolated(unsafe) static let methodsV2 = makeMethods(version: 2)
     nonisolated(unsafe) static let methodsV3 = makeMethods(version: 3)
 
+    typealias File = UnsafeMutablePointer<sqlite3_file>
+
+    /// Calls a method of the default VFS's file underneath.
+    static func passOn(_ file: File?, _ call: (File, sqlite3_io_methods) -> Int32) -> Int32 {
+        guard let file else { return SQLITE_MISUSE }
+        let inner = real(file)
+        return call(inner, methods(inner))
+    }
+
+    /// The same, once what is gathered is written out (an error in that write is the call's).
+    static func passOnFlushed(_ file: File?, _ call: (File, sqlite3_io_methods) -> Int32) -> Int32 {
+        guard let file else { return SQLITE_MISUSE }
+        let flushed = flush(file)
+        guard flushed == SQLITE_OK else { return flushed }
+        return passOn(file, call)
+    }
+
+    /// Gathers a write that continues the gathered run; anything else sends the run first.
+    static func gather(_ file: File, _ data: UnsafeRawPointer, _ amount: Int32, _ offset: sqlite3_int64) -> Int32 {
+        let gathered = state(file)
+        let size = Int(amount)
+        if gathered.pointee.count > 0, offset != gathered.pointee.start + sqlite3_int64(gathered.pointee.count) || gathered.pointee.count + size > capacity {
+            let flushed = flush(file)
+            guard flushed == SQLITE_OK else { return flushed }
+        }
+        guard size <= capacity else {
+            gathered.pointee.flushes += 1
+            return passOn(file) { $1.xWrite!($0, data, amount, offset) }
+        }
+        if gathered.pointee.count == 0 { gathered.pointee.start = offset }
+        (gathered.pointee.bytes + gathered.pointee.count).copyMemory(from: data, byteCount: size)
+        gathered.pointee.count += size
+        gathered.pointee.writes += 1
+        return SQLITE_OK
+    }
+
+    /// Writes out what is gathered, closes the file underneath and frees the gathering space.
+    static func close(_ file: File) -> Int32 {
+        let flushed = flush(file)
+        let closed = passOn(file) { $1.xClose!($0) }
+        let gathered = state(file)
+        gathered.pointee.bytes.deallocate()
+        gathered.deallocate()
+        return flushed != SQLITE_OK ? flushed : closed
+    }
+
+    /// Every method passes on to the default VFS's file: the ones that read, size, truncate, sync, control or map
+    /// the file after writing out what is gathered, the lock and shared-memory ones as they are.
     static func makeMethods(version: Int32) -> UnsafeMutablePointer<sqlite3_io_methods> {
         let m = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
         m.initialize(to: sqlite3_io_methods(
             iVersion: version,
-            xClose: { file in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                let inner = GatheredWAL.real(file)
-                let closed = GatheredWAL.methods(inner).xClose!(inner)
-                let gathered = GatheredWAL.state(file)
-                gathered.pointee.bytes.deallocate()
-                gathered.deallocate()
-                return flushed != SQLITE_OK ? flushed : closed
-            },
-            xRead: { file, out, amount, offset in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xRead!(inner, out, amount, offset)
-            },
+            xClose: { file in file.map(GatheredWAL.close) ?? SQLITE_MISUSE },
+            xRead: { file, out, amount, offset in GatheredWAL.passOnFlushed(file) { $1.xRead!($0, out, amount, offset) } },
             xWrite: { file, data, amount, offset in
                 guard let file, let data else { return SQLITE_MISUSE }
-                let gathered = GatheredWAL.state(file)
-                let size = Int(amount)
-                // Only a write that continues the gathered run joins it; anything else sends the run first.
-                if gathered.pointee.count > 0, offset != gathered.pointee.start + sqlite3_int64(gathered.pointee.count) || gathered.pointee.count + size > GatheredWAL.capacity {
-                    let flushed = GatheredWAL.flush(file)
-                    guard flushed == SQLITE_OK else { return flushed }
-                }
-                guard size <= GatheredWAL.capacity else {
-                    gathered.pointee.flushes += 1
-                    let inner = GatheredWAL.real(file)
-                    return GatheredWAL.methods(inner).xWrite!(inner, data, amount, offset)
-                }
-                if gathered.pointee.count == 0 { gathered.pointee.start = offset }
-                (gathered.pointee.bytes + gathered.pointee.count).copyMemory(from: data, byteCount: size)
-                gathered.pointee.count += size
-                gathered.pointee.writes += 1
-                return SQLITE_OK
+                return GatheredWAL.gather(file, data, amount, offset)
             },
-            xTruncate: { file, size in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xTruncate!(inner, size)
-            },
-            xSync: { file, flags in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xSync!(inner, flags)
-            },
-            xFileSize: { file, size in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xFileSize!(inner, size)
-            },
-            xLock: { file, level in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xLock!(inner, level)
-            },
-            xUnlock: { file, level in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xUnlock!(inner, level)
-            },
-            xCheckReservedLock: { file, out in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xCheckReservedLock!(inner, out)
-            },
-            xFileControl: { file, op, argument in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xFileControl!(inner, op, argument)
-            },
-            xSectorSize: { file in
-                guard let file else { return 4096 }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xSectorSize!(inner)
-            },
-            xDeviceCharacteristics: { file in
-                guard let file else { return 0 }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xDeviceCharacteristics!(inner)
-            },
-            xShmMap: version < 2 ? nil : { file, page, pageSize, extend, out in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xShmMap!(inner, page, pageSize, extend, out)
-            },
-            xShmLock: version < 2 ? nil : { file, offset, n, flags in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xShmLock!(inner, offset, n, flags)
-            },
-            xShmBarrier: version < 2 ? nil : { file in
-                guard let file else { return }
-                let inner = GatheredWAL.real(file)
-                GatheredWAL.methods(inner).xShmBarrier!(inner)
-            },
-            xShmUnmap: version < 2 ? nil : { file, delete in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xShmUnmap!(inner, delete)
-            },
-            xFetch: version < 3 ? nil : { file, offset, amount, out in
-                guard let file else { return SQLITE_MISUSE }
-                let flushed = GatheredWAL.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xFetch!(inner, offset, amount, out)
-            },
-            xUnfetch: version < 3 ? nil : { file, offset, pointer in
-                guard let file else { return SQLITE_MISUSE }
-                let inner = GatheredWAL.real(file)
-                return GatheredWAL.methods(inner).xUnfetch!(inner, offset, pointer)
-            }))
+            xTruncate: { file, size in GatheredWAL.passOnFlushed(file) { $1.xTruncate!($0, size) } },
+            xSync: { file, flags in GatheredWAL.passOnFlushed(file) { $1.xSync!($0, flags) } },
+            xFileSize: { file, size in GatheredWAL.passOnFlushed(file) { $1.xFileSize!($0, size) } },
+            xLock: { file, level in GatheredWAL.passOn(file) { $1.xLock!($0, level) } },
+            xUnlock: { file, level in GatheredWAL.passOn(file) { $1.xUnlock!($0, level) } },
+            xCheckReservedLock: { file, out in GatheredWAL.passOn(file) { $1.xCheckReservedLock!($0, out) } },
+            xFileControl: { file, op, argument in GatheredWAL.passOnFlushed(file) { $1.xFileControl!($0, op, argument) } },
+            xSectorSize: { file in file == nil ? 4096 : GatheredWAL.passOn(file) { $1.xSectorSize!($0) } },
+            xDeviceCharacteristics: { file in file == nil ? 0 : GatheredWAL.passOn(file) { $1.xDeviceCharacteristics!($0) } },
+            xShmMap: version < 2 ? nil : { file, page, pageSize, extend, out in GatheredWAL.passOn(file) { $1.xShmMap!($0, page, pageSize, extend, out) } },
+            xShmLock: version < 2 ? nil : { file, offset, n, flags in GatheredWAL.passOn(file) { $1.xShmLock!($0, offset, n, flags) } },
+            xShmBarrier: version < 2 ? nil : { file in _ = GatheredWAL.passOn(file) { $1.xShmBarrier!($0); return SQLITE_OK } },
+            xShmUnmap: version < 2 ? nil : { file, delete in GatheredWAL.passOn(file) { $1.xShmUnmap!($0, delete) } },
+            xFetch: version < 3 ? nil : { file, offset, amount, out in GatheredWAL.passOnFlushed(file) { $1.xFetch!($0, offset, amount, out) } },
+            xUnfetch: version < 3 ? nil : { file, offset, pointer in GatheredWAL.passOn(file) { $1.xUnfetch!($0, offset, pointer) } }))
         return m
     }
 }
