@@ -69,79 +69,69 @@ import Testing
 
     // MARK: - The ledger's rule, on its own
 
-    func ledger() throws -> (TempDirectory, Database, LinkLedger, Case, CaseEvent, [UInt8]) {
+    /// A ledger on a fresh node database holding one case row and one event, and the update line it queues for them.
+    final class LedgerFixture {
         let dir = TempDirectory("outboxref")
-        let db = try Database(path: dir.file("node.sqlite"), synchronousFull: false)
-        try db.migrate(Schema.migrations)
-        let ledger = try LinkLedger(db: db, scope: OperationScope())
-        let c = Case(id: "JC-1", channel: .hotline, citizen: Citizen(), subject: "路灯不亮", detail: "", location: Location(), category: nil, requestType: nil,
-                     intake: "city", createdAt: Date(timeIntervalSince1970: 1_790_000_000), state: CaseState("dispatched"), holder: "d1", attributes: TextMap())
-        let e = CaseEvent(id: "city-1", caseId: c.id, at: c.createdAt, node: "city", actor: "system", action: CaseAction("dispatched"), state: c.state, holder: "d1", note: nil)
-        let eventBody = WireJSON.bytes(e)
-        try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?)", [.text(e.id), .text(c.id), .utf8Text(eventBody)])
-        try db.execute("INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, 'dispatched', 'd1', 't', 't', ?)", [.text(c.id), .utf8Text(WireJSON.bytes(c))])
-        return (dir, db, ledger, c, e, eventBody)
-    }
+        let db: Database
+        let ledger: LinkLedger
+        let c = Case(id: "JC-1", channel: .hotline, citizen: Citizen(), subject: "路灯不亮", detail: "", location: Location(), intake: "city",
+                     createdAt: Date(timeIntervalSince1970: 1_790_000_000), state: .dispatched, holder: "d1")
+        let event: CaseEvent
+        let eventBody: [UInt8]
 
-    func queueUpdate(_ ledger: LinkLedger, _ c: Case, _ e: CaseEvent, _ eventBody: [UInt8]) throws -> [UInt8] {
-        try ledger.enqueue(to: "d1", storedEvent: { $0 == e.id ? eventBody : nil }, caseBody: WireJSON.bytes(c)) { .update(Update(seq: $0, case: c, event: e)) }
-        return try #require(ledger.drainPendingLines().first?.line)
+        init() throws {
+            db = try Database(path: dir.file("node.sqlite"), synchronousFull: false)
+            try db.migrate(Schema.migrations)
+            ledger = try LinkLedger(db: db, scope: OperationScope())
+            event = CaseEvent(id: "city-1", caseId: c.id, at: c.createdAt, node: "city", actor: "system", action: .dispatched, state: c.state, holder: "d1")
+            eventBody = WireJSON.bytes(event)
+            try db.execute("INSERT INTO events(id, case_id, body) VALUES(?, ?, ?)", [.text(event.id), .text(c.id), .utf8Text(eventBody)])
+            try db.execute("INSERT INTO cases(id, state, holder, created_at, updated_at, body) VALUES(?, 'dispatched', 'd1', 't', 't', ?)",
+                           [.text(c.id), .utf8Text(WireJSON.bytes(c))])
+        }
+        deinit { db.close() }
+
+        /// Begins an operation and queues an update of the case to "d1" by reference; the line as sent.
+        func queueUpdate() throws -> [UInt8] {
+            ledger.beginOperation()
+            let (c, event, eventBody) = (c, event, eventBody)
+            try ledger.enqueue(to: "d1", storedEvent: { $0 == event.id ? eventBody : nil }, caseBody: WireJSON.bytes(c)) { .update(Update(seq: $0, case: c, event: event)) }
+            return try #require(ledger.drainPendingLines().first?.line)
+        }
+
+        func wholeRows() throws -> Int? { try db.scalarInt("SELECT count(*) FROM outbox WHERE line IS NOT NULL") }
+        func readBack() throws -> [[UInt8]] { try ledger.outbox(peer: "d1", after: 0, limit: 10).map(\.line) }
     }
 
     @Test func aLineWhoseCaseRowEndsTheOperationWithAnotherBodyIsKeptWhole() throws {
-        let (dir, db, ledger, c, e, eventBody) = try ledger()
-        _ = dir
-        defer { db.close() }
-        ledger.beginOperation()
-        let line = try queueUpdate(ledger, c, e, eventBody)
-        var moved = c
+        let f = try LedgerFixture()
+        let line = try f.queueUpdate()
+        var moved = f.c
         moved.subject = "路灯不亮（已督办）"
-        try ledger.caseRowWillChange(c.id, to: WireJSON.bytes(moved))
-        try db.execute("UPDATE cases SET body = ? WHERE id = ?", [.utf8Text(WireJSON.bytes(moved)), .text(c.id)])
-        try ledger.finishOperation()
-        #expect(try db.scalarInt("SELECT count(*) FROM outbox WHERE line IS NOT NULL") == 1)
-        #expect(try ledger.outbox(peer: "d1", after: 0, limit: 10).map(\.line) == [line])
+        try f.ledger.caseRowWillChange(f.c.id, to: WireJSON.bytes(moved))
+        try f.db.execute("UPDATE cases SET body = ? WHERE id = ?", [.utf8Text(WireJSON.bytes(moved)), .text(f.c.id)])
+        try f.ledger.finishOperation()
+        #expect(try f.wholeRows() == 1)
+        #expect(try f.readBack() == [line])
     }
 
     @Test func aLineWhoseCaseRowTheOperationNeverWroteIsKeptWhole() throws {
-        let (dir, db, ledger, c, e, eventBody) = try ledger()
-        _ = dir
-        defer { db.close() }
-        ledger.beginOperation()
-        let line = try queueUpdate(ledger, c, e, eventBody)
-        try ledger.finishOperation()
-        #expect(try db.scalarInt("SELECT count(*) FROM outbox WHERE line IS NOT NULL") == 1)
-        #expect(try ledger.outbox(peer: "d1", after: 0, limit: 10).map(\.line) == [line])
+        let f = try LedgerFixture()
+        let line = try f.queueUpdate()
+        try f.ledger.finishOperation()
+        #expect(try f.wholeRows() == 1)
+        #expect(try f.readBack() == [line])
     }
 
     @Test func aLineWhoseCaseRowGetsItsBodyStaysAReference() throws {
-        let (dir, db, ledger, c, e, eventBody) = try ledger()
-        _ = dir
-        defer { db.close() }
-        ledger.beginOperation()
-        let line = try queueUpdate(ledger, c, e, eventBody)
-        try ledger.caseRowWillChange(c.id, to: WireJSON.bytes(c))
-        try ledger.finishOperation()
-        #expect(try db.scalarInt("SELECT count(*) FROM outbox WHERE line IS NULL AND kind = 'update'") == 1)
-        #expect(try ledger.outbox(peer: "d1", after: 0, limit: 10).map(\.line) == [line])
+        let f = try LedgerFixture()
+        let line = try f.queueUpdate()
+        try f.ledger.caseRowWillChange(f.c.id, to: WireJSON.bytes(f.c))
+        try f.ledger.finishOperation()
+        #expect(try f.db.scalarInt("SELECT count(*) FROM outbox WHERE line IS NULL AND kind = 'update'") == 1)
+        #expect(try f.readBack() == [line])
         // A row that refers to an event that is gone says so instead of sending something else.
-        try db.execute("DELETE FROM events")
-        #expect(throws: ApplyError.self) { try ledger.outbox(peer: "d1", after: 0, limit: 10) }
-    }
-
-    @Test func aLineFromBeforeTheMigrationIsKeptAndARowWithNeitherLineNorReferenceIsRefused() throws {
-        let dir = TempDirectory("outboxmigrate")
-        let path = dir.file("node.sqlite")
-        do {
-            let db = try Database(path: path, synchronousFull: false)
-            try db.migrate(Array(Schema.migrations.prefix { $0.name != "outbox rows by reference" }))
-            try db.execute("INSERT INTO outbox(peer, seq, line) VALUES('d1', 7, ?)", [.blob(Array("{\"seq\":7}\n".utf8))])
-            db.close()
-        }
-        let db = try Database(path: path, synchronousFull: false)
-        defer { db.close() }
-        try db.migrate(Schema.migrations)
-        #expect(try db.queryOne("SELECT line FROM outbox WHERE peer = 'd1' AND seq = 7")?["line"].bytes == Array("{\"seq\":7}\n".utf8))
-        #expect(throws: (any Error).self) { try db.execute("INSERT INTO outbox(peer, seq, case_id) VALUES('d1', 8, 'JC-1')") }
+        try f.db.execute("DELETE FROM events")
+        #expect(throws: ApplyError.self) { try f.readBack() }
     }
 }

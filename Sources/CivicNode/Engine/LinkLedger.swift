@@ -140,24 +140,23 @@ final class LinkLedger {
     private struct OperationReference { var peer: String; var seq: Int; var caseId: String; var caseBody: [UInt8]; var line: [UInt8] }
     private var operationReferences: [OperationReference] = []
 
-    func beginOperation() {
-        operationReferences.removeAll(keepingCapacity: true)
-        checkedCases.removeAll(keepingCapacity: true)
-    }
+    func beginOperation() { operationReferences.removeAll(keepingCapacity: true) }
 
     /// A case row is about to take `body` (the case row projection, or a replay). A line kept by reference must
     /// read back as it was sent, so before the row changes every unacknowledged line that refers to it is
     /// written out whole: an earlier operation's from the row as it still is, this operation's from memory unless
     /// the row gets exactly the body it carries. Only rows found by the partial index `outbox_by_case`.
     func caseRowWillChange(_ caseId: String, to body: [UInt8]) throws {
-        if !operationReferences.isEmpty { checkedCases.insert(caseId) }
+        // This operation's lines for the case are settled here, whatever the rows say; those left at the end are not.
+        let mine = operationReferences.filter { $0.caseId == caseId }
+        operationReferences.removeAll { $0.caseId == caseId }
         let referring = try db.query("SELECT peer, seq, kind, events FROM outbox WHERE case_id = ? AND line IS NULL", [.text(caseId)])
         guard !referring.isEmpty else { return }
         var storedBody: [UInt8]?
         for row in referring {
             let peer = row.string("peer") ?? "", seq = row.int("seq") ?? 0
             let line: [UInt8]
-            if let mine = operationReferences.first(where: { $0.peer == peer && $0.seq == seq && $0.caseId == caseId }) {
+            if let mine = mine.first(where: { $0.peer == peer && $0.seq == seq }) {
                 if mine.caseBody == body { continue }
                 line = mine.line
             } else {
@@ -183,14 +182,9 @@ final class LinkLedger {
     /// After the operation's case rows are written: a line whose case row was not (none is expected: a line's case
     /// is always one the operation moved) is kept whole, as nothing then vouches for the row holding its body.
     func finishOperation() throws {
-        for reference in operationReferences where !checkedCases.contains(reference.caseId) {
-            try keepWhole(peer: reference.peer, seq: reference.seq, reference.line)
-        }
+        for reference in operationReferences { try keepWhole(peer: reference.peer, seq: reference.seq, reference.line) }
         operationReferences.removeAll(keepingCapacity: true)
-        checkedCases.removeAll(keepingCapacity: true)
     }
-    /// Cases whose row `caseRowWillChange` saw this operation.
-    private var checkedCases: Set<String> = []
 
     /// The line an outbox row refers to, from the case row and the event rows it names.
     private func rebuild(peer: String, seq: Int, row: Row, caseId: String, caseBody known: [UInt8]? = nil) throws -> [UInt8] {
