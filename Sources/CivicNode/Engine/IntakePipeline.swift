@@ -9,9 +9,9 @@ import Synchronization
 /// Where triage runs depends on load. While other intakes wait for the writer, it runs on a concurrent queue, beside
 /// the writer instead of inside its batch and off the event loop. When no other intake is in flight it runs at once
 /// on the caller's thread (the event loop): waking a queue thread for each request of a trickle was one more
-/// wake-up and hand-off on every case's path, and measured at 1,000 cases/s it cost the city 6 % of its CPU and the
-/// chain 0.2–0.8 ms at the median (docs/architecture.md). The loop is then busy for one triage (30 µs with warm
-/// caches, a few tenths of a millisecond cold), at a time when no other intake is waiting for it.
+/// wake-up and hand-off on every case's path (at 1,000 cases/s, nine pairs: the city's CPU 1–12 % lower and the
+/// median latency up to 0.8 ms lower in eight of them; docs/architecture.md). The loop is then busy for one triage
+/// (30 µs with warm caches, a few tenths of a millisecond cold), at a time when no other intake is waiting for it.
 final class IntakePipeline: Sendable {
     private let store: NodeStore
     private let routing: any CaseRouting
