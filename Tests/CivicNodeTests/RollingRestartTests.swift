@@ -62,7 +62,6 @@ import Testing
             Thread.sleep(forTimeInterval: 1)
         }
         let (acknowledged, statuses) = client.stop()
-        thread.cancel()
         print("RollingRestartTests: \(acknowledged.count) cases acknowledged; statuses \(statuses.sorted { $0.key < $1.key }); \(report.joined(separator: "; "))")
         #expect(acknowledged.count > 50, "steady intake: \(acknowledged.count)")
         #expect(Set(statuses.keys).isSubset(of: [201, 503, 0]), "only 201, a retryable 503 or a refused connection: \(statuses)")
